@@ -1,0 +1,84 @@
+"""The two inputs of the planner: what the files say (DesiredState) and what Graph says (LiveState).
+
+Tenant ids are keys in lowercase (GUIDs compare case-insensitively); values are plain JSON data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a thing was declared: `path:line:col` (1-based)."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class DesiredPartner:
+    tenant_id: str  # lowercase GUID
+    # Managed properties named in the file, with their values (None = explicitly inherit). Properties not
+    # named here are desired as null (inherit) too, unless ignored.
+    properties: Mapping[str, Any]
+    # The identitySynchronization policy body (displayName, userSyncInbound), or None when the file has none.
+    sync: Mapping[str, Any] | None
+    source: SourceRef
+    ignore: frozenset[str] = frozenset()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class DesiredDefault:
+    properties: Mapping[str, Any]
+    source: SourceRef
+    ignore: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    partners: Mapping[str, DesiredPartner] = field(default_factory=dict)
+    default: DesiredDefault | None = None
+
+
+@dataclass(frozen=True)
+class LivePartner:
+    tenant_id: str  # lowercase GUID
+    raw: Mapping[str, Any]  # the partner as Graph returned it, without identitySynchronization
+    sync: Mapping[str, Any] | None = None  # its identitySynchronization policy, if any
+
+    @property
+    def is_mto(self) -> bool:
+        return self.raw.get("isInMultiTenantOrganization") is True
+
+
+@dataclass(frozen=True)
+class LiveState:
+    partners: Mapping[str, LivePartner] = field(default_factory=dict)
+    default: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One Graph request, in `$batch` sub-request terms: `url` is relative to the version root."""
+
+    id: str
+    method: str
+    url: str
+    body: Mapping[str, Any] | None = None
+    depends_on: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
+        if self.body is not None:
+            out["body"] = dict(self.body)
+        if self.depends_on:
+            out["dependsOn"] = list(self.depends_on)
+        return out
