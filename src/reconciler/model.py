@@ -144,4 +144,5 @@ def expand_property(owner: str, name: str, value: Any) -> Any:
 
 
 def equal(owner: str, name: str, a: Any, b: Any) -> bool:
-    return canonical_property(owner, name, a) == canonical_property(owner, name, b)
+    same: bool = canonical_property(owner, name, a) == canonical_property(owner, name, b)
+    return same
