@@ -99,3 +99,13 @@ def test_json_has_format_version_and_requests() -> None:
             "body": {"inboundTrust": TRUST, "tenantRestrictions": None},
         }
     ]
+
+
+def test_json_plan_matches_its_schema() -> None:
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(render_json(sample_plan())), schema)
