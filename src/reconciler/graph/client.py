@@ -118,6 +118,7 @@ class GraphClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         max_in_flight: int = 4,
+        transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
     ) -> None:
         self.graph_root = graph_root.rstrip("/")
         self.base = f"{self.graph_root}/{API_VERSION}"
@@ -132,6 +133,7 @@ class GraphClient:
             timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
             headers={"Accept": "application/json"},
             follow_redirects=False,  # a redirect would carry the bearer token elsewhere
+            transport=transport,
         )
         self._lock = threading.Lock()
         self._invalidated: str | None = None

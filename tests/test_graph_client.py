@@ -1,0 +1,540 @@
+"""GraphClient against httpx.MockTransport: exact requests, retries, paging, $batch, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.errors import XtapError
+from reconciler.graph import GraphClient, GraphError, RetryPolicy
+from reconciler.state import Request
+
+ROOT = "https://graph.test"
+PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
+T1 = "11111111-1111-1111-1111-111111111111"
+T2 = "22222222-2222-2222-2222-222222222222"
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class FakeCredential:
+    def __init__(self) -> None:
+        self.generation = 1
+        self.invalidations = 0
+
+    def get_token(self) -> str:
+        return f"token-{self.generation}"
+
+    def invalidate(self) -> None:
+        self.invalidations += 1
+        self.generation += 1
+
+
+class Recorder:
+    """A MockTransport handler from a function, recording every request it sees."""
+
+    def __init__(self, respond: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.respond = respond
+        self.requests: list[httpx.Request] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.requests.append(request)
+        return self.respond(request)
+
+    @property
+    def lines(self) -> list[str]:
+        return [f"{r.method} {r.url.raw_path.decode()}" for r in self.requests]
+
+
+def make(
+    respond: Callable[[httpx.Request], httpx.Response], **retry: Any
+) -> tuple[GraphClient, Recorder, list[float]]:
+    sleeps: list[float] = []
+    recorder = Recorder(respond)
+    policy = RetryPolicy(jitter=0, sleep=sleeps.append, **retry)
+    client = GraphClient(ROOT, FakeCredential(), retry=policy, transport=httpx.MockTransport(recorder))
+    return client, recorder, sleeps
+
+
+def sequence(*responses: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    queue = list(responses)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return respond
+
+
+def ok(body: Any = None, status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=body, headers={"request-id": "rid-1", **headers})
+
+
+def throttled(status: int = 429, retry_after: str | None = None) -> httpx.Response:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return httpx.Response(
+        status, json={"error": {"code": "TooManyRequests", "message": "slow down"}}, headers=headers
+    )
+
+
+# -- reads --------------------------------------------------------------------------------------------
+
+
+def test_read_live_state_follows_next_link_verbatim_and_reads_the_default() -> None:
+    next_link = f"{ROOT}{PARTNERS}?$expand=identitySynchronization&$skiptoken=ab%2Fc"
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode()
+        if path == f"{PARTNERS}?$expand=identitySynchronization":
+            item = {"tenantId": T1.upper(), "inboundTrust": None, "identitySynchronization": {"tenantId": T1}}
+            item["identitySynchronization@odata.context"] = "ctx"
+            return ok({"value": [item], "@odata.nextLink": next_link})
+        if path == f"{PARTNERS}?$expand=identitySynchronization&$skiptoken=ab%2Fc":
+            return ok({"value": [{"tenantId": T2, "identitySynchronization": None}]})
+        if path == "/v1.0/policies/crossTenantAccessPolicy/default":
+            return ok({"isServiceDefault": True})
+        return httpx.Response(404)
+
+    client, rec, sleeps = make(respond)
+    state = client.read_live_state()
+    assert rec.lines == [
+        f"GET {PARTNERS}?$expand=identitySynchronization",
+        f"GET {PARTNERS}?$expand=identitySynchronization&$skiptoken=ab%2Fc",
+        "GET /v1.0/policies/crossTenantAccessPolicy/default",
+    ]
+    assert sorted(state.partners) == [T1, T2]
+    assert state.partners[T1].raw == {"tenantId": T1.upper(), "inboundTrust": None}
+    assert state.partners[T1].sync == {"tenantId": T1}
+    assert state.partners[T2].sync is None
+    assert state.default == {"isServiceDefault": True}
+    assert sleeps == []
+    assert client.request_count == 3
+
+
+def test_every_request_carries_a_fresh_client_request_id_and_the_bearer_token() -> None:
+    client, rec, _ = make(sequence(ok({"value": []})))
+    client.list_partners()
+    client.get_default()
+    ids = [r.headers["client-request-id"] for r in rec.requests]
+    assert all(GUID.match(i) for i in ids) and len(set(ids)) == 2
+    assert [r.headers["authorization"] for r in rec.requests] == ["Bearer token-1"] * 2
+
+
+def test_next_link_to_another_host_is_not_followed() -> None:
+    client, rec, _ = make(sequence(ok({"value": [], "@odata.nextLink": "https://evil.test/v1.0/x"})))
+    with pytest.raises(
+        XtapError, match=r"^Graph sent a link to another host \(https://evil.test\); not following$"
+    ):
+        client.list_partners()
+    assert len(rec.requests) == 1
+
+
+def test_get_partner_404_is_none_and_a_bad_tenant_id_never_reaches_a_url() -> None:
+    client, rec, _ = make(sequence(httpx.Response(404, json={"error": {"code": "Request_ResourceNotFound"}})))
+    assert client.get_partner(T1.upper()) is None
+    assert rec.lines == [f"GET {PARTNERS}/{T1}"]
+    for bad in ("../../users", f"{T1}?x=1", "not-a-guid", f"{T1}/../x"):
+        with pytest.raises(XtapError, match=r"is not a GUID$"):
+            client.get_partner(bad)
+    with pytest.raises(
+        XtapError,
+        match=r"^request url '/policies/crossTenantAccessPolicy/partners/\.\./\.\./users' must not contain '\.\.'$",
+    ):
+        client.execute([Request("a", "PATCH", "/policies/crossTenantAccessPolicy/partners/../../users", {})])
+    assert len(rec.requests) == 1
+
+
+def test_find_tenant_by_id_and_by_domain() -> None:
+    client, rec, _ = make(sequence(ok({"tenantId": T1, "displayName": "Fabrikam"})))
+    assert client.find_tenant(tenant_id=T1) == {"tenantId": T1, "displayName": "Fabrikam"}
+    client.find_tenant(domain="fabrikam.com")
+    assert [r.url.path for r in rec.requests] == [
+        f"/v1.0/tenantRelationships/findTenantInformationByTenantId(tenantId='{T1}')",
+        "/v1.0/tenantRelationships/findTenantInformationByDomainName(domainName='fabrikam.com')",
+    ]
+    with pytest.raises(XtapError, match=r"is not a domain name$"):
+        client.find_tenant(domain="x') or (1 eq 1")
+
+
+# -- retries ------------------------------------------------------------------------------------------
+
+
+def test_429_with_retry_after_waits_exactly_that_long() -> None:
+    client, _rec, sleeps = make(sequence(throttled(429, "7"), ok({"a": 1})))
+    assert client.get_default() == {"a": 1}
+    assert sleeps == [7.0]
+    assert (client.request_count, client.retry_count) == (2, 1)
+
+
+def test_429_with_an_http_date_retry_after() -> None:
+    from reconciler.graph.retry import http_date
+
+    client, _, sleeps = make(sequence(throttled(429, http_date(time.time() + 30)), ok({})))
+    client.get_default()
+    assert len(sleeps) == 1 and 27 <= sleeps[0] <= 30
+
+
+def test_429_without_retry_after_backs_off_exponentially() -> None:
+    client, rec, sleeps = make(sequence(throttled(), throttled(), throttled(), ok({})), base_delay=0.5)
+    client.get_default()
+    assert sleeps == [0.5, 1.0, 2.0]
+    assert len(rec.requests) == 4
+
+
+def test_503_burst_then_success() -> None:
+    client, _rec, sleeps = make(sequence(throttled(503), throttled(503), throttled(504), ok({})))
+    client.get_default()
+    assert sleeps == [1.0, 2.0, 4.0]
+    assert (client.request_count, client.retry_count) == (4, 3)
+
+
+def test_attempts_are_capped_and_the_last_error_is_raised() -> None:
+    client, rec, sleeps = make(sequence(throttled(429, "1")), max_attempts=3)
+    with pytest.raises(GraphError) as info:
+        client.get_default()
+    assert len(rec.requests) == 3 and sleeps == [1.0, 1.0]
+    assert info.value.status == 429
+    assert str(info.value) == (
+        "Graph refused GET /policies/crossTenantAccessPolicy/default: 429 TooManyRequests: slow down "
+        f"(client-request-id {rec.requests[-1].headers['client-request-id']})"
+    )
+
+
+def test_the_retry_budget_is_total_across_requests() -> None:
+    client, rec, sleeps = make(
+        sequence(throttled(429, "2"), ok({}), throttled(429, "2"), ok({})), budget_seconds=3
+    )
+    client.get_default()
+    with pytest.raises(GraphError):
+        client.get_default()  # the second 2 s wait would exceed the 3 s budget
+    assert sleeps == [2.0]
+    assert len(rec.requests) == 3
+
+
+def test_a_backoff_has_jitter_within_bounds() -> None:
+    policy = RetryPolicy(base_delay=2, jitter=0.25)
+    assert policy.backoff(3, rng=lambda: 0.0) == 6.0
+    assert policy.backoff(3, rng=lambda: 1.0) == 10.0
+    assert RetryPolicy(base_delay=1, max_delay=60, jitter=0).backoff(10) == 60.0
+
+
+def test_a_dropped_get_is_retried_but_gives_up_with_status_0() -> None:
+    calls = iter([httpx.ReadTimeout("slow"), ok({"x": 1})])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        item = next(calls)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    client, rec, sleeps = make(respond)
+    assert client.get_default() == {"x": 1}
+    assert sleeps == [1.0]
+
+    def always_drop(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    client, rec, sleeps = make(always_drop, max_attempts=2)
+    with pytest.raises(
+        GraphError, match=r"^Graph did not answer GET /policies/crossTenantAccessPolicy/default: "
+    ):
+        client.get_default()
+    assert len(rec.requests) == 2
+
+
+def test_401_refreshes_the_token_once() -> None:
+    unauthorized = httpx.Response(
+        401, json={"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}
+    )
+    client, rec, sleeps = make(sequence(unauthorized, ok({})))
+    client.get_default()
+    assert [r.headers["authorization"] for r in rec.requests] == ["Bearer token-1", "Bearer token-2"]
+    assert sleeps == []
+
+    client, rec, _ = make(sequence(unauthorized))
+    with pytest.raises(GraphError) as info:
+        client.get_default()
+    assert info.value.status == 401 and len(rec.requests) == 2
+
+
+# -- errors -------------------------------------------------------------------------------------------
+
+
+def test_graph_error_carries_code_message_and_ids_and_a_403_names_the_permission() -> None:
+    body = {
+        "error": {
+            "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges to complete the operation.",
+            "innerError": {
+                "date": "2026-06-30T10:17:06",
+                "request-id": "inner-rid",
+                "client-request-id": "inner-c",
+            },
+        }
+    }
+    client, rec, _ = make(sequence(httpx.Response(403, json=body, headers={"request-id": "rid-9"})))
+    with pytest.raises(GraphError) as info:
+        client.get_default()
+    err = info.value
+    crid = rec.requests[0].headers["client-request-id"]
+    assert (err.status, err.code, err.request_id, err.client_request_id) == (
+        403,
+        "Authorization_RequestDenied",
+        "rid-9",
+        "inner-c",
+    )
+    assert str(err) == (
+        "Graph refused GET /policies/crossTenantAccessPolicy/default: 403 Authorization_RequestDenied: "
+        "Insufficient privileges to complete the operation. This operation needs the application permission "
+        "Policy.Read.All (request-id rid-9, client-request-id inner-c)"
+    )
+    assert crid != "inner-c"
+    assert err.exit_code == 1
+
+
+def test_graph_error_ids_fall_back_to_the_inner_error() -> None:
+    err = GraphError.from_response(
+        "PATCH",
+        f"/policies/crossTenantAccessPolicy/partners/{T1}",
+        403,
+        {
+            "error": {
+                "code": "Authorization_RequestDenied",
+                "message": "No.",
+                "innererror": {"request-id": "r2"},
+            }
+        },
+        {},
+        "c2",
+    )
+    assert str(err) == (
+        f"Graph refused PATCH /policies/crossTenantAccessPolicy/partners/{T1}: 403 Authorization_RequestDenied: "
+        "No. This operation needs the application permission Policy.ReadWrite.CrossTenantAccess "
+        "(request-id r2, client-request-id c2)"
+    )
+
+
+# -- $batch -------------------------------------------------------------------------------------------
+
+
+def batch_responder(
+    answer: Callable[[dict[str, Any], int], dict[str, Any]],
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[list[dict[str, Any]]]]:
+    """A $batch endpoint: `answer(sub_request, round)` gives each sub-response."""
+    seen: list[list[dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1.0/$batch"
+        subs = json.loads(request.content)["requests"]
+        with lock:
+            seen.append(subs)
+            n = len(seen)
+        return ok({"responses": [{"id": s["id"], **answer(s, n)} for s in reversed(subs)]})
+
+    return respond, seen
+
+
+def patch(i: int, tenant: str = T1) -> Request:
+    return Request(
+        f"r{i}", "PATCH", f"/policies/crossTenantAccessPolicy/partners/{tenant}", {"inboundTrust": None}
+    )
+
+
+def test_execute_packs_at_most_20_per_batch_and_matches_answers_by_id() -> None:
+    respond, seen = batch_responder(lambda s, n: {"status": 204, "headers": {"request-id": f"x-{s['id']}"}})
+    client, _rec, _ = make(respond)
+    requests = [patch(i) for i in range(45)]
+    results = client.execute(requests)
+    assert sorted(len(b) for b in seen) == [5, 20, 20]
+    assert list(results) == [f"r{i}" for i in range(45)]
+    assert all(r.status == 204 and r.error is None and r.attempts == 1 for r in results.values())
+    assert results["r7"].headers == {"request-id": "x-r7"}
+    first = next(b for b in seen if b[0]["id"] == "r0")[0]
+    assert first == {
+        "id": "r0",
+        "method": "PATCH",
+        "url": f"/policies/crossTenantAccessPolicy/partners/{T1}",
+        "body": {"inboundTrust": None},
+        "headers": {"Content-Type": "application/json"},
+    }
+
+
+def test_only_the_throttled_sub_request_is_resent_after_its_retry_after() -> None:
+    def answer(sub: dict[str, Any], n: int) -> dict[str, Any]:
+        if sub["id"] == "r2" and n == 1:
+            return {
+                "status": 429,
+                "headers": {"Retry-After": "3"},
+                "body": {"error": {"code": "TooManyRequests"}},
+            }
+        return {"status": 204}
+
+    respond, seen = batch_responder(answer)
+    client, _rec, sleeps = make(respond)
+    results = client.execute([patch(i) for i in range(5)])
+    assert [[s["id"] for s in b] for b in seen] == [["r0", "r1", "r2", "r3", "r4"], ["r2"]]
+    assert sleeps == [3.0]
+    assert results["r2"].status == 204 and results["r2"].attempts == 2
+    assert results["r0"].attempts == 1
+    assert client.limiter.limit == 3  # halved to 2 by the throttle, then one more after the clean batch
+
+
+def test_a_sub_request_failure_is_a_result_not_an_exception() -> None:
+    def answer(sub: dict[str, Any], n: int) -> dict[str, Any]:
+        if sub["id"] == "r1":
+            return {
+                "status": 400,
+                "body": {"error": {"code": "Request_BadRequest", "message": "Invalid property"}},
+            }
+        return {"status": 204}
+
+    respond, _ = batch_responder(answer)
+    client, _, _ = make(respond)
+    results = client.execute([patch(0), patch(1)])
+    assert results["r0"].ok and not results["r1"].ok
+    assert results["r1"].error is not None
+    assert str(results["r1"].error) == (
+        f"Graph refused PATCH /policies/crossTenantAccessPolicy/partners/{T1}: 400 Request_BadRequest: "
+        "Invalid property"
+    )
+
+
+def test_dependent_requests_get_a_serial_batch_of_their_own() -> None:
+    sync_delete = Request(
+        "s", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{T2}/identitySynchronization"
+    )
+    partner_delete = Request(
+        "p", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{T2}", depends_on=("s",)
+    )
+    respond, seen = batch_responder(lambda s, n: {"status": 204})
+    client, _, _ = make(respond)
+    client.max_in_flight = 1  # deterministic order of the batches
+    client.execute([patch(0), partner_delete, sync_delete, patch(1)])
+    assert sorted(seen, key=len) == [
+        [
+            {"id": "s", "method": "DELETE", "url": sync_delete.url},
+            {"id": "p", "method": "DELETE", "url": partner_delete.url, "dependsOn": ["s"]},
+        ],
+        [
+            patch(0).to_json() | {"headers": {"Content-Type": "application/json"}},
+            patch(1).to_json() | {"headers": {"Content-Type": "application/json"}},
+        ],
+    ]
+
+
+def test_a_failed_dependency_leaves_its_dependent_failed_424() -> None:
+    def answer(sub: dict[str, Any], n: int) -> dict[str, Any]:
+        if sub["id"] == "s":
+            return {"status": 400, "body": {"error": {"code": "Request_BadRequest", "message": "no"}}}
+        return {
+            "status": 424,
+            "body": {"error": {"code": "FailedDependency", "message": "dependency failed"}},
+        }
+
+    respond, seen = batch_responder(answer)
+    client, _, _ = make(respond)
+    results = client.execute(
+        [
+            Request(
+                "s", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{T2}/identitySynchronization"
+            ),
+            Request("p", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{T2}", depends_on=("s",)),
+        ]
+    )
+    assert (results["s"].status, results["p"].status) == (400, 424)
+    assert len(seen) == 1
+
+
+def test_a_dropped_batch_resends_the_patch_and_rereads_the_create() -> None:
+    rounds: list[list[str]] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            assert request.url.path == f"{PARTNERS}/{T2}"
+            return ok({"tenantId": T2, "inboundTrust": None})
+        subs = json.loads(request.content)["requests"]
+        rounds.append([s["id"] for s in subs])
+        if len(rounds) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return ok({"responses": [{"id": s["id"], "status": 204} for s in subs]})
+
+    client, rec, sleeps = make(respond)
+    create = Request("c", "POST", "/policies/crossTenantAccessPolicy/partners", {"tenantId": T2})
+    results = client.execute([patch(0), create])
+    assert rounds == [["r0", "c"], ["r0"]]
+    assert rec.lines == ["POST /v1.0/$batch", f"GET {PARTNERS}/{T2}", "POST /v1.0/$batch"]
+    assert sleeps == [1.0]
+    assert results["c"].status == 201 and results["c"].headers == {"x-xtap-recovered": "reread"}
+    assert results["c"].body == {"tenantId": T2, "inboundTrust": None}
+    assert results["r0"].status == 204 and results["r0"].attempts == 2
+
+
+def test_whole_batch_429_is_retried_and_401_refreshes_once() -> None:
+    unauthorized = httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken", "message": "x"}})
+    answered = ok({"responses": [{"id": "r0", "status": 204}]})
+    client, rec, sleeps = make(sequence(throttled(429, "5"), unauthorized, answered))
+    results = client.execute([patch(0)])
+    assert results["r0"].status == 204 and results["r0"].attempts == 2
+    assert sleeps == [5.0]
+    assert [r.headers["authorization"] for r in rec.requests] == ["Bearer token-1"] * 2 + ["Bearer token-2"]
+
+
+def test_batches_in_flight_are_capped_and_halved_while_throttled() -> None:
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        with lock:
+            active -= 1
+        subs = json.loads(request.content)["requests"]
+        return ok({"responses": [{"id": s["id"], "status": 204} for s in subs]})
+
+    sleeps: list[float] = []
+    client = GraphClient(
+        ROOT,
+        FakeCredential(),
+        retry=RetryPolicy(jitter=0, sleep=sleeps.append),
+        max_in_flight=3,
+        transport=httpx.MockTransport(respond),
+    )
+    client.execute([patch(i) for i in range(200)])  # 10 batches
+    assert client.request_count == 10
+    assert peak == 3 and client.limiter.peak == 3
+
+    limiter = client.limiter
+    limiter.acquire()
+    limiter.release(throttled=True)
+    assert limiter.limit == 1
+    limiter.acquire()
+    limiter.release(throttled=False)
+    assert limiter.limit == 2
+
+
+def test_info_logging_is_one_line_per_call_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="reconciler")
+    respond, _ = batch_responder(lambda s, n: {"status": 204, "headers": {"request-id": "sub-rid"}})
+    client, _, _ = make(respond)
+    client.execute([patch(0)])
+    messages = [r.getMessage() for r in caplog.records]
+    assert re.fullmatch(r"POST /v1\.0/\$batch 200 \d+ms request-id=rid-1", messages[0])
+    assert (
+        messages[1]
+        == f"  $batch 1 r0: PATCH /policies/crossTenantAccessPolicy/partners/{T1} 204 request-id=sub-rid"
+    )
+    assert [r.levelname for r in caplog.records] == ["INFO", "DEBUG"]
+    assert not any("token-1" in m for m in messages)
