@@ -1,0 +1,385 @@
+"""The decisions behind xtap's GitHub workflow steps, as pure functions over GitHub's JSON.
+
+The workflows talk to GitHub with the `gh` CLI only; everything that needs judgement — which comment or
+issue is ours, whether drift is new, what a body says, which tenants an apply run touches — lives here,
+so it is unit-tested instead of hidden in shell.
+
+Shapes are those of the GitHub REST API (`gh api`): a comment or issue has `id`/`number`, `body` and
+`user.login`. `gh issue list --json` (GraphQL) shapes with `author.login` are accepted as well.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from reconciler.errors import XtapError
+
+# The account GITHUB_TOKEN writes as. A workflow that posts with a GitHub App token passes that app's
+# `<slug>[bot]` login instead (--author).
+DEFAULT_AUTHOR = "github-actions[bot]"
+# GitHub rejects a comment or issue body over 65,536 characters with 422 "Body is too long".
+BODY_LIMIT = 65_536
+# A step summary may hold 1 MiB; stay well below so one oversized plan cannot drop the rest.
+SUMMARY_LIMIT = 1_000_000
+DRIFT_LABEL = "xtap-drift"
+PLAN_ARTIFACT_PREFIX = "xtap-plan-"
+
+DriftAction = Literal["create", "comment", "update", "close", "none"]
+
+# Tenant names end up in hidden HTML markers, artifact names, concurrency groups and issue titles. The
+# config schema (schemas/config.schema.json) allows exactly this set, which can neither close a marker
+# (no `>`) nor break an artifact name; a name from elsewhere is checked against it too.
+_TENANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_DRIFT_IDS = re.compile(r"<!-- xtap-drift-ids: (\[.*?\]) -->")
+
+_PLAN_STATUS = {
+    0: "**No changes.** The tenant already matches the files.",
+    2: "**Changes planned.** After merge they are applied from `main` through the `production` environment.",
+    3: "**Refused by a safety gate.** Apply would refuse this plan too; see the plan below and "
+    "`docs/operations.md` (break-glass).",
+    1: "**The plan failed.** Nothing is shown below; the run log has the error.",
+}
+
+
+def check_tenant_name(name: str) -> str:
+    """Return `name` if it is safe in markers, artifact names and titles; raise XtapError otherwise."""
+    if not _TENANT_NAME.fullmatch(name):
+        raise XtapError(
+            f"tenant name {name!r} cannot be used in GitHub workflows: use letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit"
+        )
+    return name
+
+
+def plan_marker(tenant: str) -> str:
+    """The hidden first line of the plan comment of `tenant` on a pull request."""
+    return f"<!-- xtap-plan:{check_tenant_name(tenant)} -->"
+
+
+def drift_marker(tenant: str) -> str:
+    """The hidden first line of the drift issue of `tenant`."""
+    return f"<!-- xtap-drift:{check_tenant_name(tenant)} -->"
+
+
+def drift_issue_title(tenant: str) -> str:
+    return f"xtap drift: tenant {check_tenant_name(tenant)}"
+
+
+def parse_pages(text: str) -> list[dict[str, Any]]:
+    """Objects of a `gh api --paginate` answer.
+
+    `gh api --paginate` prints each page's JSON array back to back (`[...][...]`), `--slurp` wraps the
+    pages in one outer array, and a single page is a plain array; all three are accepted.
+    """
+    decoder = json.JSONDecoder()
+    items: list[dict[str, Any]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise XtapError(f"not a JSON list of GitHub objects: {exc.msg} at character {exc.pos}") from exc
+        items.extend(_flatten_page(value))
+        pos = end
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return items
+
+
+def _flatten_page(value: object) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        raise XtapError(f"not a JSON list of GitHub objects: found {type(value).__name__}")
+    items: list[dict[str, Any]] = []
+    for element in value:
+        if isinstance(element, list):  # --slurp: a list of pages
+            items.extend(_flatten_page(element))
+        elif isinstance(element, dict):
+            items.append(element)
+        else:
+            raise XtapError(f"not a JSON list of GitHub objects: found {type(element).__name__} in the list")
+    return items
+
+
+def author_login(item: Mapping[str, Any]) -> str | None:
+    """The login of who wrote a comment or issue (REST `user`, GraphQL `author`)."""
+    for key in ("user", "author"):
+        who = item.get(key)
+        if isinstance(who, Mapping) and isinstance(who.get("login"), str):
+            login: str = who["login"]
+            return login
+    return None
+
+
+def _is_marked(item: Mapping[str, Any], marker: str, author: str) -> bool:
+    body = item.get("body")
+    # The marker must open the body: a human quoting an xtap comment does not make their comment ours,
+    # and only the bot's own comments are ever edited.
+    return isinstance(body, str) and body.lstrip().startswith(marker) and _same_login(item, author)
+
+
+def _same_login(item: Mapping[str, Any], author: str) -> bool:
+    login = author_login(item)
+    if login is None:
+        return False
+    # GraphQL (`gh issue list`) names the Actions bot `app/github-actions`, REST `github-actions[bot]`.
+    return _normal_login(login) == _normal_login(author)
+
+
+def _normal_login(login: str) -> str:
+    login = login.lower()
+    login = login.removeprefix("app/")
+    return login.removesuffix("[bot]")
+
+
+def find_marked_comment(
+    comments: Sequence[Mapping[str, Any]], marker: str, *, author: str = DEFAULT_AUTHOR
+) -> int | None:
+    """The id of the oldest comment by `author` whose body starts with `marker`, else None."""
+    ids = [c["id"] for c in comments if _is_marked(c, marker, author) and isinstance(c.get("id"), int)]
+    return min(ids) if ids else None
+
+
+def find_marked_issue(
+    issues: Sequence[Mapping[str, Any]], marker: str, *, author: str = DEFAULT_AUTHOR
+) -> dict[str, Any] | None:
+    """The oldest open issue (not pull request) by `author` whose body starts with `marker`, else None."""
+    found = [
+        dict(i)
+        for i in issues
+        if "pull_request" not in i  # the REST issues list also returns pull requests
+        and str(i.get("state", "open")).lower() == "open"
+        and isinstance(i.get("number"), int)
+        and _is_marked(i, marker, author)
+    ]
+    return min(found, key=lambda i: int(i["number"])) if found else None
+
+
+def _fence(text: str) -> str:
+    """`text` as an inline code span that its own backticks cannot close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def truncate_markdown(markdown: str, budget: int, notice: str) -> str:
+    """`markdown` cut at a line boundary to at most `budget` characters, still well-formed.
+
+    A cut inside a code fence or an open `<details>` would swallow the notice and everything GitHub
+    renders after it, so open fences and sections are closed before the notice is appended.
+    """
+    if len(markdown) <= budget:
+        return markdown
+    kept: list[str] = []
+    size = 0
+    state = _OpenBlocks()
+    for line in markdown.splitlines(keepends=True):
+        after = state.after(line)
+        # +2: the newline that may end the last kept line and the one before the notice.
+        if size + len(line) + len(after.closers()) + len(notice) + 2 > budget:
+            break
+        kept.append(line)
+        size += len(line)
+        state = after
+    text = "".join(kept)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text + state.closers() + "\n" + notice + "\n"
+
+
+@dataclass(frozen=True)
+class _OpenBlocks:
+    """Markdown constructs open after some lines: a code fence, nested `<details>` sections."""
+
+    fence: bool = False
+    details: int = 0
+
+    def after(self, line: str) -> _OpenBlocks:
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            return _OpenBlocks(not self.fence, self.details)
+        if self.fence:
+            return self
+        opened = stripped.count("<details") - stripped.count("</details>")
+        return _OpenBlocks(False, max(self.details + opened, 0))
+
+    def closers(self) -> str:
+        return ("```\n" if self.fence else "") + "</details>\n" * self.details
+
+
+def plan_comment_body(
+    tenant: str,
+    plan_markdown: str,
+    exit_code: int,
+    *,
+    run_url: str | None = None,
+    limit: int = BODY_LIMIT,
+) -> str:
+    """The plan comment of `tenant`: marker, status from `xtap plan --detailed-exitcode`, the plan.
+
+    Kept under `limit` characters; a longer plan is cut and points at the job summary and artifact.
+    """
+    if exit_code not in _PLAN_STATUS:
+        raise XtapError(f"unexpected exit code {exit_code} from xtap plan (expected 0, 1, 2 or 3)")
+    head = f"{plan_marker(tenant)}\n### xtap plan — tenant {_fence(tenant)}\n\n{_PLAN_STATUS[exit_code]}\n\n"
+    foot = f"\n---\n[Run log and full plan]({run_url})\n" if run_url else ""
+    where = f"the job summary and the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact" + (
+        f" of [this run]({run_url})" if run_url else ""
+    )
+    notice = f"**Plan truncated** to fit a comment; the full plan is in {where}."
+    body = plan_markdown if exit_code != 1 else ""
+    budget = limit - len(head) - len(foot)
+    if budget < len(notice) + 64:
+        raise XtapError(f"comment limit {limit} is too small for the plan comment")
+    return head + truncate_markdown(body, budget, notice) + foot
+
+
+# --- drift ---------------------------------------------------------------------------------------------
+
+
+def drift_item_ids(report: Mapping[str, Any]) -> list[str]:
+    """The stable ids of the items of an `xtap drift --format json` report, in report order."""
+    items = report.get("items")
+    if not isinstance(items, list):
+        raise XtapError("drift report has no 'items' list: is it the JSON output of `xtap drift`?")
+    ids: list[str] = []
+    for n, item in enumerate(items):
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise XtapError(f"drift report item {n} has no string 'id'")
+        ids.append(item["id"])
+    return ids
+
+
+def known_drift_ids(issue: Mapping[str, Any] | None) -> frozenset[str]:
+    """The drift ids recorded in the hidden line of an open drift issue (empty if none)."""
+    if issue is None:
+        return frozenset()
+    match = _DRIFT_IDS.search(str(issue.get("body") or ""))
+    if match is None:
+        return frozenset()
+    try:
+        ids = json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return frozenset()  # a hand-edited line: treat everything as new rather than fail the run
+    return frozenset(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else frozenset()
+
+
+def new_drift_ids(open_issue: Mapping[str, Any] | None, report: Mapping[str, Any]) -> list[str]:
+    """Ids in `report` that the open issue does not know yet, in report order."""
+    known = known_drift_ids(open_issue)
+    return [i for i in drift_item_ids(report) if i not in known]
+
+
+def drift_issue_action(
+    open_issue: Mapping[str, Any] | None, report: Mapping[str, Any], *, drifted: bool | None = None
+) -> DriftAction:
+    """What the drift issue of one tenant needs after a drift run.
+
+    `drifted` is the verdict of `xtap drift` (exit code 2); when None, any report item counts as drift.
+    Known drift only refreshes the issue body; a comment (which notifies subscribers) is for new drift.
+    """
+    if drifted is None:
+        drifted = bool(drift_item_ids(report))
+    if not drifted:
+        return "close" if open_issue is not None else "none"
+    if open_issue is None:
+        return "create"
+    return "comment" if new_drift_ids(open_issue, report) else "update"
+
+
+def _ids_line(ids: Iterable[str]) -> str:
+    # JSON inside an HTML comment: escaping '<' and '>' keeps an id from ending the comment early.
+    data = json.dumps(sorted(set(ids)), ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"<!-- xtap-drift-ids: {data} -->"
+
+
+def drift_issue_body(
+    tenant: str,
+    report: Mapping[str, Any],
+    report_markdown: str,
+    *,
+    run_url: str | None = None,
+    limit: int = BODY_LIMIT,
+) -> str:
+    """The body of `tenant`'s drift issue: marker, the ids it knows, the latest report."""
+    ids = drift_item_ids(report)
+    head = (
+        f"{drift_marker(tenant)}\n{_ids_line(ids)}\n"
+        f"### Drift in tenant {_fence(tenant)}\n\n"
+        "The live tenant differs from the files on `main`. This issue is kept up to date by the "
+        "`xtap drift` workflow and closed when the tenant is clean again; triage: `docs/operations.md`.\n\n"
+    )
+    foot = f"\n---\nLatest report: [drift run]({run_url})\n" if run_url else ""
+    notice = "**Report truncated** to fit an issue; the full report is in the run's job summary and artifact."
+    return head + truncate_markdown(report_markdown, limit - len(head) - len(foot), notice) + foot
+
+
+def drift_comment_body(
+    tenant: str, new_ids: Sequence[str], *, run_url: str | None = None, limit: int = BODY_LIMIT
+) -> str:
+    """The comment announcing new drift items (ids only: the body holds the full report)."""
+    plural = "s" if len(new_ids) != 1 else ""
+    lines = [f"New drift in tenant {_fence(tenant)} ({len(new_ids)} item{plural}):", ""]
+    lines += [f"- {_fence(i)}" for i in new_ids]
+    text = "\n".join(lines) + "\n"
+    foot = f"\nReport: [drift run]({run_url})\n" if run_url else ""
+    notice = "… more items in the issue body."
+    return truncate_markdown(text, limit - len(foot), notice) + foot
+
+
+def drift_close_comment(tenant: str, *, run_url: str | None = None) -> str:
+    where = f" ([drift run]({run_url}))" if run_url else ""
+    return f"Tenant {_fence(tenant)} matches the files again{where}; closing."
+
+
+# --- apply selection -----------------------------------------------------------------------------------
+
+
+def tenants_to_apply(plan_exit_codes: Mapping[str, int | None], *, force: bool = False) -> list[str]:
+    """Tenants whose plan job asks for an apply, sorted.
+
+    `plan_exit_codes` maps each tenant to its `xtap plan --detailed-exitcode` result (None: no result,
+    e.g. the plan job failed before planning). 2 means changes; 3 (refused by a safety gate) is applied
+    only with `force`, the break-glass dispatch input; 0, 1 and missing results are not applied.
+    """
+    wanted = {2, 3} if force else {2}
+    return sorted(t for t, code in plan_exit_codes.items() if code in wanted)
+
+
+# --- workflow commands -----------------------------------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(
+    level: Literal["error", "warning", "notice"],
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    col: int | None = None,
+    title: str | None = None,
+) -> str:
+    """A GitHub Actions workflow command (`::error file=F,line=L,col=C::message`) that annotates a file.
+
+    Escaping follows actions/toolkit `command.ts`: data escapes `%`, CR and LF; properties also `:` and `,`.
+    """
+    props = [
+        f"{key}={_escape_property(str(value))}"
+        for key, value in (("file", file), ("line", line), ("col", col), ("title", title))
+        if value is not None
+    ]
+    return f"::{level}{' ' + ','.join(props) if props else ''}::{_escape_data(message)}"
