@@ -1,0 +1,103 @@
+"""The emulator's knobs and records: registered apps, fault settings, behaviour switches, journal entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+READ_ROLE = "Policy.Read.All"
+WRITE_ROLE = "Policy.ReadWrite.CrossTenantAccess"
+LOOKUP_ROLE = "CrossTenantInformation.ReadBasic.All"
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A federated identity credential on an app registration (workload identity federation)."""
+
+    issuer: str
+    subject: str
+    audience: str = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class App:
+    """An app registration with its application permissions (app roles) in the home tenant."""
+
+    client_id: str
+    roles: tuple[str, ...] = ()
+    client_secret: str | None = None
+    certificate_pem: str | None = None
+    federated: tuple[FederatedCredential, ...] = ()
+
+
+@dataclass
+class Faults:
+    """Faults applied to every request while set; mutable so tests can change them while the emulator runs."""
+
+    latency_ms: int = 0
+    write_quota: int | None = None  # writes allowed per window (app+tenant scope); None = unlimited
+    write_window_s: float = 150.0  # Graph's identity service: 3,000 writes per 2.5 min per app+tenant
+    throttle_retry_after: bool = True  # send Retry-After on quota 429s (the identity service may not)
+    retry_after_s: int = 1
+    error_rate: float = 0.0  # probability of a random 503/504 on a Graph request
+    drop_rate: float = 0.0  # probability of closing the connection without a response
+    read_lag_s: float = 0.0  # GETs return the pre-write version for this long after a write
+    rng_seed: int = 0
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """A deterministic fault for the next `times` requests matching method and path substring.
+
+    Matched against outer HTTP requests and `$batch` sub-requests alike. `drop` closes the TCP
+    connection with no response (`after_effect`: the request is executed first). For a sub-request a
+    status fault becomes that sub-response; a drop drops the whole batch connection.
+    """
+
+    method: str | None = None
+    path_contains: str | None = None
+    times: int = 1
+    status: int = 503
+    retry_after: int | None = 1
+    drop: bool = False
+    after_effect: bool = False
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """Switches for behaviour graph-api.md marks as unknown or unverified; defaults are documented choices."""
+
+    # POST of an existing partner: the docs give the code, not the status (graph-api.md §5, §7).
+    duplicate_partner_status: Literal[400, 409] = 400
+    # Read-only keys (tenantId, isInMultiTenantOrganization) in PATCH: rejected (400) or silently ignored.
+    reject_read_only: bool = True
+    # isServiceProvider written under app-only auth: a Terraform report says 403 (unconfirmed).
+    forbid_service_provider_write: bool = False
+    # PATCH of a missing identitySynchronization: the docs give the code, not the status.
+    sync_missing_status: int = 404
+    # A partner that is not there: Request_ResourceNotFound or ResourceNotFound (both seen in clients).
+    not_found_code: str = "Request_ResourceNotFound"
+    # Partner POST for a tenant that is not in the directory: rejected (400) or accepted.
+    require_known_tenant: bool = False
+    # Service-side validation of targets that graph-api.md §6.4 calls unverified:
+    reject_all_users_mix: bool = False  # AllUsers mixed with specific ids in one targets array
+    reject_conflicting_access: bool = False  # all users blocked + apps allowed, or the reverse
+    # v1.0 soft delete is unknown: re-POST of a partner deleted less than this long ago conflicts.
+    recreate_conflict_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request as the emulator saw it. Secrets in token requests are redacted."""
+
+    method: str
+    path: str
+    query: str
+    body: Any
+    status: int  # 0 = the connection was dropped without a response
+    in_batch: bool = False
+    batch_id: str | None = None
+    client_id: str | None = None
+    time: float = field(default=0.0, compare=False)
