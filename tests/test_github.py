@@ -167,7 +167,9 @@ def test_truncate_markdown_keeps_text_that_fits_and_cuts_on_a_line_boundary() ->
     assert github.truncate_markdown("a\nb\n", 4, "N") == "a\nb\n"
     assert github.truncate_markdown("line1\nline2\nline3\n", 13, "[cut]") == "line1\n\n[cut]\n"
     assert github.truncate_markdown("line1\nline2\nline3\n", 12, "[cut]") == "\n[cut]\n"
-    assert github.truncate_markdown("```\ncode\ncode\ncode\n```\n", 20, "[cut]") == "```\ncode\n```\n\n[cut]\n"
+    assert (
+        github.truncate_markdown("```\ncode\ncode\ncode\n```\n", 20, "[cut]") == "```\ncode\n```\n\n[cut]\n"
+    )
 
 
 # --- the drift issue -----------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def test_find_marked_issue_skips_pull_requests_closed_issues_and_other_tenants()
     assert github.find_marked_issue(issues[:4], DRIFT_MARKER) is None
 
 
-# --- apply selection and annotations ---------------------------------------------------------------------
+# --- apply selection ---------------------------------------------------------------------
 
 
 def test_tenants_to_apply_takes_changes_and_forced_refusals_only() -> None:
@@ -261,16 +263,6 @@ def test_tenants_to_apply_takes_changes_and_forced_refusals_only() -> None:
     assert github.tenants_to_apply(codes) == ["b", "e"]
     assert github.tenants_to_apply(codes, force=True) == ["b", "c", "e"]
     assert github.tenants_to_apply({}) == []
-
-
-def test_annotation_escapes_data_and_properties_like_the_actions_toolkit() -> None:
-    assert github.annotation("error", "bad", file="policies/a.yaml", line=3, col=5) == (
-        "::error file=policies/a.yaml,line=3,col=5::bad"
-    )
-    assert github.annotation("warning", "50% off\nnext", file="a,b:c.yaml", title="x") == (
-        "::warning file=a%2Cb%3Ac.yaml,title=x::50%25 off%0Anext"
-    )
-    assert github.annotation("notice", "plain") == "::notice::plain"
 
 
 # --- xtap github ... --------------------------------------------------------------------------------------

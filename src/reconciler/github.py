@@ -351,35 +351,3 @@ def tenants_to_apply(plan_exit_codes: Mapping[str, int | None], *, force: bool =
     """
     wanted = {2, 3} if force else {2}
     return sorted(t for t, code in plan_exit_codes.items() if code in wanted)
-
-
-# --- workflow commands -----------------------------------------------------------------------------------
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def annotation(
-    level: Literal["error", "warning", "notice"],
-    message: str,
-    *,
-    file: str | None = None,
-    line: int | None = None,
-    col: int | None = None,
-    title: str | None = None,
-) -> str:
-    """A GitHub Actions workflow command (`::error file=F,line=L,col=C::message`) that annotates a file.
-
-    Escaping follows actions/toolkit `command.ts`: data escapes `%`, CR and LF; properties also `:` and `,`.
-    """
-    props = [
-        f"{key}={_escape_property(str(value))}"
-        for key, value in (("file", file), ("line", line), ("col", col), ("title", title))
-        if value is not None
-    ]
-    return f"::{level}{' ' + ','.join(props) if props else ''}::{_escape_data(message)}"
