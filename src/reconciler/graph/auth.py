@@ -137,8 +137,10 @@ class MsalCredential:
                 # (a national cloud, a proxy or the emulator), never to login.microsoftonline.com.
                 instance_discovery=False,
                 azure_region=False,
-                verify=self._verify,
-                timeout=self._timeout,
+                # Our own session: msal's `verify=` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the
+                # process environment (requests merges them over the session's setting), and the CA for
+                # sign-in must be the one Graph calls use.
+                http_client=pinned_session(self._verify, self._timeout),
             )
         except XtapError:
             raise
@@ -214,7 +216,6 @@ class ManagedIdentityCredential:
 
     def get_token(self) -> str:
         import msal  # type: ignore[import-untyped,unused-ignore]
-        import requests  # type: ignore[import-untyped,unused-ignore]
 
         with self._lock:
             if self._client is None:
@@ -223,8 +224,7 @@ class ManagedIdentityCredential:
                     if self.client_id
                     else msal.SystemAssignedManagedIdentity()
                 )
-                session = requests.Session()
-                session.request = _with_timeout(session.request, MSAL_TIMEOUT)  # type: ignore[method-assign]
+                session = pinned_session(True, MSAL_TIMEOUT)
                 self._cache = msal.TokenCache()
                 self._client = msal.ManagedIdentityClient(
                     identity, http_client=session, token_cache=self._cache
@@ -250,12 +250,27 @@ class ManagedIdentityCredential:
                     self._cache.remove_at(item)
 
 
-def _with_timeout(request: Callable[..., Any], timeout: float) -> Callable[..., Any]:
-    def call(*args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("timeout", timeout)
-        return request(*args, **kwargs)
+def pinned_session(verify: bool | str, timeout: float) -> Any:
+    """A requests.Session for msal with a fixed CA setting and timeout (msal's default has no timeout)."""
+    import requests  # type: ignore[import-untyped,unused-ignore]
+    from requests.adapters import HTTPAdapter  # type: ignore[import-untyped,unused-ignore]
 
-    return call
+    class PinnedSession(requests.Session):  # type: ignore[misc,unused-ignore]
+        def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:
+            settings = super().merge_environment_settings(*args, **kwargs)
+            settings["verify"] = verify
+            return settings
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", timeout)
+            return super().request(*args, **kwargs)
+
+    session = PinnedSession()
+    session.verify = verify
+    adapter = HTTPAdapter(max_retries=1)  # what msal mounts itself: connection errors only
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 # --- assertions: zero-argument on purpose (msal passes a context dict to callables with a parameter) ---
