@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import yaml
 
@@ -140,23 +140,27 @@ class _YamlProblem(Exception):
         self.message = message
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     container: dict[str, Any] | list[Any]
     path: JsonPath
+    is_map: bool
     key: str | None = None  # mapping: the key whose value comes next
     key_pos: Pos | None = None
     skip_value: bool = False  # mapping: the next value belongs to a refused key
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
-def _mark(event: Any) -> Pos:
-    return (event.start_mark.line + 1, event.start_mark.column + 1)
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _SEQ_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+_NODE_EVENTS = frozenset({_SCALAR, _ALIAS, _MAP_START, _SEQ_START})
+_LoaderClass: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], list[tuple[Pos, str]]]:
     """Build data + positions from libyaml's events; collects every YAML-level problem it can."""
-    loader = yaml.CSafeLoader(text) if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader(text)
+    get_event = _LoaderClass(text).get_event
     positions: dict[JsonPath, tuple[Pos | None, Pos]] = {}
     problems: list[tuple[Pos, str]] = []
     stack: list[_Frame] = []
@@ -165,59 +169,58 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
     documents = 0
     try:
         while True:
-            event: Any = loader.get_event()
+            event: Any = get_event()
             if event is None:
                 break
             kind = type(event)
             if skip:
-                if kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+                if kind is _MAP_START or kind is _SEQ_START:
                     skip += 1
-                elif kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+                elif kind is _MAP_END or kind is _SEQ_END:
                     skip -= 1
                 continue
-            if kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    problems.append((_mark(event), "a file holds one YAML document; found a second one"))
+            if kind not in _NODE_EVENTS:
+                if kind is _MAP_END or kind is _SEQ_END:
+                    stack.pop()
+                elif kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        mark = event.start_mark
+                        message = "a file holds one YAML document; found a second one"
+                        problems.append(((mark.line + 1, mark.column + 1), message))
+                        break
+                elif kind is yaml.StreamEndEvent:
                     break
                 continue
-            if kind in (yaml.StreamStartEvent, yaml.DocumentEndEvent):
-                continue
-            if kind is yaml.StreamEndEvent:
-                break
-            if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
-                stack.pop()
-                continue
-            pos = _mark(event)
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
             parent = stack[-1] if stack else None
-            if parent is not None and isinstance(parent.container, dict) and parent.key is None:
-                if parent.skip_value:
-                    raise AssertionError("unreachable: key expected after a skipped value")
+            if parent is not None and parent.is_map and parent.key is None:
                 skip = _take_key(parent, event, pos, problems)
                 continue
             # A value: the root, a sequence item, or the value of parent.key.
+            key_pos = None
+            key_name = ""
+            path: JsonPath
             if parent is None:
-                path: JsonPath = ()
-                key_pos = None
-            elif isinstance(parent.container, list):
-                path = (*parent.path, len(parent.container))
-                key_pos = None
-            else:
-                assert parent.key is not None
-                path = (*parent.path, parent.key)
+                path = ()
+            elif parent.is_map:
+                key_name = cast(str, parent.key)
+                path = (*parent.path, key_name)
                 key_pos = parent.key_pos
+            else:
+                path = (*parent.path, len(parent.container))
             discard = parent is not None and parent.skip_value
             value: Any
-            if kind is yaml.AliasEvent:
+            if kind is _SCALAR:
+                value = _scalar(event, pos, problems)
+            elif kind is _ALIAS:
                 problems.append((pos, "YAML aliases are not allowed"))
                 value = None
-            elif kind is yaml.ScalarEvent:
-                value = _scalar(event, pos, problems)
             else:
-                is_map = kind is yaml.MappingStartEvent
-                allowed = _MAP_TAGS if is_map else _SEQ_TAGS
-                tag = getattr(event, "tag", None)
-                if tag not in allowed:
+                is_map = kind is _MAP_START
+                tag = event.tag
+                if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
                     problems.append((pos, f"unsupported YAML tag '{tag}'"))
                 if len(stack) >= MAX_DEPTH:
                     problems.append((pos, f"nesting is deeper than {MAX_DEPTH} levels"))
@@ -228,19 +231,18 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
                     value = None
                 else:
                     value = {} if is_map else []
-                    stack.append(_Frame(value, path))
+                    stack.append(_Frame(value, path, is_map))
             if parent is None:
                 root = value
-            elif discard:
-                parent.skip_value = False
-            elif isinstance(parent.container, list):
-                parent.container.append(value)
-            else:
-                assert parent.key is not None
-                parent.container[parent.key] = value
-            if parent is not None and isinstance(parent.container, dict):
+            elif parent.is_map:
+                if discard:
+                    parent.skip_value = False
+                else:
+                    cast(dict[str, Any], parent.container)[key_name] = value
                 parent.key = None
                 parent.key_pos = None
+            else:
+                cast(list[Any], parent.container).append(value)
             if not discard:
                 positions[path] = (key_pos, pos)
     except yaml.MarkedYAMLError as exc:
@@ -282,10 +284,13 @@ def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, st
 
 def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
     tag = event.tag
+    if tag is None:
+        # Untagged: plain scalars are resolved, quoted and block scalars are strings.
+        return _resolve_plain(event.value) if not event.style else event.value
     if tag not in _SCALAR_TAGS:
         problems.append((pos, f"unsupported YAML tag '{tag}'"))
         return event.value
-    if tag == _CORE + "str" or event.style not in (None, ""):
+    if tag == _CORE + "str" or event.style:
         return event.value
     return _resolve_plain(event.value)
 
