@@ -20,7 +20,8 @@ from typing import Any
 
 from reconciler import metadata
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# `\Z`, not `$`: `$` also matches before a trailing newline ("<guid>\n" from a YAML block scalar).
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 # Properties the service sets or that are not in the v1.0 "properties that can be updated" table
 # (graph-api.md §1): never sent, never diffed.
