@@ -25,8 +25,15 @@ def issue(number: int, body: str, user: dict[str, str] = BOT, **extra: Any) -> d
     return {"number": number, "body": body, "user": user, "state": "open", **extra}
 
 
-def report(*ids: str) -> dict[str, Any]:
-    return {"items": [{"id": i} for i in ids], "summary": {"drifted": len(ids)}}
+def item(item_id: str, *, drift: bool = True, message: str = "") -> dict[str, Any]:
+    # The shape of `xtap drift --format json` items (reconciler.drift), reduced to what is read here.
+    kind = "changed" if drift else "unknown-property"
+    return {"id": item_id, "kind": kind, "drift": drift, "message": message or f"{item_id} differs"}
+
+
+def report(*ids: str, info: tuple[str, ...] = ()) -> dict[str, Any]:
+    items = [item(i) for i in ids] + [item(i, drift=False) for i in info]
+    return {"drift": bool(ids), "summary": {"drift": len(ids)}, "items": items}
 
 
 def xtap(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
@@ -186,12 +193,23 @@ def test_drift_issue_action_covers_every_transition() -> None:
     assert github.drift_issue_action(known, report("partner:2:new")) == "comment"
 
 
+def test_information_items_are_not_drift() -> None:
+    info_only = report(info=("info:crossCloudMeetingConfiguration",))
+    known = issue(5, github.drift_issue_body("contoso", report("p:1"), "r"))
+    assert github.drift_item_ids(info_only) == []
+    assert github.drift_issue_action(None, info_only) == "none"
+    assert github.drift_issue_action(known, info_only) == "close"
+    # new information next to known drift is no reason to notify anyone
+    assert github.drift_issue_action(known, report("p:1", info=("info:x",))) == "update"
+
+
 def test_drift_issue_action_follows_the_drift_exit_code_when_given() -> None:
-    info_only = report("info:unknown-property")  # items that xtap drift did not count as drift
-    known = issue(5, github.drift_issue_body("contoso", info_only, "r"))
-    assert github.drift_issue_action(None, info_only, drifted=False) == "none"
-    assert github.drift_issue_action(known, info_only, drifted=False) == "close"
+    drift, known = report("p:1"), issue(5, github.drift_issue_body("contoso", report("p:1"), "r"))
+    assert github.drift_issue_action(None, drift, drifted=False) == "none"
+    assert github.drift_issue_action(known, drift, drifted=False) == "close"
     assert github.drift_issue_action(None, report(), drifted=True) == "create"
+    unflagged = {"items": [item("p:1")]}  # no top-level flag: the items decide
+    assert github.drift_issue_action(None, unflagged) == "create"
 
 
 def test_new_drift_ids_are_those_the_issue_body_does_not_record() -> None:
@@ -212,23 +230,33 @@ def test_drift_ids_cannot_end_the_hidden_comment_early() -> None:
 
 
 def test_drift_issue_body_layout() -> None:
-    body = github.drift_issue_body("contoso", report("p:2", "p:1"), "## Drift\n", run_url="https://gh/run/3")
+    body = github.drift_issue_body(
+        "contoso", report("p:2", "p:1", info=("i:1",)), "### xtap drift\n", run_url="https://gh/run/3"
+    )
     assert body == (
         f"{DRIFT_MARKER}\n"
         '<!-- xtap-drift-ids: ["p:1", "p:2"] -->\n'
-        "### Drift in tenant `contoso`\n\n"
-        "The live tenant differs from the files on `main`. This issue is kept up to date by the "
-        "`xtap drift` workflow and closed when the tenant is clean again; triage: `docs/operations.md`.\n\n"
-        "## Drift\n\n---\nLatest report: [drift run](https://gh/run/3)\n"
+        "### xtap drift\n"
+        "\n---\nThe live tenant differs from the files on `main`. This issue is kept up to date by the "
+        "`xtap drift` workflow and closed when the tenant is clean again; triage: `docs/operations.md`. "
+        "Latest report: [drift run](https://gh/run/3).\n"
     )
 
 
-def test_drift_comment_lists_only_the_new_items() -> None:
-    assert github.drift_comment_body("contoso", ["p:`x`"], run_url="https://gh/run/4") == (
-        "New drift in tenant `contoso` (1 item):\n\n- `` p:`x` ``\n\nReport: [drift run](https://gh/run/4)\n"
+def test_drift_comment_lists_the_new_items_messages_escaped() -> None:
+    rep = {
+        "items": [
+            item("p:1", message="inboundTrust.isMfaAccepted of fabrikam.yaml is false live; the file wins"),
+            item("p:2", message="partner <b>x</b> | `y` [link](z)"),
+        ]
+    }
+    assert github.drift_comment_body("contoso", rep, ["p:2"], run_url="https://gh/run/4") == (
+        "New drift in tenant `contoso` (1 item):\n\n"
+        "- **changed** partner &lt;b&gt;x&lt;/b&gt; &#124; &#96;y&#96; &#91;link](z)\n"
+        "\nReport: [drift run](https://gh/run/4)\n"
     )
-    assert github.drift_comment_body("contoso", ["a", "b"]).startswith(
-        "New drift in tenant `contoso` (2 items):"
+    assert github.drift_comment_body("contoso", rep, ["p:1", "p:2"]).startswith(
+        "New drift in tenant `contoso` (2 items):\n\n- **changed** inboundTrust.isMfaAccepted of fabrikam.yaml"
     )
 
 
@@ -351,7 +379,7 @@ def test_cli_drift_action_creates_then_comments_new_drift_then_closes(
     assert xtap([*argv, "--exit-code", "2"], monkeypatch) == 0
     assert capsys.readouterr().out == "action=comment\nissue=42\ntitle=xtap drift: tenant contoso\n"
     assert (tmp_path / "comment.md").read_text() == (
-        "New drift in tenant `contoso` (1 item):\n\n- `p:2`\n\nReport: [drift run](https://gh/run/7)\n"
+        "New drift in tenant `contoso` (1 item):\n\n- **changed** p:2 differs\n\nReport: [drift run](https://gh/run/7)\n"
     )
     updated = (tmp_path / "body.md").read_text()
     assert github.known_drift_ids(issue(42, updated)) == {"p:1", "p:2"}

@@ -10,6 +10,7 @@ Shapes are those of the GitHub REST API (`gh api`): a comment or issue has `id`/
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -245,7 +246,11 @@ def plan_comment_body(
 
 
 def drift_item_ids(report: Mapping[str, Any]) -> list[str]:
-    """The stable ids of the items of an `xtap drift --format json` report, in report order."""
+    """The stable ids of the drift items of an `xtap drift --format json` report, in report order.
+
+    Information items (`"drift": false`: unknown properties, partners xtap never deletes) are listed in
+    the report but are not drift, so they neither open an issue nor count as new drift.
+    """
     items = report.get("items")
     if not isinstance(items, list):
         raise XtapError("drift report has no 'items' list: is it the JSON output of `xtap drift`?")
@@ -253,7 +258,8 @@ def drift_item_ids(report: Mapping[str, Any]) -> list[str]:
     for n, item in enumerate(items):
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
             raise XtapError(f"drift report item {n} has no string 'id'")
-        ids.append(item["id"])
+        if item.get("drift", True) is not False:
+            ids.append(item["id"])
     return ids
 
 
@@ -282,11 +288,14 @@ def drift_issue_action(
 ) -> DriftAction:
     """What the drift issue of one tenant needs after a drift run.
 
-    `drifted` is the verdict of `xtap drift` (exit code 2); when None, any report item counts as drift.
-    Known drift only refreshes the issue body; a comment (which notifies subscribers) is for new drift.
+    `drifted` is the verdict of `xtap drift` (exit code 2); when None, the report's own `drift` flag, or
+    else whether it has drift items. Known drift only refreshes the issue body; a comment (which notifies
+    subscribers) is for new drift.
     """
+    ids = drift_item_ids(report)
     if drifted is None:
-        drifted = bool(drift_item_ids(report))
+        flag = report.get("drift")
+        drifted = flag if isinstance(flag, bool) else bool(ids)
     if not drifted:
         return "close" if open_issue is not None else "none"
     if open_issue is None:
@@ -310,27 +319,43 @@ def drift_issue_body(
 ) -> str:
     """The body of `tenant`'s drift issue: marker, the ids it knows, the latest report."""
     ids = drift_item_ids(report)
-    head = (
-        f"{drift_marker(tenant)}\n{_ids_line(ids)}\n"
-        f"### Drift in tenant {_fence(tenant)}\n\n"
-        "The live tenant differs from the files on `main`. This issue is kept up to date by the "
-        "`xtap drift` workflow and closed when the tenant is clean again; triage: `docs/operations.md`.\n\n"
+    # The report's Markdown brings its own heading and summary line; ours adds what the workflow needs.
+    head = f"{drift_marker(tenant)}\n{_ids_line(ids)}\n"
+    run = f" Latest report: [drift run]({run_url})." if run_url else ""
+    foot = (
+        "\n---\nThe live tenant differs from the files on `main`. This issue is kept up to date by the "
+        "`xtap drift` workflow and closed when the tenant is clean again; triage: `docs/operations.md`."
+        f"{run}\n"
     )
-    foot = f"\n---\nLatest report: [drift run]({run_url})\n" if run_url else ""
     notice = "**Report truncated** to fit an issue; the full report is in the run's job summary and artifact."
     return head + truncate_markdown(report_markdown, limit - len(head) - len(foot), notice) + foot
 
 
+def _md_text(value: str) -> str:
+    """Text for Markdown: nothing in it can open a tag, a link, a code span or a table cell."""
+    return html.escape(value, quote=True).replace("|", "&#124;").replace("`", "&#96;").replace("[", "&#91;").replace("\n", " ")
+
+
 def drift_comment_body(
-    tenant: str, new_ids: Sequence[str], *, run_url: str | None = None, limit: int = BODY_LIMIT
+    tenant: str,
+    report: Mapping[str, Any],
+    new_ids: Sequence[str],
+    *,
+    run_url: str | None = None,
+    limit: int = BODY_LIMIT,
 ) -> str:
-    """The comment announcing new drift items (ids only: the body holds the full report)."""
-    plural = "s" if len(new_ids) != 1 else ""
-    lines = [f"New drift in tenant {_fence(tenant)} ({len(new_ids)} item{plural}):", ""]
-    lines += [f"- {_fence(i)}" for i in new_ids]
+    """The comment announcing new drift: one line per new item (its message); the body has the rest."""
+    wanted = set(new_ids)
+    items = [i for i in report.get("items") or () if isinstance(i, Mapping) and i.get("id") in wanted]
+    plural = "s" if len(items) != 1 else ""
+    lines = [f"New drift in tenant {_fence(tenant)} ({len(items)} item{plural}):", ""]
+    for item in items:
+        kind = _md_text(str(item.get("kind") or "drift"))
+        message = _md_text(str(item.get("message") or item["id"]))
+        lines.append(f"- **{kind}** {message}")
     text = "\n".join(lines) + "\n"
     foot = f"\nReport: [drift run]({run_url})\n" if run_url else ""
-    notice = "… more items in the issue body."
+    notice = "… more new items in the issue body."
     return truncate_markdown(text, limit - len(foot), notice) + foot
 
 

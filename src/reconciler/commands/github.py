@@ -160,7 +160,7 @@ def _drift_action(args: argparse.Namespace) -> int:
         _write(args.body_out, github.drift_issue_body(tenant, report, markdown, run_url=args.run_url))
     if args.comment_out and action == "comment":
         new = github.new_drift_ids(issue, report)
-        _write(args.comment_out, github.drift_comment_body(tenant, new, run_url=args.run_url))
+        _write(args.comment_out, github.drift_comment_body(tenant, report, new, run_url=args.run_url))
     if args.comment_out and action == "close":
         _write(args.comment_out, github.drift_close_comment(tenant, run_url=args.run_url))
     # key=value lines, so a step can append them to $GITHUB_OUTPUT as they are.
