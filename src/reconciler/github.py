@@ -333,7 +333,13 @@ def drift_issue_body(
 
 def _md_text(value: str) -> str:
     """Text for Markdown: nothing in it can open a tag, a link, a code span or a table cell."""
-    return html.escape(value, quote=True).replace("|", "&#124;").replace("`", "&#96;").replace("[", "&#91;").replace("\n", " ")
+    return (
+        html.escape(value, quote=True)
+        .replace("|", "&#124;")
+        .replace("`", "&#96;")
+        .replace("[", "&#91;")
+        .replace("\n", " ")
+    )
 
 
 def drift_comment_body(
