@@ -425,3 +425,30 @@ def test_cli_apply_tenants_reads_the_plan_artifacts(
     assert capsys.readouterr().out == '["contoso","tailspin"]\n'
     assert xtap(["github", "apply-tenants", "--plans", str(tmp_path / "none")], monkeypatch) == 0
     assert capsys.readouterr().out == "[]\n"
+
+
+def test_apply_summary_fences_the_output_and_states_the_outcome() -> None:
+    out = "Apply: 1 changed.\nVerified: the tenant matches the policy files for everything applied.\n"
+    assert github.apply_summary("contoso", 0, out) == (
+        "### xtap apply — tenant `contoso`\n\n**Applied.** The tenant matches the files on `main`.\n\n"
+        f"```text\n{out}```\n"
+    )
+    tricky = "a\n```\nb"
+    assert github.apply_summary("contoso", 3, tricky).endswith("\n\n````text\na\n```\nb\n````\n")
+    assert "**Apply failed** for part of the plan" in github.apply_summary("contoso", 1, "")
+    assert "**Apply ended with exit code 7.**" in github.apply_summary("contoso", 7, "")
+
+
+def test_apply_summary_is_cut_to_the_limit() -> None:
+    summary = github.apply_summary("contoso", 0, "x" * 50 + "\n" + "line\n" * 100_000, limit=10_000)
+    assert len(summary) <= 10_000
+    assert summary.endswith("line\n… (output truncated; the run log has all of it)\n```\n")
+
+
+def test_cli_apply_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "apply.txt").write_text("Apply: 2 changed.\n")
+    argv = ["github", "apply-summary", "--tenant", "contoso", "--exit-code", "0", "--output"]
+    assert xtap([*argv, str(tmp_path / "apply.txt")], monkeypatch) == 0
+    assert capsys.readouterr().out == github.apply_summary("contoso", 0, "Apply: 2 changed.\n")

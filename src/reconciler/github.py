@@ -370,6 +370,32 @@ def drift_close_comment(tenant: str, *, run_url: str | None = None) -> str:
     return f"Tenant {_fence(tenant)} matches the files again{where}; closing."
 
 
+# --- apply ---------------------------------------------------------------------------------------------
+
+_APPLY_STATUS = {
+    0: "**Applied.** The tenant matches the files on `main`.",
+    1: "**Apply failed** for part of the plan; what succeeded stays applied. Re-running the workflow "
+    "converges without duplicate work (`docs/operations.md`, re-running after a partial apply).",
+    3: "**Refused, nothing changed:** the tenant or the files changed since the plan (stale plan), or a "
+    "safety gate refused it. The next run plans again.",
+}
+
+
+def apply_summary(tenant: str, exit_code: int, output: str, *, limit: int = SUMMARY_LIMIT) -> str:
+    """The job summary of one tenant's apply: status from the exit code, then xtap's output verbatim."""
+    status = _APPLY_STATUS.get(exit_code, f"**Apply ended with exit code {exit_code}.** See the run log.")
+    longest = max((len(run) for run in re.findall(r"`{3,}", output)), default=2)
+    fence = "`" * (longest + 1)
+    head = f"### xtap apply — tenant {_fence(tenant)}\n\n{status}\n\n"
+    text = output if output.endswith("\n") or not output else output + "\n"
+    budget = limit - len(head) - 2 * (len(fence) + 1) - 64
+    if len(text) > budget:
+        text = (
+            text[: max(budget, 0)].rsplit("\n", 1)[0] + "\n… (output truncated; the run log has all of it)\n"
+        )
+    return f"{head}{fence}text\n{text}{fence}\n"
+
+
 # --- apply selection -----------------------------------------------------------------------------------
 
 

@@ -64,6 +64,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_drift_action)
 
+    p = cmds.add_parser("apply-summary", parents=[common], help="write the job summary of a tenant's apply")
+    p.add_argument("--exit-code", type=int, required=True, help="exit code of `xtap apply`")
+    p.add_argument("--output", metavar="FILE", required=True, help="what `xtap apply` printed")
+    p.set_defaults(github_run=_apply_summary)
+
     p = cmds.add_parser(
         "apply-tenants",
         parents=[common],
@@ -167,6 +172,11 @@ def _drift_action(args: argparse.Namespace) -> int:
     print(f"action={action}")
     print(f"issue={issue['number'] if issue else ''}")
     print(f"title={github.drift_issue_title(tenant)}")
+    return EXIT_OK
+
+
+def _apply_summary(args: argparse.Namespace) -> int:
+    sys.stdout.write(github.apply_summary(_tenant(args), args.exit_code, _read(args.output)))
     return EXIT_OK
 
 
