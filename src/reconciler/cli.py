@@ -13,7 +13,7 @@ from reconciler import __version__
 from reconciler.errors import EXIT_ERROR, XtapError
 
 # Each name is a module under reconciler.commands with add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[str, ...] = ("validate", "tenants", "github", "emulator")
+COMMANDS: tuple[str, ...] = ("validate", "tenants", "github", "emulator", "drift", "export", "show")
 
 log = logging.getLogger("reconciler")
 
