@@ -45,6 +45,7 @@ _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 _PARTNER_SEGMENT = re.compile(r"/partners/([^/?#]+)")
+_SYNC_URL = re.compile(rf"^{PARTNERS}/([^/?#]+)/{SYNC}$")
 
 
 def check_tenant_id(tenant_id: str) -> str:
@@ -502,9 +503,20 @@ class _BatchRun:
         self.pending = [r for r in self.pending if r.id not in self.results]
 
     def _recover_creates(self) -> None:
-        """A create whose batch got no answer may have happened: look before creating it again."""
+        """A create whose batch got no answer may have happened: look before creating it again.
+
+        POST of a partner would conflict or duplicate, and PUT of a sync policy answers 409 once it exists
+        (graph-api.md §7), so neither is simply resent."""
         for r in list(self.pending):
-            if r.id not in self.ambiguous or r.method.upper() != "POST":
+            if r.id not in self.ambiguous or r.method.upper() not in ("POST", "PUT"):
+                continue
+            if r.method.upper() == "PUT":
+                match = _SYNC_URL.match(r.url)
+                existing = self.client.get_sync(match.group(1)) if match else None
+                if existing is not None:
+                    log.info("%s: sync policy exists after a lost answer; not creating it again", r.id)
+                    headers = {"x-xtap-recovered": "reread"}
+                    self.results[r.id] = BatchResult(r.id, 204, existing, headers, None, self.attempts[r.id])
                 continue
             tenant = (r.body or {}).get("tenantId")
             if r.url.rstrip("/") == PARTNERS and isinstance(tenant, str):
