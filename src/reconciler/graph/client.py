@@ -325,7 +325,7 @@ class GraphClient:
             path = f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tid}')"
         else:
             assert domain is not None
-            if not _DOMAIN_RE.match(domain):
+            if not _DOMAIN_RE.fullmatch(domain):
                 raise XtapError(f"{domain!r} is not a domain name")
             path = f"/tenantRelationships/findTenantInformationByDomainName(domainName='{domain}')"
         found: dict[str, Any] | None = self._json("GET", path, missing_ok=True)
