@@ -507,7 +507,7 @@ def render_markdown(report: DriftReport, *, limit: int = render.MARKDOWN_LIMIT) 
             text += notice
             break
         text += section
-    return text
+    return text.rstrip("\n") + "\n"
 
 
 def render_report(report: DriftReport, fmt: str) -> str:
