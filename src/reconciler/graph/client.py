@@ -476,6 +476,8 @@ class _BatchRun:
             )
             if status in RETRY_STATUSES:
                 throttled = throttled or status == 429 or status == 503
+                if status == 504:  # a gateway timeout: it may have run behind the gateway
+                    self.ambiguous.add(r.id)
                 waits.append(parse_retry_after(_header(headers, "retry-after")))
                 still.append(r)
             elif status == 424 and self._dependencies_ok(r):
