@@ -5,11 +5,15 @@ error code and headers."""
 from __future__ import annotations
 
 import copy
+import functools
+import operator
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+
+from reconciler.emulator import Emulator, Quirks
 from test_emulator_support import (
     CONTOSO,
     FABRIKAM,
@@ -22,8 +26,6 @@ from test_emulator_support import (
     error,
     graph,
 )
-
-from reconciler.emulator import Emulator, Quirks
 
 EXAMPLES = data("graph_doc_examples.json")
 FIXTURES = data("graph_api_fixtures.json")
@@ -74,8 +76,11 @@ def test_unset_consent_and_cross_cloud_are_objects_of_nulls(http: httpx.Client) 
 
 
 def test_responses_carry_request_and_client_request_ids(http: httpx.Client) -> None:
-    response = http.patch(f"{PARTNERS}/{FABRIKAM}", json={"b2BCollaborationInbound": None},
-                          headers={"client-request-id": "4fc158f0-311c-4595-8a72-d79f36ad17b9"})
+    response = http.patch(
+        f"{PARTNERS}/{FABRIKAM}",
+        json={"b2BCollaborationInbound": None},
+        headers={"client-request-id": "4fc158f0-311c-4595-8a72-d79f36ad17b9"},
+    )
     inner = response.json()["error"]["innerError"]
     assert response.headers["client-request-id"] == "4fc158f0-311c-4595-8a72-d79f36ad17b9"
     assert inner["client-request-id"] == "4fc158f0-311c-4595-8a72-d79f36ad17b9"
@@ -86,7 +91,9 @@ def test_responses_carry_request_and_client_request_ids(http: httpx.Client) -> N
 # -- the Graph docs' example bodies ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("body", EXAMPLES["partner_update"]["examples"], ids=["inboundTrust", "automaticUserConsent"])
+@pytest.mark.parametrize(
+    "body", EXAMPLES["partner_update"]["examples"], ids=["inboundTrust", "automaticUserConsent"]
+)
 def test_update_page_examples_are_accepted_and_reflected(http: httpx.Client, body: dict[str, Any]) -> None:
     url = f"{PARTNERS}/{EXAMPLES['partner_update']['tenantId']}"
     response = http.patch(url, json=body)
@@ -185,7 +192,7 @@ def test_paging_follows_next_links_verbatim() -> None:
             url = body.get("@odata.nextLink")
             assert url is None or url.startswith(f"{emu.url}{PARTNERS}?$select=tenantId&$skiptoken=")
         assert [len(p) for p in pages] == [3, 3, 1]
-        assert sum(pages, []) == sorted(emu.partners())
+        assert functools.reduce(operator.iadd, pages, []) == sorted(emu.partners())
         assert error(http.get(f"{PARTNERS}?$skiptoken=garbage"))[:2] == (400, "Request_BadRequest")
 
 
@@ -193,7 +200,9 @@ def test_paging_follows_next_links_verbatim() -> None:
 
 
 def test_mis_cased_property_is_rejected_exactly_like_graph(http: httpx.Client) -> None:
-    response = http.patch(f"{PARTNERS}/{FABRIKAM}", json={"b2BCollaborationInbound": {"usersAndGroups": ALL_USERS}})
+    response = http.patch(
+        f"{PARTNERS}/{FABRIKAM}", json={"b2BCollaborationInbound": {"usersAndGroups": ALL_USERS}}
+    )
     assert error(response) == (400, "Request_BadRequest", "Invalid property 'b2BCollaborationInbound'")
 
 
@@ -201,21 +210,49 @@ def test_mis_cased_property_is_rejected_exactly_like_graph(http: httpx.Client) -
     ("body", "message"),
     [
         ({"inboundTrust": {"isMFAAccepted": True}}, "Invalid property 'isMFAAccepted'"),
-        ({"b2bCollaborationInbound": {"usersAndGroups": {"accesstype": "allowed"}}}, "Invalid property 'accesstype'"),
-        ({"crossCloudMeetingConfiguration": {"inboundAllowed": True}}, "Invalid property 'crossCloudMeetingConfiguration'"),
-        ({"isInMultiTenantOrganization": True}, "Property 'isInMultiTenantOrganization' is read-only and cannot be set."),
+        (
+            {"b2bCollaborationInbound": {"usersAndGroups": {"accesstype": "allowed"}}},
+            "Invalid property 'accesstype'",
+        ),
+        (
+            {"crossCloudMeetingConfiguration": {"inboundAllowed": True}},
+            "Invalid property 'crossCloudMeetingConfiguration'",
+        ),
+        (
+            {"isInMultiTenantOrganization": True},
+            "Property 'isInMultiTenantOrganization' is read-only and cannot be set.",
+        ),
         ({"tenantId": FABRIKAM}, "Property 'tenantId' is read-only and cannot be set."),
-        ({"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "Allowed"}}},
-         "Invalid value 'Allowed' for property 'accessType': not a member of enum type "
-         "'microsoft.graph.crossTenantAccessPolicyTargetConfigurationAccessType'."),
-        ({"inboundTrust": {"isMfaAccepted": "yes"}}, "Cannot convert the literal 'yes' to the expected type 'Edm.Boolean'."),
-        ({"b2bCollaborationInbound": {"usersAndGroups": {"targets": {"target": "AllUsers"}}}},
-         "Invalid value for property 'targets': a collection is expected."),
-        ({"inboundTrust": True},
-         "Invalid value for property 'inboundTrust': an object of type "
-         "'microsoft.graph.crossTenantAccessPolicyInboundTrust' is expected."),
+        (
+            {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "Allowed"}}},
+            "Invalid value 'Allowed' for property 'accessType': not a member of enum type "
+            "'microsoft.graph.crossTenantAccessPolicyTargetConfigurationAccessType'.",
+        ),
+        (
+            {"inboundTrust": {"isMfaAccepted": "yes"}},
+            "Cannot convert the literal 'yes' to the expected type 'Edm.Boolean'.",
+        ),
+        (
+            {"b2bCollaborationInbound": {"usersAndGroups": {"targets": {"target": "AllUsers"}}}},
+            "Invalid value for property 'targets': a collection is expected.",
+        ),
+        (
+            {"inboundTrust": True},
+            "Invalid value for property 'inboundTrust': an object of type "
+            "'microsoft.graph.crossTenantAccessPolicyInboundTrust' is expected.",
+        ),
     ],
-    ids=["nested-case", "deep-case", "undocumented-extra", "mto-read-only", "key-read-only", "enum", "bool", "collection", "object"],
+    ids=[
+        "nested-case",
+        "deep-case",
+        "undocumented-extra",
+        "mto-read-only",
+        "key-read-only",
+        "enum",
+        "bool",
+        "collection",
+        "object",
+    ],
 )
 def test_invalid_partner_bodies_are_400(http: httpx.Client, body: dict[str, Any], message: str) -> None:
     before = http.get(f"{PARTNERS}/{FABRIKAM}").json()
@@ -224,7 +261,9 @@ def test_invalid_partner_bodies_are_400(http: httpx.Client, body: dict[str, Any]
 
 
 def test_body_that_is_not_json(http: httpx.Client) -> None:
-    response = http.patch(f"{PARTNERS}/{FABRIKAM}", content=b"{not json", headers={"Content-Type": "application/json"})
+    response = http.patch(
+        f"{PARTNERS}/{FABRIKAM}", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert error(response)[:2] == (400, "BadRequest")
 
 
@@ -237,15 +276,23 @@ def test_duplicate_partner_post() -> None:
 
 
 def test_sync_policy_put_when_present_is_409(http: httpx.Client) -> None:
-    response = http.put(f"{PARTNERS}/{CONTOSO}/identitySynchronization", json={"userSyncInbound": {"isSyncAllowed": False}})
+    response = http.put(
+        f"{PARTNERS}/{CONTOSO}/identitySynchronization", json={"userSyncInbound": {"isSyncAllowed": False}}
+    )
     status, code, _ = error(response)
     assert (status, code) == (409, "Request_MultipleObjectsWithSameKeyValue")
     assert response.json()["error"]["details"][0]["code"] == "ConflictingObjects"
 
 
 def test_patch_of_missing_sync_policy(http: httpx.Client) -> None:
-    response = http.patch(f"{PARTNERS}/{FABRIKAM}/identitySynchronization", json={"userSyncInbound": {"isSyncAllowed": True}})
-    assert error(response) == (404, "Directory_ObjectNotFound", "Unable to read the company information from the directory.")
+    response = http.patch(
+        f"{PARTNERS}/{FABRIKAM}/identitySynchronization", json={"userSyncInbound": {"isSyncAllowed": True}}
+    )
+    assert error(response) == (
+        404,
+        "Directory_ObjectNotFound",
+        "Unable to read the company information from the directory.",
+    )
 
 
 def test_partner_delete_is_blocked_while_a_sync_policy_exists(demo: Emulator, http: httpx.Client) -> None:
@@ -266,8 +313,14 @@ def test_missing_partner_is_404(http: httpx.Client) -> None:
 
 
 def test_default_automatic_consent_is_read_only(http: httpx.Client) -> None:
-    response = http.patch(f"{POLICY}/default", json={"automaticUserConsentSettings": {"inboundAllowed": True}})
-    assert error(response) == (400, "Request_BadRequest", "Property 'automaticUserConsentSettings' is read-only and cannot be set.")
+    response = http.patch(
+        f"{POLICY}/default", json={"automaticUserConsentSettings": {"inboundAllowed": True}}
+    )
+    assert error(response) == (
+        400,
+        "Request_BadRequest",
+        "Property 'automaticUserConsentSettings' is read-only and cannot be set.",
+    )
 
 
 def test_writes_need_the_write_permission(demo: Emulator) -> None:
@@ -286,15 +339,32 @@ def test_writes_need_the_write_permission(demo: Emulator) -> None:
 
 
 def test_merge_patch_keeps_siblings_and_replaces_collections(http: httpx.Client) -> None:
-    group = {"accessType": "allowed", "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}]}
-    assert http.patch(f"{PARTNERS}/{FABRIKAM}", json={"b2bCollaborationInbound": {"usersAndGroups": group}}).status_code == 204
-    assert http.get(f"{PARTNERS}/{FABRIKAM}").json()["b2bCollaborationInbound"] == {"usersAndGroups": group, "applications": ALL_APPS}
+    group = {
+        "accessType": "allowed",
+        "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}],
+    }
+    assert (
+        http.patch(
+            f"{PARTNERS}/{FABRIKAM}", json={"b2bCollaborationInbound": {"usersAndGroups": group}}
+        ).status_code
+        == 204
+    )
+    assert http.get(f"{PARTNERS}/{FABRIKAM}").json()["b2bCollaborationInbound"] == {
+        "usersAndGroups": group,
+        "applications": ALL_APPS,
+    }
     http.patch(f"{PARTNERS}/{FABRIKAM}", json={"automaticUserConsentSettings": {"inboundAllowed": True}})
-    assert http.get(f"{PARTNERS}/{FABRIKAM}").json()["automaticUserConsentSettings"] == {"inboundAllowed": True, "outboundAllowed": None}
+    assert http.get(f"{PARTNERS}/{FABRIKAM}").json()["automaticUserConsentSettings"] == {
+        "inboundAllowed": True,
+        "outboundAllowed": None,
+    }
 
 
 def test_replace_switch_replaces_each_top_level_property() -> None:
-    group = {"accessType": "blocked", "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}]}
+    group = {
+        "accessType": "blocked",
+        "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}],
+    }
     with Emulator(seed="demo", patch_semantics="replace") as emu, graph(emu) as http:
         http.patch(f"{PARTNERS}/{FABRIKAM}", json={"b2bCollaborationInbound": {"usersAndGroups": group}})
         assert emu.get_partner(FABRIKAM)["b2bCollaborationInbound"] == {"usersAndGroups": group}  # type: ignore[index]
@@ -309,16 +379,33 @@ def test_null_resets_a_property_to_inherit(http: httpx.Client) -> None:
 
 
 def test_unverified_target_rules_are_switches() -> None:
-    mixed = {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allowed", "targets": [
-        {"target": "AllUsers", "targetType": "user"}, {"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}]}}}
-    contradiction = {"b2bCollaborationInbound": {"usersAndGroups": {**ALL_USERS, "accessType": "blocked"}, "applications": ALL_APPS}}
+    mixed = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [
+                    {"target": "AllUsers", "targetType": "user"},
+                    {"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"},
+                ],
+            }
+        }
+    }
+    contradiction = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+            "applications": ALL_APPS,
+        }
+    }
     with Emulator(seed="demo") as emu, graph(emu) as http:
         assert http.patch(f"{PARTNERS}/{FABRIKAM}", json=mixed).status_code == 204
         assert http.patch(f"{PARTNERS}/{FABRIKAM}", json=contradiction).status_code == 204
     strict = Quirks(reject_all_users_mix=True, reject_conflicting_access=True)
     with Emulator(seed="demo", quirks=strict) as emu, graph(emu) as http:
         assert error(http.patch(f"{PARTNERS}/{FABRIKAM}", json=mixed))[:2] == (400, "Request_BadRequest")
-        assert error(http.patch(f"{PARTNERS}/{FABRIKAM}", json=contradiction))[:2] == (400, "Request_BadRequest")
+        assert error(http.patch(f"{PARTNERS}/{FABRIKAM}", json=contradiction))[:2] == (
+            400,
+            "Request_BadRequest",
+        )
 
 
 # -- tenant lookup ---------------------------------------------------------------------------------
@@ -327,8 +414,12 @@ def test_unverified_target_rules_are_switches() -> None:
 def test_find_tenant_information(demo: Emulator) -> None:
     with graph(demo, "reader") as http:
         by_id = http.get(f"/v1.0/tenantRelationships/findTenantInformationByTenantId(tenantId='{WOODGROVE}')")
-        by_domain = http.get("/v1.0/tenantRelationships/findTenantInformationByDomainName(domainName='Fabrikam.com')")
-        missing = http.get("/v1.0/tenantRelationships/findTenantInformationByDomainName(domainName='nowhere.example')")
+        by_domain = http.get(
+            "/v1.0/tenantRelationships/findTenantInformationByDomainName(domainName='Fabrikam.com')"
+        )
+        missing = http.get(
+            "/v1.0/tenantRelationships/findTenantInformationByDomainName(domainName='nowhere.example')"
+        )
     assert by_id.json() == {
         "@odata.context": f"{demo.url}/v1.0/$metadata#microsoft.graph.tenantInformation",
         "tenantId": WOODGROVE,
@@ -342,4 +433,7 @@ def test_find_tenant_information(demo: Emulator) -> None:
 
 def test_unknown_segment(http: httpx.Client) -> None:
     assert error(http.get("/v1.0/policies/crossTenantAccessPolicy/partnerz")) == (
-        400, "BadRequest", "Resource not found for the segment 'partnerz'.")
+        400,
+        "BadRequest",
+        "Resource not found for the segment 'partnerz'.",
+    )

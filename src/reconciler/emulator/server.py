@@ -205,7 +205,7 @@ class Emulator:
         self._ca_file = files.ca_file
         self._persist_apps()
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="xtap-emulator", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="xtap-emulator", daemon=True
         )
         self._thread.start()
         log.info("emulator listening on %s", self.url)
@@ -281,11 +281,10 @@ class Emulator:
         if self.state_file is None:
             return
         with self._store.lock:
-            self._store.state["apps"] = [_app_to_json(a) for a in (self.reader, self.writer)] + [
+            self._store.extras["apps"] = [_app_to_json(a) for a in (self.reader, self.writer)] + [
                 _app_to_json(a) for a in self._app_table().values() if a not in (self.reader, self.writer)
             ]
-            self._store.save()
-            del self._store.state["apps"]
+        self._store.save()
 
     # -- journal -----------------------------------------------------------------------------------
     @property

@@ -91,7 +91,11 @@ class Frontend:
         def record(
             status: int, client_id: str | None = None, extra: list[JournalEntry] | None = None
         ) -> None:
-            entry = JournalEntry(method, path, query, body, status, client_id=client_id, time=time.time())
+            # A dropped request is journaled with status 0 (no response), even when it took effect.
+            dropped = rule is not None and rule.drop
+            entry = JournalEntry(
+                method, path, query, body, 0 if dropped else status, client_id=client_id, time=time.time()
+            )
             self.journal.extend([entry, *(extra or ())])
 
         rule = self.faults.take_rule(method, path)
@@ -226,7 +230,7 @@ class Frontend:
                         "/v1.0" + sub.path,
                         sub.query,
                         sub.body,
-                        0 if rule is not None and not rule.after_effect else reply.status,
+                        0 if rule is not None else reply.status,
                         in_batch=True,
                         batch_id=sub_id,
                         client_id=caller.client_id,

@@ -27,6 +27,7 @@ class TenantStore:
         # (kind, key) -> (lag ends at, the value a lagged read returns; None = absent)
         self._lag: dict[tuple[str, str], tuple[float, Any]] = {}
         self._deleted_at: dict[str, float] = {}
+        self.extras: dict[str, Any] = {}  # saved with the state but not part of it (the registered apps)
         for key in ("partners", "identitySynchronization", "directory"):
             state.setdefault(key, {})
         state["partners"] = {k.lower(): v for k, v in state["partners"].items()}
@@ -50,7 +51,7 @@ class TenantStore:
         if self.state_file is None:
             return
         with self.lock:
-            text = json.dumps(self.state, indent=1, sort_keys=True)
+            text = json.dumps({**self.state, **self.extras}, indent=1, sort_keys=True)
         directory = self.state_file.parent
         fd, tmp = tempfile.mkstemp(prefix=f".{self.state_file.name}.", dir=directory)
         try:

@@ -299,7 +299,8 @@ class IdentityPlatform:
         cert = x509.load_pem_x509_certificate(app.certificate_pem.encode("ascii"))
         der = cert.public_bytes(Encoding.DER)
         thumbs = {b64url(hashlib.sha1(der).digest()), b64url(hashlib.sha256(der).digest())}
-        presented = header.get("x5t#S256") or header.get("x5t")
+        # msal keeps the base64 padding on thumbprints; RFC 7515 says base64url without it: accept both.
+        presented = str(header.get("x5t#S256") or header.get("x5t") or "").rstrip("=")
         key = cert.public_key()
         ok = presented in thumbs and isinstance(key, rsa.RSAPublicKey)
         if ok and isinstance(key, rsa.RSAPublicKey):
