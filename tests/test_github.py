@@ -452,3 +452,12 @@ def test_cli_apply_summary(
     argv = ["github", "apply-summary", "--tenant", "contoso", "--exit-code", "0", "--output"]
     assert xtap([*argv, str(tmp_path / "apply.txt")], monkeypatch) == 0
     assert capsys.readouterr().out == github.apply_summary("contoso", 0, "Apply: 2 changed.\n")
+
+
+def test_workflow_commands_never_reach_a_comment_or_summary() -> None:
+    secret = "eyJhbGciOi.fake.jwt"
+    raw = f"::add-mask::{secret}\nPlan: 1 to change.\n  ::add-mask::{secret}\n::warning::x\nend\n"
+    assert github.strip_workflow_commands(raw) == "Plan: 1 to change.\nend\n"
+    assert secret not in github.plan_comment_body("contoso", raw, 2)
+    assert secret not in github.apply_summary("contoso", 0, raw)
+    assert "Plan: 1 to change.\nend\n" in github.plan_comment_body("contoso", raw, 2)

@@ -108,6 +108,16 @@ def _flatten_page(value: object) -> list[dict[str, Any]]:
     return items
 
 
+def strip_workflow_commands(text: str) -> str:
+    """`text` without the lines that are workflow commands (`::add-mask::…`, `::error::…`).
+
+    xtap registers every token it obtains with `::add-mask::TOKEN` on standard output. That masks the
+    token in the run log, but a step that redirects the output into a file (plan.md, apply.txt) would
+    carry the token itself into a comment, summary or artifact, so those lines never go further.
+    """
+    return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("::"))
+
+
 def author_login(item: Mapping[str, Any]) -> str | None:
     """The login of who wrote a comment or issue (REST `user`, GraphQL `author`)."""
     for key in ("user", "author"):
@@ -235,7 +245,7 @@ def plan_comment_body(
         f" of [this run]({run_url})" if run_url else ""
     )
     notice = f"**Plan truncated** to fit a comment; the full plan is in {where}."
-    body = plan_markdown if exit_code != 1 else ""
+    body = strip_workflow_commands(plan_markdown) if exit_code != 1 else ""
     budget = limit - len(head) - len(foot)
     if budget < len(notice) + 64:
         raise XtapError(f"comment limit {limit} is too small for the plan comment")
@@ -387,6 +397,7 @@ def apply_summary(tenant: str, exit_code: int, output: str, *, limit: int = SUMM
     longest = max((len(run) for run in re.findall(r"`{3,}", output)), default=2)
     fence = "`" * (longest + 1)
     head = f"### xtap apply — tenant {_fence(tenant)}\n\n{status}\n\n"
+    output = strip_workflow_commands(output)
     text = output if output.endswith("\n") or not output else output + "\n"
     budget = limit - len(head) - 2 * (len(fence) + 1) - 64
     if len(text) > budget:
