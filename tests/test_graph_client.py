@@ -538,3 +538,39 @@ def test_info_logging_is_one_line_per_call_without_secrets(caplog: pytest.LogCap
     )
     assert [r.levelname for r in caplog.records] == ["INFO", "DEBUG"]
     assert not any("token-1" in m for m in messages)
+
+
+def test_a_batch_throttled_to_the_last_attempt_reports_the_429_per_request() -> None:
+    client, rec, sleeps = make(sequence(throttled(429, "1")), max_attempts=2)
+    results = client.execute([patch(0), patch(1)])
+    assert len(rec.requests) == 2 and sleeps == [1.0]
+    assert [(r.status, r.attempts) for r in results.values()] == [(429, 2), (429, 2)]
+    error = results["r0"].error
+    assert error is not None and error.code == "TooManyRequests"
+    assert (
+        str(error)
+        == f"Graph refused PATCH /policies/crossTenantAccessPolicy/partners/{T1}: 429 TooManyRequests: slow down"
+    )
+
+
+def test_a_dropped_delete_answered_404_on_the_retry_counts_as_done() -> None:
+    calls = 0
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise httpx.ReadTimeout("timed out")
+        return ok(
+            {
+                "responses": [
+                    {"id": "d", "status": 404, "body": {"error": {"code": "Request_ResourceNotFound"}}}
+                ]
+            }
+        )
+
+    client, _rec, sleeps = make(respond)
+    result = client.execute([Request("d", "DELETE", f"/policies/crossTenantAccessPolicy/partners/{T2}")])["d"]
+    assert (result.status, result.error, result.attempts) == (204, None, 2)
+    assert result.headers == {"x-xtap-recovered": "already-deleted"}
+    assert sleeps == [1.0]

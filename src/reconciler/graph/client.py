@@ -418,6 +418,9 @@ class _BatchRun:
                 continue
             if status in RETRY_STATUSES:
                 failures += 1
+                answer = (status, _body(response), dict(response.headers))
+                for r in self.pending:  # if this was their last try, this is their answer
+                    self.last[r.id] = answer
                 after = parse_retry_after(response.headers.get("Retry-After"))
                 if self._give_up_or_wait(failures, after, f"$batch {self.number}: {status}"):
                     self._finish_all(status, _body(response), dict(response.headers), None)
