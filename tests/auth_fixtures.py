@@ -9,6 +9,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,6 +155,62 @@ class OidcStandIn:
         }
 
     def __enter__(self) -> OidcStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class ManagedIdentityStandIn:
+    """An App Service-style managed-identity endpoint (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) on loopback,
+    handing out whatever token `mint()` returns."""
+
+    header = "mi-header-secret"
+
+    def __init__(self, mint: Callable[[], str]) -> None:
+        self.mint = mint
+        self.resources: list[str] = []
+        self.refused = 0
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.headers.get("X-IDENTITY-HEADER") != standin.header:
+                    standin.refused += 1
+                    self._reply(401, {"statusCode": 401, "message": "bad header"})
+                    return
+                resource = parse_qs(urlsplit(self.path).query).get("resource", [""])[0]
+                standin.resources.append(resource)
+                expires = int(time.time()) + 3600
+                self._reply(
+                    200, {"access_token": standin.mint(), "expires_on": str(expires), "resource": resource}
+                )
+
+            def _reply(self, status: int, body: dict[str, object]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self._server.server_address[1]}/msi/token",
+            "IDENTITY_HEADER": self.header,
+        }
+
+    def __enter__(self) -> ManagedIdentityStandIn:
         self._thread.start()
         return self
 

@@ -18,6 +18,7 @@ from auth_fixtures import (
     AZURE_AUDIENCE,
     GITHUB_ISSUER,
     GITHUB_SUBJECT,
+    ManagedIdentityStandIn,
     OidcStandIn,
     github_claims,
     make_certificate,
@@ -300,3 +301,31 @@ def test_canary_no_secret_or_token_in_any_output_at_the_highest_verbosity(
     assert token not in text
     assert token.split(".")[2] not in text  # not even the signature part
     assert "Bearer " not in text and "Authorization:" not in text and "client_assertion" not in text
+
+
+def test_managed_identity_when_asked(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch, hosts: list[str]
+) -> None:
+    # msal detects the managed-identity flavour from the process environment (App Service here).
+    issuer = credential_from_env(emu.env("reader"))
+    minted: list[str] = []
+
+    def mint() -> str:
+        issuer.invalidate()  # a new token every time the identity endpoint is asked
+        minted.append(issuer.get_token())
+        return minted[-1]
+
+    with ManagedIdentityStandIn(mint) as identity:
+        for key, value in identity.env().items():
+            monkeypatch.setenv(key, value)
+        env = {"XTAP_GRAPH_URL": emu.url, "SSL_CERT_FILE": str(emu.ca_file), "AZURE_TENANT_ID": emu.tenant_id}
+        with connect(env, managed_identity=True) as client:
+            client.get_default()
+            client.get_default()
+            emu.expire_tokens()
+            client.get_default()
+        assert identity.resources == [emu.url, emu.url]
+        assert identity.refused == 0
+    assert len(minted) == 2
+    assert [s for _, _, s in graph_statuses(emu)] == [200, 200, 401, 200]
+    assert set(hosts) == {"127.0.0.1"}
