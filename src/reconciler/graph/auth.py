@@ -151,9 +151,9 @@ class MsalCredential:
 
     def get_token(self) -> str:
         with self._lock:
+            started = time.monotonic()  # the first sign-in includes msal's OIDC discovery
             if self._app is None:
                 self._app = self._build()
-            started = time.monotonic()
             try:
                 result = self._app.acquire_token_for_client(scopes=[self.scope])
             except XtapError:
