@@ -137,7 +137,8 @@ def scalar(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        if (_PLAIN_RE.match(value) and value not in _RESERVED_PLAIN) or model.is_guid(value):
+        # fullmatch: `$` would let a trailing newline through.
+        if (_PLAIN_RE.fullmatch(value) and value not in _RESERVED_PLAIN) or model.is_guid(value):
             return value
         text = json.dumps(value, ensure_ascii=False)
         return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -274,8 +275,12 @@ def to_yaml(doc: Mapping[str, Any]) -> str:
 
 def slug(name: str) -> str:
     """A file-name stem from a display name: "Fabrikam, Inc." → "fabrikam-inc"; "" when nothing is left."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    # Accents go (é → e); every other character that is not an ASCII letter or digit separates words.
+    folded = "".join(
+        c if c.isascii() and c.isalnum() else "" if unicodedata.category(c) == "Mn" else "-"
+        for c in unicodedata.normalize("NFKD", name)
+    )
+    text = re.sub(r"-+", "-", folded.lower()).strip("-")
     return text[:MAX_SLUG].rstrip("-")
 
 
