@@ -13,7 +13,18 @@ from reconciler import __version__
 from reconciler.errors import EXIT_ERROR, XtapError
 
 # Each name is a module under reconciler.commands with add_parser(subparsers) and run(args) -> int.
-COMMANDS: tuple[str, ...] = ("validate", "tenants", "github", "emulator", "drift", "export", "show")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "plan",
+    "apply",
+    "drift",
+    "export",
+    "show",
+    "tenants",
+    "github",
+    "emulator",
+    "demo",
+)
 
 log = logging.getLogger("reconciler")
 
@@ -69,5 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not an expected failure: say so, traceback only when asked
         if args.verbose >= 2:
             raise
-        print(f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr)
+        print(
+            f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr
+        )
         return EXIT_ERROR

@@ -98,7 +98,7 @@ def parse(xml_text: str) -> Metadata:
                 )
 
     def resolve(name: str) -> tuple[list[Property], list[Property]]:
-        kind, base, props, navs = raw[name]
+        _kind, base, props, navs = raw[name]
         if base is None or base not in raw:
             return list(props), list(navs)
         base_props, base_navs = resolve(base)
