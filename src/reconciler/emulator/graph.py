@@ -7,7 +7,6 @@ Each handler takes one request (outer, or a `$batch` sub-request) and returns a 
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import re
 import uuid
@@ -20,7 +19,7 @@ from reconciler import metadata
 from reconciler.emulator import seeds
 from reconciler.emulator.config import LOOKUP_ROLE, READ_ROLE, WRITE_ROLE, FaultRule, JournalEntry, Quirks
 from reconciler.emulator.faults import FaultEngine
-from reconciler.emulator.store import TenantStore
+from reconciler.emulator.store import TenantStore, jcopy
 from reconciler.emulator.tokens import Caller
 from reconciler.emulator.validation import BodyError, check_body, check_conflicting_access, check_target_mix
 
@@ -176,7 +175,7 @@ def _merge(old: Any, new: Any) -> Any:
         for key, value in new.items():
             out[key] = _merge(base.get(key), value)
         return out
-    return copy.deepcopy(new)
+    return jcopy(new)
 
 
 def _null_object(value: Any) -> dict[str, Any]:
@@ -220,12 +219,12 @@ class GraphApi:
     def render_partner(self, stored: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for prop in self.partner_props:
-            out[prop] = copy.deepcopy(stored.get(prop))
+            out[prop] = stored.get(prop)
         for prop in _NULL_OBJECTS:
             out[prop] = _null_object(stored.get(prop))
         for key, value in stored.items():  # undocumented extras, e.g. protectedContentSharing
             if key not in out:
-                out[key] = copy.deepcopy(value)
+                out[key] = value
         return out
 
     def partner_entity(self, base: str, stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -235,8 +234,8 @@ class GraphApi:
     def render_sync(self, stored: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "tenantId": stored.get("tenantId"),
-            "displayName": copy.deepcopy(stored.get("displayName")),
-            "userSyncInbound": copy.deepcopy(stored.get("userSyncInbound")),
+            "displayName": stored.get("displayName"),
+            "userSyncInbound": stored.get("userSyncInbound"),
         }
 
     def sync_entity(self, base: str, tid: str, stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,7 +249,7 @@ class GraphApi:
             "@odata.context": self.context(base, "policies/crossTenantAccessPolicy/default/$entity")
         }
         for prop in self.default_props:
-            out[prop] = copy.deepcopy(stored.get(prop))
+            out[prop] = stored.get(prop)
         # The default's automatic consent is always false/false and read-only (graph-api.md §3).
         out["automaticUserConsentSettings"] = {"inboundAllowed": False, "outboundAllowed": False}
         return out
@@ -411,7 +410,7 @@ class GraphApi:
 
     def _apply_patch(self, old: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
         if self.patch_semantics == "replace":
-            return {**old, **copy.deepcopy(dict(body))}
+            return {**old, **jcopy(dict(body))}
         merged = _merge(old, body)
         assert isinstance(merged, dict)
         return merged

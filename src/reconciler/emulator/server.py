@@ -201,6 +201,7 @@ class Emulator:
         server = _TLSServer((self.host, self.port), context, self._frontend)
         self.port = server.server_address[1]
         server.base = self.url
+        self._identity.canonical_base = self.url
         self._server = server
         self._ca_file = files.ca_file
         self._persist_apps()

@@ -7,7 +7,6 @@ and os.replace), so a restarted emulator carries on where it stopped.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -16,6 +15,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def jcopy(value: Any) -> Any:
+    """A deep copy of a JSON value; several times faster than copy.deepcopy, which dominated request time."""
+    if isinstance(value, dict):
+        return {k: jcopy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jcopy(v) for v in value]
+    return value
 
 
 class TenantStore:
@@ -70,7 +78,7 @@ class TenantStore:
         now = time.monotonic()
         current = self._lag.get((kind, key))
         # Within an open window the replica still holds the version from before the first write.
-        stale = current[1] if current and current[0] > now else copy.deepcopy(old)
+        stale = current[1] if current and current[0] > now else jcopy(old)
         self._lag[(kind, key)] = (now + lag, stale)
 
     def _lagged(self, kind: str, key: str, current: Any) -> Any:
@@ -87,7 +95,7 @@ class TenantStore:
         with self.lock:
             current = self.state["partners"].get(tid)
             value = self._lagged("partner", tid, current) if lagged else current
-            return None if value is None else dict(copy.deepcopy(value))
+            return None if value is None else dict(jcopy(value))
 
     def partner_ids(self, lagged: bool = False) -> list[str]:
         with self.lock:
@@ -105,7 +113,7 @@ class TenantStore:
                 self.state["partners"].pop(tid, None)
                 self._deleted_at[tid] = time.monotonic()
             else:
-                self.state["partners"][tid] = copy.deepcopy(partner)
+                self.state["partners"][tid] = jcopy(partner)
         self.save()
 
     def seconds_since_delete(self, tid: str) -> float | None:
@@ -118,7 +126,7 @@ class TenantStore:
         with self.lock:
             current = self.state["identitySynchronization"].get(tid)
             value = self._lagged("sync", tid, current) if lagged else current
-            return None if value is None else dict(copy.deepcopy(value))
+            return None if value is None else dict(jcopy(value))
 
     def set_sync(self, tid: str, policy: dict[str, Any] | None, track: bool = True) -> None:
         with self.lock:
@@ -127,7 +135,7 @@ class TenantStore:
             if policy is None:
                 self.state["identitySynchronization"].pop(tid, None)
             else:
-                self.state["identitySynchronization"][tid] = copy.deepcopy(policy)
+                self.state["identitySynchronization"][tid] = jcopy(policy)
         self.save()
 
     # -- default -----------------------------------------------------------------------------------
@@ -135,24 +143,24 @@ class TenantStore:
         with self.lock:
             current = self.state["default"]
             value = self._lagged("default", "", current) if lagged else current
-            return dict(copy.deepcopy(value))
+            return dict(jcopy(value))
 
     def set_default(self, value: dict[str, Any], track: bool = True) -> None:
         with self.lock:
             if track:
                 self._before_write("default", "", self.state["default"])
-            self.state["default"] = copy.deepcopy(value)
+            self.state["default"] = jcopy(value)
         self.save()
 
     # -- directory ---------------------------------------------------------------------------------
     def tenant_info(self, tid: str) -> dict[str, Any] | None:
         with self.lock:
             entry = self.state["directory"].get(tid.lower())
-            return None if entry is None else {"tenantId": tid.lower(), **copy.deepcopy(entry)}
+            return None if entry is None else {"tenantId": tid.lower(), **jcopy(entry)}
 
     def tenant_by_domain(self, domain: str) -> dict[str, Any] | None:
         with self.lock:
             for tid, entry in self.state["directory"].items():
                 if str(entry.get("defaultDomainName", "")).lower() == domain.lower():
-                    return {"tenantId": tid, **copy.deepcopy(entry)}
+                    return {"tenantId": tid, **jcopy(entry)}
         return None

@@ -133,6 +133,8 @@ class IdentityPlatform:
         self._lock = threading.Lock()
         self._seq = 0
         self._revoked_through = 0
+        self._verified: dict[str, dict[str, Any]] = {}
+        self.canonical_base = ""  # the emulator's own URL, whatever Host a client used
 
     # -- discovery ---------------------------------------------------------------------------------
     def knows_tenant(self, tenant: str) -> bool:
@@ -398,6 +400,27 @@ class IdentityPlatform:
         ):
             raise BearerError("Access token is empty.")
         token = authorization[7:].strip()
+        cached = self._verified.get(token)
+        if cached is not None:
+            payload = cached
+        else:
+            payload = self._verify_signature(token)
+            if len(self._verified) > 4096:  # a bounded cache of tokens whose signature checked out
+                self._verified.clear()
+            self._verified[token] = payload
+        exp = payload.get("exp")
+        with self._lock:
+            revoked = payload.get("xms_seq", 0) <= self._revoked_through
+        if not isinstance(exp, int) or exp <= time.time() or revoked:
+            raise BearerError("Lifetime validation failed, the token is expired.")
+        if (
+            payload.get("aud") not in (base, self.canonical_base, GRAPH_RESOURCE)
+            or payload.get("tid") != self.tenant_id
+        ):
+            raise BearerError("Access token validation failure. Invalid audience.")
+        return Caller(str(payload.get("appid", "")), frozenset(payload.get("roles") or ()))
+
+    def _verify_signature(self, token: str) -> dict[str, Any]:
         try:
             _header, payload, signing_input, signature = _parse_jwt(token)
         except ValueError:
@@ -405,11 +428,4 @@ class IdentityPlatform:
         expected = hmac.new(self._key, signing_input, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, signature):
             raise BearerError("Access token validation failure. Invalid signature.")
-        exp = payload.get("exp")
-        with self._lock:
-            revoked = payload.get("xms_seq", 0) <= self._revoked_through
-        if not isinstance(exp, int) or exp <= time.time() or revoked:
-            raise BearerError("Lifetime validation failed, the token is expired.")
-        if payload.get("aud") not in (base, GRAPH_RESOURCE) or payload.get("tid") != self.tenant_id:
-            raise BearerError("Access token validation failure. Invalid audience.")
-        return Caller(str(payload.get("appid", "")), frozenset(payload.get("roles") or ()))
+        return payload
