@@ -6,6 +6,7 @@ Sleeps are recorded, not slept (RetryPolicy.sleep); everything else is real: TLS
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +230,35 @@ def test_tenant_lookups(emu: Emulator) -> None:
     assert found is not None and found["tenantId"] == tid
     assert client.find_tenant(domain=found["defaultDomainName"])["tenantId"] == tid  # type: ignore[index]
     assert client.find_tenant(domain="nowhere.example") is None
+
+
+def test_403_through_xtap_apply_with_the_read_only_app_exits_1_and_names_the_permission(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler import cli
+
+    tid = sorted(emu.partners())[0]
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    (partners / "one.yaml").write_text(
+        f"tenantId: {tid}\n"
+        "inboundTrust:\n"
+        "  isMfaAccepted: true\n"
+        "  isCompliantDeviceAccepted: true\n"
+        "  isHybridAzureADJoinedDeviceAccepted: true\n"
+    )
+    emu.put_partner({"tenantId": tid})  # so that the file is a change to apply
+    monkeypatch.chdir(tmp_path)
+    for key, value in emu.env("reader").items():
+        monkeypatch.setenv(key, value)
+    emu.clear_journal()
+    code = cli.main(["apply", "--auto-approve"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        f"  failed: update partner {tid}: Graph refused PATCH {PARTNERS}/{tid}: 403 Authorization_RequestDenied: "
+        "Insufficient privileges to complete the operation. This operation needs the application permission "
+        "Policy.ReadWrite.CrossTenantAccess (request-id "
+    ) in out
+    writes = [(e.method, e.status) for e in emu.journal if e.in_batch]
+    assert writes == [("PATCH", 403)]  # a 403 is final: not retried
