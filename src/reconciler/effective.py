@@ -8,7 +8,8 @@ service's own behaviour). Whether Graph resolves a half-set B2B setting (only `a
 leaf is not documented; leaf-wise is the reading consistent with the documented cases.
 
 A leaf is a member of the v1.0 metadata whose type is not an object (`accessType`, `targets`,
-`isMfaAccepted`, ...), so the output lists every managed leaf, set or not. The identity-sync policy is
+`isMfaAccepted`, ...), so the output lists every managed leaf, set or not, in the order export writes
+files (`export.DOC_ORDER`: Graph's documented order). The identity-sync policy is
 never inherited: its leaves are `partner` or `none`.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler import metadata, model
+from reconciler.export import ordered
 
 Origin = Literal["partner", "default", "none"]
 
@@ -40,7 +42,8 @@ def leaf_paths(type_name: str, prefix: str = "") -> list[str]:
     if type_name not in md.types:
         return [prefix]
     out: list[str] = []
-    for prop in md.type(type_name).properties:
+    props = {p.name: p for p in md.type(type_name).properties}
+    for prop in (props[n] for n in ordered(props)):
         if (type_name, prop.name) in model.UNMANAGED_MEMBERS:
             continue
         path = f"{prefix}.{prop.name}" if prefix else prop.name
@@ -88,7 +91,7 @@ def effective_settings(
         default or {},
     )
     leaves: list[Leaf] = []
-    for name in model.PARTNER_PROPERTIES:
+    for name in ordered(model.PARTNER_PROPERTIES):
         prop = md.type(metadata.PARTNER_TYPE).property(name)
         assert prop is not None
         for path in leaf_paths(prop.type, name):
