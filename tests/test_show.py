@@ -216,3 +216,15 @@ def test_show_from_the_files_needs_a_file(demo: Emulator, capsys: Any) -> None:
         "",
         f"xtap: error: no policy file declares {WOOD}; try --source live\n",
     )
+
+
+def test_show_reads_one_partner_not_the_whole_tenant(demo: Emulator, capsys: Any) -> None:
+    demo.clear_journal()
+    assert xtap(capsys, "show", FAB)[0] == 0
+    partner = f"/v1.0/policies/crossTenantAccessPolicy/partners/{FAB}"
+    assert [(e.method, e.path) for e in demo.journal if e.path.startswith("/v1.0")] == [
+        ("GET", partner),
+        ("GET", f"{partner}/identitySynchronization"),
+        ("GET", "/v1.0/policies/crossTenantAccessPolicy/default"),
+        ("GET", f"/v1.0/tenantRelationships/findTenantInformationByTenantId(tenantId='{FAB}')"),
+    ]

@@ -18,6 +18,7 @@ from reconciler.commands._common import Context, load_context, open_client
 from reconciler.errors import EXIT_OK, XtapError
 from reconciler.graph import GraphClient, GraphError
 from reconciler.planner import effective_defaults
+from reconciler.state import LivePartner, LiveState
 
 ORIGIN_TEXT = {"partner": "set", "default": "inherited (default)", "none": "not set"}
 
@@ -79,17 +80,20 @@ def run(args: argparse.Namespace) -> int:
     ctx = load_context(args)
     with open_client(ctx) as client:
         tenant_id, info = resolve(ctx, client, args.partner)
-        live = client.read_live_state()
+        # One partner, not the whole list: three GETs whatever the size of the tenant.
+        raw = client.get_partner(tenant_id)
+        live_sync = client.get_sync(tenant_id) if raw is not None else None
+        live = LiveState({}, client.get_default())
         if info is None:
             info = _info(client, tenant_id)
     declared = ctx.desired.partners.get(tenant_id)
-    live_partner = live.partners.get(tenant_id)
+    live_partner = LivePartner(tenant_id, raw, live_sync) if raw is not None else None
     if args.source == "files":
         if declared is None:
             raise XtapError(f"no policy file declares {tenant_id}; try --source live")
         partner: Mapping[str, Any] | None = declared.properties
         default: Mapping[str, Any] = effective_defaults(ctx.desired, live)
-        sync = declared.sync
+        sync: Mapping[str, Any] | None = declared.sync
     else:
         partner = live_partner.raw if live_partner is not None else None
         default = live.default or {}
