@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -55,6 +56,7 @@ class Certificate:
         return path
 
 
+@functools.cache  # RSA key generation is the slowest thing in these tests; one key per name is enough
 def make_certificate(common_name: str = "xtap-test") -> Certificate:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])

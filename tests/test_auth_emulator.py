@@ -106,7 +106,7 @@ def test_a_certificate_the_app_does_not_know_fails_with_msal_details(emu: Emulat
     app = emu.register_app(
         App(str(uuid.uuid4()), roles=READ, certificate_pem=make_certificate().cert_pem.decode())
     )
-    other = make_certificate().write_pem(tmp_path / "other.pem")
+    other = make_certificate("another").write_pem(tmp_path / "other.pem")
     with (
         connect(app_env(emu, app, AZURE_CLIENT_CERTIFICATE_PATH=str(other))) as client,
         pytest.raises(AuthError) as info,
