@@ -7,6 +7,7 @@ the emulator's own loopback test credentials, generated per state, never real on
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,11 @@ def serve(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (a supervisor, `kill`) stops as cleanly as Ctrl-C: certificates removed, state saved.
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
-        return serve(args, threading.Event())
+        return serve(args, stop)
     except KeyboardInterrupt:
         return EXIT_OK
