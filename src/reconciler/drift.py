@@ -181,13 +181,14 @@ def _label(change: Change) -> str:
 def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str], prune: bool) -> DriftItem:
     tid = change.tenant_id or change.name
     partner = live.partners.get(tid)
-    base = f"partner {tid} is in the tenant but in no policy file (made in the portal?)"
+    base = f"partner {tid} is in the tenant but in no policy file"
     if partner is not None and partner.is_mto:
         message = f"{base}; it is a multitenant-organization member, which xtap never deletes"
         return _item("unmanaged", change, message, drift=False)
     if tid in protected:
         message = f"{base}; it is listed in protectedPartners, which xtap never deletes"
         return _item("unmanaged", change, message, drift=False)
+    base += " (made in the portal?)"
     if prune:
         message = f"{base}; prune is on: the next apply deletes it"
     else:
