@@ -498,7 +498,7 @@ def test_batches_in_flight_are_capped_and_halved_while_throttled() -> None:
         with lock:
             active += 1
             peak = max(peak, active)
-        time.sleep(0.02)
+        time.sleep(0.05)  # long enough that all three workers overlap, even on a loaded machine
         with lock:
             active -= 1
         subs = json.loads(request.content)["requests"]
