@@ -402,3 +402,28 @@ def test_journal_entry_fields() -> None:
     entry = JournalEntry("GET", "/v1.0/x", "", None, 200)
     assert (entry.in_batch, entry.batch_id) == (False, None)
     assert isinstance(argparse.Namespace(), argparse.Namespace)
+
+
+def test_a_dropping_sub_request_drops_the_batch_connection(demo: Emulator) -> None:
+    demo.add_fault(FaultRule(method="PATCH", path_contains=MTO, drop=True))
+    requests = [
+        _patch("1", FABRIKAM, {"inboundTrust": TRUST}),
+        _patch("2", MTO, {"inboundTrust": TRUST}),
+        _patch("3", UNMANAGED, {"inboundTrust": TRUST}),
+    ]
+    with graph(demo) as http, pytest.raises(httpx.RemoteProtocolError):
+        _batch(http, requests)
+    trust = {tid: (demo.get_partner(tid) or {}).get("inboundTrust") for tid in (FABRIKAM, MTO, UNMANAGED)}
+    assert trust == {FABRIKAM: TRUST, MTO: None, UNMANAGED: None}
+    assert [(e.batch_id, e.status) for e in demo.journal if e.in_batch] == [("1", 204), ("2", 0)]
+
+
+def test_random_faults_are_deterministic_per_seed() -> None:
+    runs = []
+    for _ in range(2):
+        with (
+            Emulator(seed="demo", faults=Faults(error_rate=0.5, rng_seed=7)) as emu,
+            graph(emu, "reader") as http,
+        ):
+            runs.append([http.get(f"{POLICY}/default").status_code for _ in range(12)])
+    assert runs[0] == runs[1] and 200 in runs[0] and set(runs[0]) - {200}
