@@ -218,7 +218,8 @@ def test_add_mask_only_under_github_actions(capsys: pytest.CaptureFixture[str]) 
     github_masker({"GITHUB_ACTIONS": "true"})("jwt-value")
     github_masker({})("other-value")
     StaticTokenCredential("static-value", mask=github_masker({"GITHUB_ACTIONS": "true"}))
-    assert capsys.readouterr().out == "::add-mask::jwt-value\n::add-mask::static-value\n"
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "::add-mask::jwt-value\n::add-mask::static-value\n")
 
 
 def test_a_failed_sign_in_message_has_msal_error_description_and_correlation_id() -> None:

@@ -167,7 +167,7 @@ def test_github_oidc_fetches_a_fresh_jwt_for_each_sign_in(
     assert github.audiences == [AZURE_AUDIENCE, AZURE_AUDIENCE]
     assert github.refused == 0
     assert github.issued[0] != github.issued[1]
-    masks = capsys.readouterr().out.splitlines()
+    masks = capsys.readouterr().err.splitlines()
     assert [m for m in masks if m.startswith("::add-mask::")] == masks
     masked = {m.removeprefix("::add-mask::") for m in masks}
     assert set(github.issued) <= masked and access_tokens <= masked

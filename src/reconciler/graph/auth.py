@@ -55,12 +55,16 @@ Masker = Callable[[str], None]
 
 
 def github_masker(env: Mapping[str, str]) -> Masker:
-    """Registers secrets with the Actions log redactor — the one sanctioned way a token is ever written."""
+    """Registers secrets with the Actions log redactor — the one sanctioned way a token is ever written.
+
+    On stderr: the runner reads workflow commands from both streams, and stdout is often redirected into a
+    file that gets published (`xtap plan --format markdown > plan.md`), which must never hold a token.
+    """
 
     def mask(value: str) -> None:
         if env.get("GITHUB_ACTIONS") == "true" and value:
-            sys.stdout.write(f"::add-mask::{value}\n")
-            sys.stdout.flush()
+            sys.stderr.write(f"::add-mask::{value}\n")
+            sys.stderr.flush()
 
     return mask
 
