@@ -169,9 +169,12 @@ def _random_b2b(rng: random.Random, users_slot: str = "usersAndGroups") -> dict[
     if rng.random() < 0.5:
         users = _targets(access, ("AllUsers", "user"))
     else:
-        users = _targets(
-            access, *((_guid(rng), rng.choice(("user", "group"))) for _ in range(rng.randint(1, 3)))
-        )
+        picks = [(_guid(rng), rng.choice(("user", "group"))) for _ in range(rng.randint(1, 3))]
+        if users_slot == "users":
+            # m365CollaborationInbound.users takes user targets only (graph-api.md §6.4); the draw above
+            # still happens so every other generated value stays the same for a given seed.
+            picks = [(target, "user") for target, _ in picks]
+        users = _targets(access, *picks)
     if users_slot == "users":
         return {"users": users}
     app_target = rng.choice(("AllApplications", "Office365", _guid(rng)))
