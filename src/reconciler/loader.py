@@ -111,7 +111,8 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})
 _FALSES = frozenset({"false", "False", "FALSE"})
 _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+# Like YAML 1.2 core, except that a leading zero (`012`, YAML 1.1 octal) keeps the scalar a string.
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset({None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null"))})
 _MAP_TAGS = frozenset({None, "!", _CORE + "map"})
@@ -248,7 +249,7 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problems.append((pos, _syntax_message(exc)))
+        problems.append((pos, _syntax_message(exc, text, mark)))
         return _MISSING, positions, problems
     except yaml.reader.ReaderError as exc:
         problems.append((_byte_pos(text, exc.position), f"invalid character {_codepoint(exc.character)}"))
@@ -289,14 +290,16 @@ def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
         return _resolve_plain(event.value) if not event.style else event.value
     if tag not in _SCALAR_TAGS:
         problems.append((pos, f"unsupported YAML tag '{tag}'"))
-        return event.value
+        return None  # reported once here; a null draws no second message from the schema
     if tag == _CORE + "str" or event.style:
         return event.value
     return _resolve_plain(event.value)
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
     problem = exc.problem or "syntax error"
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        return "invalid YAML: a tab character cannot indent YAML; use spaces"
     if exc.problem == "but found another document":
         return "a file holds one YAML document; found a second one"
     if exc.problem == "found undefined alias":
@@ -305,6 +308,11 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return f"invalid YAML: {problem} ({exc.context} at {where})"
     return f"invalid YAML: {problem}"
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def _codepoint(character: Any) -> str:
