@@ -58,8 +58,11 @@ class Config:
         for tenant in self.tenants:
             if tenant.name == name:
                 return tenant
-        where = "xtap.yaml" if self.source is not None else "the configuration (no xtap.yaml found)"
-        raise XtapError(f"no tenant named '{name}' in {where} (one of: {names})")
+        if self.source is None:
+            raise XtapError(
+                f"no tenant named '{name}': without xtap.yaml the only tenant is '{DEFAULT_TENANT}'"
+            )
+        raise XtapError(f"no tenant named '{name}' in {display_path(self.source)} (one of: {names})")
 
 
 def implicit_config(cwd: Path) -> Config:
