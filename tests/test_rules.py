@@ -1,0 +1,283 @@
+"""Semantic rules on plain data (DESIGN §3, graph-api.md §6.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler import rules
+from reconciler.schema import Problem
+from reconciler.state import SourceRef
+
+FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
+APP = "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
+
+
+def target(value: str, kind: str) -> dict[str, str]:
+    return {"target": value, "targetType": kind}
+
+
+def config(access: str, *targets: dict[str, str]) -> dict[str, Any]:
+    return {"accessType": access, "targets": list(targets)}
+
+
+ALL_USERS = target("AllUsers", "user")
+ALL_APPS = target("AllApplications", "application")
+
+
+def partner(**properties: Any) -> dict[str, Any]:
+    return {"tenantId": FABRIKAM, **properties}
+
+
+def test_a_clean_partner_has_no_problems() -> None:
+    data = partner(
+        b2bCollaborationInbound={
+            "usersAndGroups": config("allowed", ALL_USERS),
+            "applications": config("allowed", ALL_APPS),
+        },
+        m365CollaborationInbound={"users": config("allowed", ALL_USERS)},
+        appServiceConnectInbound={"applications": config("allowed", target(APP, "application"))},
+    )
+    assert rules.check_partner(data) == []
+
+
+@pytest.mark.parametrize("value", ["contoso.com", FABRIKAM + "\n", FABRIKAM.replace("-", ""), ""])
+def test_tenant_id_must_be_a_guid(value: str) -> None:
+    assert rules.check_partner({"tenantId": value}) == [
+        Problem(("tenantId",), f"tenantId must be a GUID (like {FABRIKAM}), got {value!r}")
+    ]
+
+
+def test_tenant_id_of_another_type_is_left_to_the_schema() -> None:
+    assert rules.check_partner({"tenantId": 12}) == []
+    assert rules.check_partner({}) == []
+
+
+def test_upper_case_guid_is_fine() -> None:
+    assert rules.check_partner({"tenantId": FABRIKAM.upper()}) == []
+
+
+def test_all_users_mixed_with_a_group() -> None:
+    data = partner(
+        b2bCollaborationInbound={"usersAndGroups": config("allowed", target(GROUP, "group"), ALL_USERS)}
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups", "targets", 1, "target"),
+            "AllUsers cannot be mixed with other targets in the same list",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "name,slot,kind,expected",
+    [
+        ("b2bCollaborationInbound", "usersAndGroups", "application", "user or group"),
+        ("b2bDirectConnectOutbound", "applications", "group", "application"),
+        ("tenantRestrictions", "applications", "user", "application"),
+        ("m365CollaborationInbound", "users", "group", "user"),
+        ("m365CollaborationOutbound", "usersAndGroups", "application", "user or group"),
+        ("appServiceConnectInbound", "applications", "user", "application"),
+    ],
+)
+def test_target_type_must_fit_its_slot(name: str, slot: str, kind: str, expected: str) -> None:
+    data = partner(**{name: {slot: config("allowed", target(GROUP, kind))}})
+    assert rules.check_partner(data) == [
+        Problem(
+            (name, slot, "targets", 0, "targetType"),
+            f"targetType '{kind}' does not fit {slot} (expected {expected})",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "keyword,kind,needed",
+    [("AllUsers", "group", "user"), ("AllApplications", "user", "application")],
+)
+def test_keywords_go_with_one_target_type(keyword: str, kind: str, needed: str) -> None:
+    slot = "usersAndGroups"
+    data = partner(b2bCollaborationOutbound={slot: config("allowed", target(keyword, kind))})
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationOutbound", slot, "targets", 0, "targetType"),
+            f"'{keyword}' goes with targetType {needed}, got '{kind}'",
+        )
+    ]
+
+
+def test_keyword_in_the_wrong_slot_without_a_valid_target_type() -> None:
+    data = partner(
+        b2bCollaborationOutbound={"applications": {"targets": [{"target": "AllUsers", "targetType": "x"}]}}
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationOutbound", "applications", "targets", 0, "target"),
+            "'AllUsers' does not fit applications",
+        )
+    ]
+
+
+@pytest.mark.parametrize("keyword", ["AllApplications", "Office365", "AllMicrosoftApps"])
+def test_application_keywords_are_accepted(keyword: str) -> None:
+    data = partner(
+        b2bDirectConnectInbound={"applications": config("allowed", target(keyword, "application"))}
+    )
+    assert rules.check_partner(data) == []
+
+
+def test_non_guid_target_gets_a_keyword_suggestion() -> None:
+    data = partner(
+        b2bCollaborationInbound={"applications": config("allowed", target("office365", "application"))}
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationInbound", "applications", "targets", 0, "target"),
+            "target must be a GUID or one of AllApplications, Office365, AllMicrosoftApps, got 'office365'; "
+            "did you mean 'Office365'?",
+        )
+    ]
+
+
+def test_blocking_all_users_while_allowing_applications_is_an_error() -> None:
+    data = partner(
+        tenantRestrictions={
+            "usersAndGroups": config("blocked", ALL_USERS),
+            "applications": config("allowed", ALL_APPS),
+        }
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("tenantRestrictions", "applications", "accessType"),
+            "tenantRestrictions blocks all users but allows applications; block the applications too",
+        )
+    ]
+
+
+def test_allowing_users_while_blocking_all_applications_is_an_error() -> None:
+    data = partner(
+        b2bDirectConnectOutbound={
+            "usersAndGroups": config("allowed", target(GROUP, "group")),
+            "applications": config("blocked", ALL_APPS),
+        }
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bDirectConnectOutbound", "applications", "accessType"),
+            "b2bDirectConnectOutbound allows users but blocks all applications; allow at least one application",
+        )
+    ]
+
+
+def test_other_mismatches_are_warnings() -> None:
+    data = partner(
+        b2bCollaborationInbound={
+            "usersAndGroups": config("blocked", target(GROUP, "group")),
+            "applications": config("allowed", ALL_APPS),
+        }
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationInbound", "applications", "accessType"),
+            "b2bCollaborationInbound: usersAndGroups is blocked but applications is allowed; check that this is intended",
+            "warning",
+        )
+    ]
+
+
+def test_half_settings_and_matching_access_are_fine() -> None:
+    blocked = {"usersAndGroups": config("blocked", ALL_USERS), "applications": config("blocked", ALL_APPS)}
+    assert rules.check_partner(partner(b2bCollaborationInbound=blocked)) == []
+    only_users = {"usersAndGroups": config("blocked", ALL_USERS)}
+    assert rules.check_partner(partner(b2bCollaborationInbound=only_users)) == []
+
+
+def test_duplicate_targets_compare_guids_case_insensitively() -> None:
+    data = partner(
+        b2bCollaborationOutbound={
+            "usersAndGroups": config("allowed", target(GROUP, "group"), target(GROUP.upper(), "group"))
+        }
+    )
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationOutbound", "usersAndGroups", "targets", 1, "target"),
+            f"duplicate target '{GROUP.upper()}' (same as item 1 of this list)",
+            "warning",
+        )
+    ]
+
+
+def test_ignored_property_that_is_set_is_a_warning() -> None:
+    data = partner(ignore=["inboundTrust", "tenantRestrictions"], inboundTrust=None)
+    assert rules.check_partner(data) == [
+        Problem(
+            ("inboundTrust",),
+            "'inboundTrust' is listed in ignore, so this value is not applied",
+            "warning",
+            True,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        partner(b2bCollaborationInbound="allowed"),
+        partner(b2bCollaborationInbound={"usersAndGroups": [1, 2]}),
+        partner(b2bCollaborationInbound={"usersAndGroups": {"targets": "AllUsers"}}),
+        partner(b2bCollaborationInbound={"usersAndGroups": {"targets": [None, 3, {"target": 5}]}}),
+        partner(ignore="inboundTrust"),
+    ],
+)
+def test_malformed_data_is_left_to_the_schema(data: dict[str, Any]) -> None:
+    assert rules.check_partner(data) == []
+
+
+def test_default_inbound_with_specific_groups_is_a_warning() -> None:
+    data = {"b2bDirectConnectInbound": {"usersAndGroups": config("allowed", target(GROUP, "group"))}}
+    assert rules.check_default(data) == [
+        Problem(
+            ("b2bDirectConnectInbound", "usersAndGroups", "targets", 0, "target"),
+            "the default inbound settings cannot target specific users or groups (Entra allows only AllUsers here)",
+            "warning",
+        )
+    ]
+
+
+def test_default_runs_the_target_rules_too() -> None:
+    data = {"b2bCollaborationOutbound": {"applications": config("allowed", target("AllUsers", "user"))}}
+    assert rules.check_default(data) == [
+        Problem(
+            ("b2bCollaborationOutbound", "applications", "targets", 0, "targetType"),
+            "targetType 'user' does not fit applications (expected application)",
+        )
+    ]
+
+
+def test_duplicate_tenants_name_the_first_declaration() -> None:
+    a, b, c = SourceRef("a.yaml", 2, 11), SourceRef("b.yaml", 1, 11), SourceRef("c.yaml", 3, 11)
+    declared = [(FABRIKAM, a), ("9c5d131d-b1c3-4fc4-9e3f-c6557947d551", b), (FABRIKAM, c)]
+    assert rules.duplicate_tenants(declared) == [(c, f"tenantId {FABRIKAM} is also declared in a.yaml:2:11")]
+
+
+def test_home_tenant_is_not_a_partner() -> None:
+    ref = SourceRef("self.yaml", 1, 11)
+    assert rules.home_tenant([(FABRIKAM, ref)], frozenset({FABRIKAM})) == [
+        (ref, f"tenantId {FABRIKAM} is the home tenant itself; a tenant cannot be its own partner")
+    ]
+    assert rules.home_tenant([(FABRIKAM, ref)], frozenset()) == []
+
+
+def test_config_rules() -> None:
+    data = {
+        "tenants": {"a": {"tenantId": FABRIKAM}, "b": {}, "c": {"tenantId": FABRIKAM.upper()}, "d": "x"},
+        "protectedPartners": ["x", FABRIKAM],
+    }
+    assert rules.check_config(data) == [
+        Problem(
+            ("tenants", "b"), "tenant 'b' needs a tenantId when xtap.yaml names several tenants", on_key=True
+        ),
+        Problem(("tenants", "c", "tenantId"), f"tenantId {FABRIKAM} is also the tenantId of tenant 'a'"),
+        Problem(("protectedPartners", 0), f"a protected partner must be a GUID (like {FABRIKAM}), got 'x'"),
+    ]
