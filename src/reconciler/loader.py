@@ -222,7 +222,7 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
                 is_map = kind is _MAP_START
                 tag = event.tag
                 if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
-                    problems.append((pos, f"unsupported YAML tag '{tag}'"))
+                    problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
                 if len(stack) >= MAX_DEPTH:
                     problems.append((pos, f"nesting is deeper than {MAX_DEPTH} levels"))
                     skip = 1
@@ -262,7 +262,7 @@ def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, st
     kind = type(event)
     if kind is yaml.ScalarEvent:
         if event.tag not in _SCALAR_TAGS:
-            problems.append((pos, f"unsupported YAML tag '{event.tag}'"))
+            problems.append((pos, f"unsupported YAML tag '{_show_tag(event.tag)}'"))
         key = event.value
         first = parent.key_lines.get(key)
         if first is not None:
@@ -289,7 +289,7 @@ def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
         # Untagged: plain scalars are resolved, quoted and block scalars are strings.
         return _resolve_plain(event.value) if not event.style else event.value
     if tag not in _SCALAR_TAGS:
-        problems.append((pos, f"unsupported YAML tag '{tag}'"))
+        problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
         return None  # reported once here; a null draws no second message from the schema
     if tag == _CORE + "str" or event.style:
         return event.value
@@ -308,6 +308,11 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return f"invalid YAML: {problem} ({exc.context} at {where})"
     return f"invalid YAML: {problem}"
+
+
+def _show_tag(tag: str) -> str:
+    """A tag as it was written: `!!binary`, not `tag:yaml.org,2002:binary`."""
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 def _char_at(text: str, line: int, column: int) -> str:
