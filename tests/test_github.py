@@ -126,16 +126,17 @@ def test_find_marked_comment_accepts_another_author_and_graphql_author_shapes() 
         ),
         (
             3,
-            "**Refused by a safety gate.** Apply would refuse this plan too; see the plan below and "
+            "**Refused by a safety gate.** Apply would refuse this plan too; see the plan above and "
             "`docs/operations.md` (break-glass).",
         ),
     ],
 )
-def test_plan_comment_body_is_marker_status_plan_and_link(code: int, status: str) -> None:
-    body = github.plan_comment_body("contoso", "Plan: 1 to add.\n", code, run_url="https://gh/run/1")
+def test_plan_comment_body_is_marker_plan_and_status_with_link(code: int, status: str) -> None:
+    plan = f"{PLAN_MARKER}\n### xtap plan — tenant <code>contoso</code>\n\nPlan: 1 to add.\n"
+    body = github.plan_comment_body("contoso", plan, code, run_url="https://gh/run/1")
     assert body == (
-        f"{PLAN_MARKER}\n### xtap plan — tenant `contoso`\n\n{status}\n\n"
-        "Plan: 1 to add.\n\n---\n[Run log and full plan](https://gh/run/1)\n"
+        f"{PLAN_MARKER}\n### xtap plan — tenant <code>contoso</code>\n\nPlan: 1 to add.\n"
+        f"\n---\n{status} · [Run log and full plan](https://gh/run/1)\n"
     )
     assert github.find_marked_comment([comment(1, body)], PLAN_MARKER) == 1
 
@@ -144,7 +145,7 @@ def test_plan_comment_body_of_a_failed_plan_shows_no_partial_output() -> None:
     body = github.plan_comment_body("contoso", "Traceback?\n", 1)
     assert body == (
         f"{PLAN_MARKER}\n### xtap plan — tenant `contoso`\n\n"
-        "**The plan failed.** Nothing is shown below; the run log has the error.\n\n"
+        "\n---\n**The plan failed.** The run log has the error.\n"
     )
 
 
@@ -167,7 +168,10 @@ def test_a_long_plan_is_cut_to_the_limit_with_open_blocks_closed_and_a_notice() 
     before = body[:cut]
     assert before.count("```") % 2 == 0  # the fence around the cut was closed
     assert before.count("<details>") == before.count("</details>")
-    assert body.endswith(notice + "\n\n---\n[Run log and full plan](https://gh/run/9)\n")
+    assert body.endswith(
+        notice + "\n\n---\n**Changes planned.** After merge they are applied from `main` through the "
+        "`production` environment. · [Run log and full plan](https://gh/run/9)\n"
+    )
 
 
 def test_truncate_markdown_keeps_text_that_fits_and_cuts_on_a_line_boundary() -> None:
@@ -334,8 +338,9 @@ def test_cli_plan_comment_writes_the_body(
         "contoso", "Plan: 0 to add, 1 to change, 0 to destroy.\n", 2
     )
     assert xtap([*argv, "--exit-code", "0"], monkeypatch) == 0
-    assert capsys.readouterr().out.startswith(
-        f"{PLAN_MARKER}\n### xtap plan — tenant `contoso`\n\n**No changes.**"
+    assert capsys.readouterr().out == (
+        f"{PLAN_MARKER}\nPlan: 0 to add, 1 to change, 0 to destroy.\n"
+        "\n---\n**No changes.** The tenant already matches the files.\n"
     )
 
 

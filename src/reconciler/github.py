@@ -40,9 +40,9 @@ _DRIFT_IDS = re.compile(r"<!-- xtap-drift-ids: (\[.*?\]) -->")
 _PLAN_STATUS = {
     0: "**No changes.** The tenant already matches the files.",
     2: "**Changes planned.** After merge they are applied from `main` through the `production` environment.",
-    3: "**Refused by a safety gate.** Apply would refuse this plan too; see the plan below and "
+    3: "**Refused by a safety gate.** Apply would refuse this plan too; see the plan above and "
     "`docs/operations.md` (break-glass).",
-    1: "**The plan failed.** Nothing is shown below; the run log has the error.",
+    1: "**The plan failed.** The run log has the error.",
 }
 
 
@@ -233,23 +233,35 @@ def plan_comment_body(
     run_url: str | None = None,
     limit: int = BODY_LIMIT,
 ) -> str:
-    """The plan comment of `tenant`: marker, status from `xtap plan --detailed-exitcode`, the plan.
+    """The plan comment of `tenant`: marker, the plan's Markdown, what the exit code means for the PR.
 
-    Kept under `limit` characters; a longer plan is cut and points at the job summary and artifact.
+    `plan_markdown` is `xtap plan --format markdown` (its own heading and summary line); a failed plan
+    (exit 1) shows no partial output. Kept under `limit` characters: a longer plan is cut and points at
+    the job summary and artifact.
     """
     if exit_code not in _PLAN_STATUS:
         raise XtapError(f"unexpected exit code {exit_code} from xtap plan (expected 0, 1, 2 or 3)")
-    head = f"{plan_marker(tenant)}\n### xtap plan — tenant {_fence(tenant)}\n\n{_PLAN_STATUS[exit_code]}\n\n"
-    foot = f"\n---\n[Run log and full plan]({run_url})\n" if run_url else ""
+    marker = plan_marker(tenant)
+    head = f"{marker}\n"
+    body = _without_line(strip_workflow_commands(plan_markdown), marker) if exit_code != 1 else ""
+    if not body.strip():
+        head += f"### xtap plan — tenant {_fence(tenant)}\n\n"
+    link = f" · [Run log and full plan]({run_url})" if run_url else ""
+    foot = f"\n---\n{_PLAN_STATUS[exit_code]}{link}\n"
     where = f"the job summary and the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact" + (
         f" of [this run]({run_url})" if run_url else ""
     )
     notice = f"**Plan truncated** to fit a comment; the full plan is in {where}."
-    body = strip_workflow_commands(plan_markdown) if exit_code != 1 else ""
     budget = limit - len(head) - len(foot)
     if budget < len(notice) + 64:
         raise XtapError(f"comment limit {limit} is too small for the plan comment")
     return head + truncate_markdown(body, budget, notice) + foot
+
+
+def _without_line(markdown: str, line: str) -> str:
+    """`markdown` without a first line equal to `line` (the renderer's copy of our marker)."""
+    first, sep, rest = markdown.partition("\n")
+    return rest if first.strip() == line and sep else markdown
 
 
 # --- drift ---------------------------------------------------------------------------------------------
@@ -330,7 +342,9 @@ def drift_issue_body(
     """The body of `tenant`'s drift issue: marker, the ids it knows, the latest report."""
     ids = drift_item_ids(report)
     # The report's Markdown brings its own heading and summary line; ours adds what the workflow needs.
-    head = f"{drift_marker(tenant)}\n{_ids_line(ids)}\n"
+    marker = drift_marker(tenant)
+    head = f"{marker}\n{_ids_line(ids)}\n"
+    report_markdown = _without_line(strip_workflow_commands(report_markdown), marker)
     run = f" Latest report: [drift run]({run_url})." if run_url else ""
     foot = (
         "\n---\nThe live tenant differs from the files on `main`. This issue is kept up to date by the "
