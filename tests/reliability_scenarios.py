@@ -296,10 +296,12 @@ class Scenario:
     # A sub-request whose batch connection was dropped after it ran is journaled with status 0; here it
     # did run, so it counts as a write that took effect.
     landed_unanswered: bool = False
+    retried: bool = True  # the fault makes the client retry (False: it fails, lags or kills instead)
+    refreshes_token: bool = False
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("no fault", "none (the baseline)", _nothing, _nothing),
+    Scenario("no fault", "none (the baseline)", _nothing, _nothing, retried=False),
     Scenario(
         "429 storm, Retry-After",
         "plan: 2×429 on the partner list; apply: 429 on a whole $batch, then on 4 PATCH sub-requests; all with Retry-After: 1",
@@ -361,12 +363,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         _expire_before("execute"),
         _expire_before("get_default"),
         plan_injected=1,
+        refreshes_token=True,
     ),
     Scenario(
         "read-after-write lag",
         "reads return the pre-write state for 1.5 s after a write; plan: right after that apply",
         _lag,
         None,
+        retried=False,
     ),
     Scenario(
         "Graph rejects one partner",
@@ -374,6 +378,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _reject,
         None,
         apply_exit=1,
+        retried=False,
     ),
     Scenario(
         "process killed mid-apply",
@@ -382,6 +387,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         None,
         apply_exit=KILLED,
         kill=True,
+        retried=False,
     ),
 )
 
@@ -557,8 +563,15 @@ def run(scenario: Scenario, command: str, workdir: Path) -> Row:
     injected = scenario.plan_injected if command == "plan" else scenario.injected
     if injected and retries != injected:
         problems.append(f"{retries} faulted answers seen, {injected} injected")
-    if scenario.name != "no fault" and retries == 0 and not scenario.kill and scenario.plan_fault is not None:
+    fires = scenario.retried and (command == "apply" or scenario.plan_fault is not None)
+    if fires and retries == 0:
         problems.append("the fault never fired")
+    if not fires and retries:
+        problems.append(f"{retries} faulted answers where none were expected")
+    # One sign-in per run, reused for every request; a second only after Graph refused the expired token.
+    tokens = len(token_requests(measured))
+    if tokens != (2 if scenario.refreshes_token else 1):
+        problems.append(f"{tokens} token requests")
     if unexpected or duplicated:
         outcome = "duplicated"
     elif lost or final_state != base.final_state or final_code != 0 or rerun_code != 0:
@@ -571,7 +584,7 @@ def run(scenario: Scenario, command: str, workdir: Path) -> Row:
         exit_code=code,
         expected_exit=expected_exit,
         requests=len(graph_requests(measured)),
-        tokens=len(token_requests(measured)),
+        tokens=tokens,
         retries=retries,
         writes=len(effective_writes(measured, landed)),
         reads_ok=reads,

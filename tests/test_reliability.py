@@ -16,6 +16,8 @@ from reconciler.emulator import Emulator, FaultRule
 from reliability_scenarios import (
     APPLY_ARGS,
     BATCH,
+    CREATED,
+    LIVE_COUNT,
     PAGE_SIZE,
     PARTNERS,
     SCENARIOS,
@@ -24,6 +26,7 @@ from reliability_scenarios import (
     emulator_env,
     live_state,
     policy_files,
+    read_count,
     run,
     run_cli,
     tid,
@@ -55,10 +58,19 @@ def test_fault_matrix(scenario: Scenario, command: str, tmp_path_factory: pytest
     row = run(scenario, command, tmp_path_factory.mktemp("reliability"))
     assert row.problems == []
     assert (row.exit_code, row.outcome) == (row.expected_exit, "converged")
-    assert (
-        row.retries > 0
-        or scenario.name in ("no fault", "read-after-write lag", "Graph rejects one partner")
-        or scenario.kill
+
+
+def test_fault_free_apply_sends_the_minimal_requests(tmp_path: Path) -> None:
+    """Read every page and the default, one $batch per group (the independent requests, each dependsOn
+    chain), read again to verify: nothing more, nothing retried."""
+    row = run(SCENARIOS[0], "apply", tmp_path)
+    batches = 1 + len(CREATED) + 1  # independent requests, each create's POST+PUT, the prune's DELETEs
+    after = LIVE_COUNT + len(CREATED) - 1
+    assert (row.requests, row.retries, row.writes, row.tokens) == (
+        read_count(LIVE_COUNT) + batches + read_count(after),
+        0,
+        14,
+        1,
     )
 
 
