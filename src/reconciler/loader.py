@@ -96,13 +96,13 @@ class YamlDocument:
         return Diagnostic(self.path, line, col, problem.severity, problem.message)
 
 
-def display_path(path: Path) -> str:
-    """Relative to the current directory when the file is under it, else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+def display_path(path: Path | str, cwd: str | None = None) -> str:
+    """Relative to the current directory when the file is under it, else absolute (POSIX separators)."""
+    here = cwd if cwd is not None else os.getcwd()
+    absolute = os.path.abspath(os.path.join(here, path))
+    prefix = here.rstrip(os.sep) + os.sep
+    shown = absolute[len(prefix) :] if absolute.startswith(prefix) else absolute
+    return shown.replace(os.sep, "/")
 
 
 # --- YAML ---------------------------------------------------------------------------------------------------
@@ -373,10 +373,13 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
     return YamlDocument(path, data, positions), diagnostics
 
 
-def read_yaml(file: Path, *, root: Path | None = None) -> tuple[YamlDocument | None, list[Diagnostic]]:
+def read_yaml(
+    file: Path, *, root: Path | None = None, shown: str | None = None
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Read one YAML file (refusing symlinks that lead outside `root`, and files over 1 MiB)."""
-    shown = display_path(file)
-    if root is not None:
+    shown = shown if shown is not None else display_path(file)
+    # Folders are walked without following links, so only the file itself can be a link.
+    if root is not None and file.is_symlink():
         resolved = file.resolve()
         if not resolved.is_relative_to(root.resolve()):
             message = f"symbolic link leads outside {display_path(root)} (to {resolved})"
@@ -415,7 +418,10 @@ def find_policy_files(policies_dir: Path) -> PolicyFiles:
         diagnostics.append(Diagnostic(display_path(defaults[1]), 0, 0, "error", message))
     partners: list[Path] = []
     partners_dir = policies_dir / "partners"
-    if partners_dir.is_dir():
+    if partners_dir.is_symlink() and not partners_dir.resolve().is_relative_to(policies_dir.resolve()):
+        message = f"symbolic link leads outside {shown} (to {partners_dir.resolve()})"
+        diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", message))
+    elif partners_dir.is_dir():
         for dirpath, dirnames, filenames in os.walk(partners_dir, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
@@ -462,9 +468,11 @@ def load_files(
     files: list[str] = []
     partners: dict[str, DesiredPartner] = {}
     declared: list[tuple[str, SourceRef]] = []
+    cwd = os.getcwd()
     for file in partner_files:
-        files.append(display_path(file))
-        doc, found = read_yaml(file, root=root)
+        shown = display_path(file, cwd)
+        files.append(shown)
+        doc, found = read_yaml(file, root=root, shown=shown)
         diagnostics.extend(found)
         if doc is None:
             continue
