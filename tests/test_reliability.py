@@ -35,12 +35,7 @@ from reliability_scenarios import (
 
 pytestmark = pytest.mark.reliability
 
-CHAIN_BUG = (
-    "client: a retryable answer (429/503/504) to the first request of a dependsOn chain leaves its dependent "
-    "with Graph's 424 as a final result (_BatchRun._dependencies_ok only accepts dependencies that already "
-    "succeeded), so apply exits 1 instead of retrying both"
-)
-KNOWN_BUGS = {("503/504 burst", "apply"): CHAIN_BUG}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _cells() -> list[Any]:
@@ -89,7 +84,6 @@ def test_matrix_covers_every_fault_for_both_commands() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=CHAIN_BUG)
 @pytest.mark.parametrize(
     "rule",
     [

@@ -458,6 +458,7 @@ class _BatchRun:
         waits: list[float | None] = []
         throttled = False
         still: list[Request] = []
+        retrying = self._retrying(by_id)
         for r in self.pending:
             sub = by_id.get(r.id)
             if sub is None:  # no answer for it: treat like a dropped request
@@ -483,15 +484,33 @@ class _BatchRun:
                     self.ambiguous.add(r.id)
                 waits.append(parse_retry_after(_header(headers, "retry-after")))
                 still.append(r)
-            elif status == 424 and self._dependencies_ok(r):
-                still.append(r)  # failed only because of the serial chain we added: not its own failure
+            elif status == 424 and r.id in retrying:
+                # Failed only because something before it in the chain is being retried (or because of
+                # the serial order we added): not its own failure, so it goes again with the chain.
+                still.append(r)
             else:
                 self._finish(r, status, sub_body, headers)
         self.pending = still
         return waits, throttled
 
-    def _dependencies_ok(self, r: Request) -> bool:
-        return all(d not in self.requests or (d in self.results and self.results[d].ok) for d in r.depends_on)
+    def _retrying(self, by_id: Mapping[str, Any]) -> set[str]:
+        """Pending ids that go again: retryable or unanswered ones, and every 424 whose dependencies are
+        fine or going again themselves (to a fixpoint, so a whole chain behind a 429 is resent)."""
+        status = {r.id: int(by_id[r.id].get("status", 0)) if r.id in by_id else None for r in self.pending}
+        retrying = {rid for rid, st in status.items() if st is None or st in RETRY_STATUSES}
+        changed = True
+        while changed:
+            changed = False
+            for r in self.pending:
+                if r.id in retrying or status[r.id] != 424:
+                    continue
+                if all(self._dependency_ok(d) or d in retrying for d in r.depends_on):
+                    retrying.add(r.id)
+                    changed = True
+        return retrying
+
+    def _dependency_ok(self, dep: str) -> bool:
+        return dep not in self.requests or (dep in self.results and self.results[dep].ok)
 
     def _fail_dependents(self) -> None:
         for r in list(self.pending):
