@@ -630,6 +630,16 @@ def interpolate(text: Any, ctx: dict[str, Any]) -> str:
     return re.sub(r"\$\{\{(.*?)\}\}", one, str(text))
 
 
+def job_runs(job: dict[str, Any], ctx: dict[str, Any]) -> bool:
+    """A job's `if:`; without a status function GitHub implies success(): every needed job succeeded."""
+    cond = str(job.get("if", ""))
+    if not any(f in cond for f in ("cancelled()", "always()", "failure()")):
+        needed = ctx.get("needs", {})
+        if any(needed.get(n, {}).get("result") != "success" for n in _needs(job)):
+            return False
+    return not cond or bool(evaluate(cond, ctx))
+
+
 class FakeGitHub:
     """The world around a workflow run: repository files, GitHub's API state, artifacts, identities."""
 
@@ -689,7 +699,7 @@ class FakeGitHub:
             "steps": {},
             "vars": self.vars | (self.env_vars if in_production else {}),
         }
-        if "if" in job and not evaluate(str(job["if"]), ctx):
+        if not job_runs(job, ctx):
             return JobRun(job_id, "skipped", {}, "", [])
         self.runs += 1
         work = self.root / f"run{self.runs}-{job_id}"
@@ -882,7 +892,7 @@ def run_apply(world: FakeGitHub, **inputs: Any) -> dict[str, JobRun]:
     for job_id in ("prepare", "plan", "select", "apply"):
         job = jobs(workflows()["apply.yml"])[job_id]
         tenants = re.search(r"needs\.([\w-]+)\.outputs\.tenants", str(job.get("strategy", {})))
-        if tenants and evaluate(str(job.get("if", "true")), {**ctx, "vars": world.vars}):
+        if tenants and job_runs(job, {**ctx, "vars": world.vars}):
             names = json.loads(ctx["needs"][tenants.group(1)]["outputs"]["tenants"])
             runs_ = [world.run_job("apply.yml", job_id, ctx, {"tenant": t}) for t in names]
             result = "failure" if any(r.result == "failure" for r in runs_) else "success"
@@ -990,3 +1000,34 @@ def test_drift_workflow_opens_updates_comments_and_closes_one_issue(world: FakeG
     assert closed["state"] == "closed"
     last = [c for c in world.state()["comments"] if c["issue"] == issue["number"]][-1]
     assert last["body"].startswith("Tenant `default` matches the files again")
+
+
+def test_apply_dispatch_for_an_unknown_tenant_stops_before_any_plan(world: FakeGitHub) -> None:
+    runs_ = run_apply(world, tenant="nope", force=False)
+    assert runs_["prepare"].result == "failure"
+    assert "xtap: error: no tenant named 'nope'" in "".join(runs_["prepare"].log)
+    assert runs_["prepare"].outputs["tenants"] == ""
+    assert [runs_[j].result for j in ("plan", "select", "apply")] == ["skipped"] * 3
+    assert world.oidc.issued == []
+
+
+def test_break_glass_force_applies_a_plan_the_safety_gate_refuses(world: FakeGitHub) -> None:
+    (world.repo / "xtap.yaml").write_text("prune: true\n")
+    assert run_apply(world)["apply"].result == "success"  # fabrikam exists now
+    (world.repo / "policies" / "partners" / "fabrikam.yaml").unlink()  # prune with no partner declared
+
+    refused = run_apply(world)
+    assert refused["plan"].result == "failure"
+    assert "refused by a safety gate" in "".join(refused["plan"].log)
+    assert refused["select"].outputs == {"tenants": "[]"}
+    assert refused["apply"].result == "skipped"
+    assert world.emu.get_partner(FABRIKAM) is not None
+
+    forced = run_apply(world, tenant="default", force=True)
+    assert [forced[j].result for j in ("plan", "select", "apply")] == ["success"] * 3, "\n".join(
+        map(str, forced.values())
+    )
+    assert "::warning::tenant default: a safety gate refuses this plan; break-glass force is on" in "".join(
+        forced["plan"].log
+    )
+    assert world.emu.get_partner(FABRIKAM) is None
