@@ -873,7 +873,10 @@ def test_plan_workflow_comments_once_and_updates_in_place(world: FakeGitHub) -> 
 def test_plan_workflow_skips_forks_and_fails_on_invalid_files(world: FakeGitHub) -> None:
     fork = world.github_context("pull_request")
     fork["event"]["pull_request"]["head"]["repo"]["full_name"] = "mallory/policies"
-    ctx = {"github": fork, "needs": {"validate": {"outputs": {"tenants": '["default"]'}}}}
+    ctx = {
+        "github": fork,
+        "needs": {"validate": {"outputs": {"tenants": '["default"]'}, "result": "success"}},
+    }
     assert world.run_job("plan.yml", "plan", ctx, {"tenant": "default"}).result == "skipped"
     assert world.oidc.issued == [] and plan_comments(world) == []
 
@@ -945,7 +948,7 @@ def test_the_write_identity_is_refused_outside_the_production_environment(world:
     world.vars["XTAP_READER_CLIENT_ID"] = world.env_vars["XTAP_WRITER_CLIENT_ID"]
     ctx = {
         "github": world.github_context("pull_request"),
-        "needs": {"validate": {"outputs": {"tenants": '["default"]'}}},
+        "needs": {"validate": {"outputs": {"tenants": '["default"]'}, "result": "success"}},
     }
     run = world.run_job("plan.yml", "plan", ctx, {"tenant": "default"})
     assert run.result == "failure"
