@@ -582,11 +582,11 @@ class _Checker:
         extra = schema.get("additionalProperties", True)
         names = schema.get("propertyNames")
         for key, member in value.items():
-            if names is not None and isinstance(names.get("pattern"), str):
-                if re.search(names["pattern"], key) is None:
-                    message = _pattern_message(names["pattern"], key)
-                    if message is not None:
-                        self.add((*path, key), message, on_key=True)
+            pattern = names.get("pattern") if names is not None else None
+            if isinstance(pattern, str) and re.search(pattern, key) is None:
+                message = _pattern_message(pattern, key)
+                if message is not None:
+                    self.add((*path, key), message, on_key=True)
             if key in properties:
                 self.check(properties[key], member, (*path, key))
             elif extra is False:
