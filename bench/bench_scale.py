@@ -212,6 +212,7 @@ def main() -> int:
     ):
         print(
             f"    {label:<12} CPU {stages[f'{name}_cpu_s']:6.2f} s   wall {stages[f'{name}_wall_s']:6.2f} s"
+            f"   RSS after {stages[f'{name}_rss_mb']:4.0f} MB, peak so far {stages[f'{name}_peak_mb']:4.0f} MB"
         )
     print(f"    Graph requests for the read: {stages['requests']}")
     print(
