@@ -25,7 +25,7 @@ import yaml
 
 from auth_fixtures import GITHUB_ISSUER, OidcStandIn
 from reconciler import cli
-from reconciler.emulator import App, Emulator, FederatedCredential
+from reconciler.emulator import App, Emulator, FederatedCredential, seeds
 from reconciler.emulator.config import LOOKUP_ROLE, READ_ROLE, WRITE_ROLE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -647,6 +647,9 @@ class FakeGitHub:
         self, root: Path, emu: Any, oidc: Any, vars_: dict[str, str], env_vars: dict[str, str]
     ) -> None:
         self.root, self.emu, self.oidc = root, emu, oidc
+        # Several tenants (xtap.yaml): one emulator per tenant, as each emulator serves one tenant.
+        self.tenant_emus: dict[str, Any] = {}
+        self.apps: tuple[App, ...] = ()
         self.vars, self.env_vars = vars_, env_vars  # env_vars: variables of the production environment
         self.repo = root / "repo"
         (self.repo / "policies" / "partners").mkdir(parents=True)
@@ -711,6 +714,7 @@ class FakeGitHub:
         ]
         summary = work / "_summary.md"
         summary.touch()
+        emu = self.tenant_emus.get(ctx["matrix"].get("tenant", ""), self.emu)
         base = {
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
             "HOME": str(self.root),
@@ -720,9 +724,9 @@ class FakeGitHub:
             "GITHUB_SHA": self.sha,
             "GITHUB_STEP_SUMMARY": str(summary),
             "FAKE_GH_STATE": str(self.state_file),
-            "XTAP_GRAPH_URL": self.emu.url,
-            "AZURE_AUTHORITY_HOST": self.emu.url,
-            "SSL_CERT_FILE": str(self.emu.ca_file),
+            "XTAP_GRAPH_URL": emu.url,
+            "AZURE_AUTHORITY_HOST": emu.url,
+            "SSL_CERT_FILE": str(emu.ca_file),
             **self.oidc.env(),
         }
         job_env = {k: interpolate(v, ctx) for k, v in job.get("env", {}).items()}
@@ -809,13 +813,15 @@ def world(tmp_path: Path) -> Iterator[FakeGitHub]:
         writer = emu.register_app(
             App(str(uuid.uuid4()), (WRITE_ROLE,), federated=fic(SUBJECTS["production"]))
         )
-        yield FakeGitHub(
+        world = FakeGitHub(
             tmp_path,
             emu,
             oidc,
             {"XTAP_READER_CLIENT_ID": reader.client_id, "AZURE_TENANT_ID": emu.tenant_id},
             {"XTAP_WRITER_CLIENT_ID": writer.client_id},
         )
+        world.apps = (reader, writer)
+        yield world
 
 
 def plan_comments(world: FakeGitHub) -> list[dict[str, Any]]:
@@ -1034,3 +1040,38 @@ def test_break_glass_force_applies_a_plan_the_safety_gate_refuses(world: FakeGit
         forced["plan"].log
     )
     assert world.emu.get_partner(FABRIKAM) is None
+
+
+def test_several_tenants_run_one_job_each_with_their_own_comment_and_apply(world: FakeGitHub) -> None:
+    """An MSP's xtap.yaml: one multitenant reader and writer consented in both tenants."""
+    other = seeds.empty("7c9e6679-7425-40de-944b-e07fc1f90ae7")
+    with Emulator(seed=other) as tailspin:
+        for app in world.apps:
+            tailspin.register_app(app)
+        world.tenant_emus = {"contoso": world.emu, "tailspin": tailspin}
+        shutil.move(world.repo / "policies", world.repo / "tenants" / "contoso")
+        (world.repo / "tenants" / "tailspin" / "partners").mkdir(parents=True)
+        (world.repo / "tenants" / "tailspin" / "partners" / ".keep").write_text("")
+        (world.repo / "xtap.yaml").write_text(
+            "tenants:\n"
+            f"  contoso:\n    tenantId: {world.emu.tenant_id}\n    policies: tenants/contoso\n"
+            f"  tailspin:\n    tenantId: {tailspin.tenant_id}\n    policies: tenants/tailspin\n"
+        )
+        ctx: dict[str, Any] = {"github": world.github_context("pull_request")}
+        validate = world.run_job("plan.yml", "validate", ctx)
+        assert validate.outputs == {"tenants": '["contoso","tailspin"]'}, validate
+        ctx["needs"] = {"validate": {"outputs": validate.outputs, "result": "success"}}
+        for _ in range(2):  # the second push edits both comments in place
+            for tenant in ("contoso", "tailspin"):
+                assert world.run_job("plan.yml", "plan", ctx, {"tenant": tenant}).result == "success"
+        bodies = {c["body"].splitlines()[0]: c["body"] for c in plan_comments(world)}
+        assert sorted(bodies) == ["<!-- xtap-plan:contoso -->", "<!-- xtap-plan:tailspin -->"]
+        assert "**Changes planned.**" in bodies["<!-- xtap-plan:contoso -->"]
+        assert "**No changes.**" in bodies["<!-- xtap-plan:tailspin -->"]
+        assert len(plan_comments(world)) == 2
+
+        runs_ = run_apply(world)
+        assert runs_["select"].outputs == {"tenants": '["contoso"]'}  # only the tenant with changes
+        assert runs_["apply"].result == "success", runs_["apply"]
+        assert world.emu.get_partner(FABRIKAM) is not None
+        assert tailspin.get_partner(FABRIKAM) is None
