@@ -166,6 +166,18 @@ def test_deep_nesting_does_not_crash_the_interpreter() -> None:
     assert [str(d) for d in diagnostics] == ["f:1:35: error: nesting is deeper than 32 levels"]
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [b"? ", b"a: 1\na: ", b"a: !!set "],
+    ids=["complex-key", "duplicate-key-value", "refused-tag"],
+)
+def test_deep_nesting_inside_a_skipped_subtree_stops_reading(prefix: bytes) -> None:
+    # Skipped subtrees count towards the depth too: libyaml does O(depth) work per token.
+    depth = 200_000
+    _, diagnostics = parse_yaml(prefix + b"[" * depth + b"]" * depth + b"\n", "f")
+    assert str(diagnostics[-1]).endswith("error: nesting is deeper than 32 levels")
+
+
 def test_recursive_alias_is_refused() -> None:
     _, diagnostics = parse_yaml(b"a: &x [*x]\n", "f")
     assert [str(d) for d in diagnostics] == ["f:1:8: error: YAML aliases are not allowed"]

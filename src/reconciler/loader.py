@@ -134,11 +134,10 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
-class _YamlProblem(Exception):
-    def __init__(self, pos: Pos, message: str) -> None:
-        super().__init__(message)
-        self.pos = pos
-        self.message = message
+class _TooDeep(Exception):
+    def __init__(self, event: Any) -> None:
+        super().__init__("too deep")
+        self.event = event
 
 
 @dataclass(slots=True)
@@ -177,6 +176,8 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
             if skip:
                 if kind is _MAP_START or kind is _SEQ_START:
                     skip += 1
+                    if len(stack) + skip > MAX_DEPTH:
+                        raise _TooDeep(event)
                 elif kind is _MAP_END or kind is _SEQ_END:
                     skip -= 1
                 continue
@@ -224,10 +225,8 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
                 if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
                     problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
                 if len(stack) >= MAX_DEPTH:
-                    problems.append((pos, f"nesting is deeper than {MAX_DEPTH} levels"))
-                    skip = 1
-                    value = None
-                elif discard:
+                    raise _TooDeep(event)
+                if discard:
                     skip = 1
                     value = None
                 else:
@@ -246,6 +245,12 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
                 cast(list[Any], parent.container).append(value)
             if not discard:
                 positions[path] = (key_pos, pos)
+    except _TooDeep as exc:
+        # Stop reading at once: libyaml's scanner does O(depth) work per token, so reading on through
+        # 100k nested brackets would take minutes.
+        mark = exc.event.start_mark
+        problems.append(((mark.line + 1, mark.column + 1), f"nesting is deeper than {MAX_DEPTH} levels"))
+        return _MISSING, positions, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
