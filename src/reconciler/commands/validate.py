@@ -35,7 +35,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "github"),
         default="text",
-        help="github: also print ::error/::warning workflow commands (annotations on the PR diff)",
+        help="github: ::error/::warning workflow commands (annotations on the PR diff) instead of plain lines",
     )
 
 
@@ -72,11 +72,8 @@ def validate(
     if others:
         results.extend(_explicit(others, config, diagnostics))
     elif config is not None:
-        selected = [t for t in config.tenants if tenant is None or t.name == tenant]
-        if tenant is not None and not selected:
-            names = ", ".join(t.name for t in config.tenants)
-            message = f"no tenant named '{tenant}' (one of: {names})"
-            diagnostics.append(Diagnostic(files[0] if files else "xtap.yaml", 0, 0, "error", message))
+        # Without --tenant, every tenant's folder is checked; a wrong --tenant is a usage error (XtapError).
+        selected = list(config.tenants) if tenant is None else [config.tenant(tenant)]
         seen: set[Path] = set()
         for entry in selected:
             if entry.policies.resolve() not in seen:
