@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler import model
 from reconciler.loader import (
@@ -20,6 +23,7 @@ from reconciler.loader import (
     parse_yaml,
 )
 from reconciler.state import SourceRef
+from test_model import partners, rewrite
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -413,3 +417,17 @@ def test_global_ignore_joins_the_file_ignore(tmp_path: Path, monkeypatch: pytest
     assert result.desired.partners[FABRIKAM].ignore == frozenset({"inboundTrust", "tenantRestrictions"})
     assert result.desired.default is not None
     assert result.desired.default.ignore == frozenset({"b2bDirectConnectInbound", "tenantRestrictions"})
+
+
+@settings(max_examples=100, deadline=None)
+@given(partners, st.randoms(use_true_random=False))
+def test_any_partner_written_as_yaml_loads_to_the_same_canonical_data(
+    value: dict[str, Any], rnd: Any
+) -> None:
+    # Written by PyYAML's own emitter (block style, quoting as it sees fit), after reordering targets,
+    # keys and GUID case: the loader must give back data with the same canonical form.
+    data = {"tenantId": FABRIKAM, **rewrite(value, rnd)}
+    doc, diagnostics = parse_yaml(yaml.safe_dump(data, sort_keys=False).encode(), "f")
+    assert diagnostics == []
+    assert doc is not None
+    assert model.canonical(doc.data) == model.canonical({"tenantId": FABRIKAM, **value})
