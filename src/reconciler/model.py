@@ -56,7 +56,8 @@ def is_guid(value: object) -> bool:
 
 
 def _canonical_scalar(value: Any) -> Any:
-    if isinstance(value, str) and GUID_RE.match(value):
+    # The length test first: the regex is most of the planner's CPU time when run on every string.
+    if isinstance(value, str) and len(value) == 36 and GUID_RE.match(value):
         return value.lower()
     return value
 

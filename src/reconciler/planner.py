@@ -282,22 +282,15 @@ def _fingerprint_view(partner: LivePartner) -> Any:
 
 
 def fingerprint_desired(desired: DesiredState) -> str:
+    """Any edit of a file's managed content changes it (the values as written, not their canonical form:
+    a saved plan is refused after any edit, even one that would plan the same)."""
     partners = {
-        tid: {
-            "properties": model.canonical(dict(p.properties)),
-            "explicit": sorted(p.properties),
-            "sync": model.canonical(p.sync),
-            "ignore": sorted(p.ignore),
-        }
+        tid: {"properties": p.properties, "sync": p.sync, "ignore": sorted(p.ignore)}
         for tid, p in desired.partners.items()
     }
     default = None
     if desired.default is not None:
-        default = {
-            "properties": model.canonical(dict(desired.default.properties)),
-            "explicit": sorted(desired.default.properties),
-            "ignore": sorted(desired.default.ignore),
-        }
+        default = {"properties": desired.default.properties, "ignore": sorted(desired.default.ignore)}
     return digest({"partners": partners, "default": default})
 
 
