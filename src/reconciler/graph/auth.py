@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from reconciler import model
 from reconciler.errors import XtapError
 from reconciler.graph.clouds import Cloud, get_cloud
 from reconciler.graph.errors import AuthError
@@ -380,11 +381,8 @@ def certificate_credential(path: str, password: str | None) -> dict[str, Any]:
 
 # --- configuration from the environment ---
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def is_guid(value: str) -> bool:
-    return bool(GUID_RE.fullmatch(value))
+# One GUID rule for the whole tool (model.GUID_RE); re-exported for the client.
+is_guid = model.is_guid
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
