@@ -105,7 +105,11 @@ def run(args: argparse.Namespace) -> int:
             )
             print("    (done through the emulator's back door, as the portal would)")
             _step(
-                6, 6, "xtap drift", "The scheduled drift report finds both changes; exit code 2 means drift."
+                6,
+                6,
+                "xtap drift",
+                "The scheduled report finds both portal changes, and also what the files leave unmanaged\n"
+                "    (Contoso's sync policy, a partner made in the portal). Exit code 2 means drift.",
             )
             seen["drift"] = xtap(["drift", *cfg])
         finally:
