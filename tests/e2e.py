@@ -12,24 +12,10 @@ import yaml
 
 from reconciler.cli import main
 from reconciler.emulator import Emulator
+from reconciler.graph.auth import CREDENTIAL_ENV
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
-ENV_KEYS = (
-    "XTAP_ACCESS_TOKEN",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_AUTHORITY_HOST",
-    "XTAP_GRAPH_URL",
-    "SSL_CERT_FILE",
-    "GITHUB_ACTIONS",
-    "NO_COLOR",
-)
+ENV_KEYS = (*CREDENTIAL_ENV, "GITHUB_ACTIONS", "NO_COLOR")
 
 
 def use_emulator(monkeypatch: pytest.MonkeyPatch, emu: Emulator, app: str = "writer") -> None:

@@ -37,7 +37,9 @@ def test_demo_runs_the_whole_loop_and_restores_the_environment(
     assert "XTAP_GRAPH_URL" not in os.environ
 
 
-def test_demo_without_policies_is_a_clean_error(capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_demo_without_policies_is_a_clean_error(
+    capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = xtap(capsys, "demo")
     assert (code, out) == (1, "")

@@ -12,6 +12,7 @@ from reconciler import drift
 from reconciler.cli import COMMANDS, main
 from reconciler.emulator import Emulator, seeds
 from reconciler.errors import XtapError
+from reconciler.graph.auth import CREDENTIAL_ENV
 from reconciler.planner import PlanOptions, make_plan
 from reconciler.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
 from test_planner import ALL_APPS, ALL_USERS, CON, FAB, MTO, TRUST, desired, fresh, live
@@ -22,22 +23,7 @@ WOOD = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 LIT = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e"
 SYNC = {"displayName": "Contoso Ltd", "userSyncInbound": {"isSyncAllowed": True}}
 # Variables the credential chain reads: cleared so the developer's environment never leaks in.
-ENV_KEYS = (
-    "XTAP_ACCESS_TOKEN",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_AUTHORITY_HOST",
-    "XTAP_GRAPH_URL",
-    "SSL_CERT_FILE",
-    "GITHUB_ACTIONS",
-    "NO_COLOR",
-)
+ENV_KEYS = (*CREDENTIAL_ENV, "GITHUB_ACTIONS", "NO_COLOR")
 
 
 def report(

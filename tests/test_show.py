@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler import effective, metadata, model
-from reconciler.effective import effective_settings, value_at
+from reconciler.effective import effective_settings
 from reconciler.emulator import Emulator, seeds
 from test_drift import FAB, MTO, use_emulator, xtap
 
@@ -56,11 +56,11 @@ def test_a_property_set_on_the_partner_wins_and_every_other_one_is_inherited(nam
     leaves = effective_settings({"tenantId": FAB, name: mine}, FULL_DEFAULT)
     for leaf in leaves:
         if leaf.property == name:
-            expected = (model.canonical(value_at(mine, leaf.path.split(".", 1)[1])), "partner")
+            expected = (model.canonical(model.value_at(mine, leaf.path.split(".", 1)[1])), "partner")
         elif leaf.property == model.SYNC_PROPERTY:
             expected = (None, "none")
         else:
-            expected = (model.canonical(value_at(FULL_DEFAULT, leaf.path)), "default")
+            expected = (model.canonical(model.value_at(FULL_DEFAULT, leaf.path)), "default")
         assert (leaf.path, leaf.value, leaf.origin) == (leaf.path, *expected)
     assert sum(1 for leaf in leaves if leaf.origin == "partner") == len(effective.leaf_paths(prop_type(name)))
 

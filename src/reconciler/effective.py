@@ -54,15 +54,6 @@ def leaf_paths(type_name: str, prefix: str = "") -> list[str]:
     return out
 
 
-def value_at(value: Any, path: str) -> Any:
-    node: Any = value
-    for part in path.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
 def _canonical_tree(owner: str, names: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for name in names:
@@ -95,16 +86,16 @@ def effective_settings(
         prop = md.type(metadata.PARTNER_TYPE).property(name)
         assert prop is not None
         for path in leaf_paths(prop.type, name):
-            own = value_at(mine, path)
+            own = model.value_at(mine, path)
             if own is not None:
                 leaves.append(Leaf(path, own, "partner"))
                 continue
-            fallback = value_at(inherited, path)
+            fallback = model.value_at(inherited, path)
             leaves.append(Leaf(path, fallback, "default" if fallback is not None else "none"))
     sync_value = model.canonical(dict(sync)) if sync is not None else None
     for path in leaf_paths(metadata.SYNC_TYPE, model.SYNC_PROPERTY):
         if path == f"{model.SYNC_PROPERTY}.tenantId":
             continue
-        own = value_at(sync_value, path.split(".", 1)[1])
+        own = model.value_at(sync_value, path.split(".", 1)[1])
         leaves.append(Leaf(path, own, "partner" if own is not None else "none"))
     return leaves

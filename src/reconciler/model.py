@@ -16,6 +16,7 @@ leaves it out, so that a PATCH holding the property means the same under OData m
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler import metadata
@@ -143,6 +144,16 @@ def expand_property(owner: str, name: str, value: Any) -> Any:
     if prop is None:
         return value
     return expand(prop.type, value)
+
+
+def value_at(value: Any, path: str) -> Any:
+    """The member at a dotted path (`inboundTrust.isMfaAccepted`), or None where the path ends early."""
+    node: Any = value
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
 
 
 def equal(owner: str, name: str, a: Any, b: Any) -> bool:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler import model
 from reconciler.plan import Change, Plan, to_json
 
 # GitHub refuses comment bodies over 65,536 characters (auth-ci.md §3.5); leave room for the notice.
@@ -36,20 +37,10 @@ def format_value(value: Any) -> str:
     return json.dumps(value)
 
 
-def default_at(defaults: Mapping[str, Any], path: str) -> Any:
-    """The effective default value at a dotted property path, or None when the default has none."""
-    node: Any = defaults
-    for part in path.split("."):
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(part)
-    return node
-
-
 def describe(change: Change, path: str, value: Any, defaults: Mapping[str, Any]) -> str:
     """A value of a diff, saying what "inherit" (a null partner property) resolves to."""
     if value is None and change.resource == "partner" and change.action == "update":
-        inherited = default_at(defaults, path)
+        inherited = model.value_at(defaults, path)
         if inherited is not None:
             return f"inherit (default: {format_value(inherited)})"
         return "inherit"

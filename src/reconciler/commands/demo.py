@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, XtapError
+from reconciler.graph.auth import CREDENTIAL_ENV
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 TAILSPIN = "7b3c5e2a-1d4f-4a6b-8c9d-0e1f2a3b4c5d"
@@ -62,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
         config = work / "xtap.yaml"
         config.write_text(f"tenants:\n  demo:\n    tenantId: {emu.tenant_id}\n    policies: policies\n")
         cfg = ["--config", str(config)]
-        saved = {k: os.environ.get(k) for k in _CREDENTIAL_ENV}
+        saved = {k: os.environ.get(k) for k in CREDENTIAL_ENV}
         try:
-            for key in _CREDENTIAL_ENV:
+            for key in CREDENTIAL_ENV:
                 os.environ.pop(key, None)
             os.environ.update(emu.env(app="writer"))
             print(f"xtap demo: an emulated Microsoft Graph is serving tenant {emu.tenant_id} at {emu.url}")
@@ -129,20 +130,3 @@ def run(args: argparse.Namespace) -> int:
     )
     sys.stdout.flush()
     return EXIT_OK if ok else EXIT_ERROR
-
-
-# Every variable the credential chain reads: cleared during the demo so only the emulator's app is used.
-_CREDENTIAL_ENV = (
-    "XTAP_ACCESS_TOKEN",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_AUTHORITY_HOST",
-    "XTAP_GRAPH_URL",
-    "SSL_CERT_FILE",
-)

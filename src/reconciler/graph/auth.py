@@ -428,6 +428,25 @@ def _ssl_verify(verify: bool | str) -> Any:
     return verify
 
 
+# Every variable the credential chain and the client read (DESIGN §5), for callers that must run with a
+# clean slate (the demo, tests): clearing these leaves no credential of the caller in effect.
+CREDENTIAL_ENV: tuple[str, ...] = (
+    "XTAP_ACCESS_TOKEN",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_FEDERATED_AUDIENCE",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_AUTHORITY_HOST",
+    "XTAP_GRAPH_URL",
+    "SSL_CERT_FILE",
+)
+
+
 def credential_from_env(
     env: Mapping[str, str],
     *,
