@@ -333,3 +333,26 @@ def test_random_desired_and_live_converge_with_minimal_bodies(
     empty.clear_journal()
     assert xtap(capsys, "plan", "--detailed-exitcode")[0] == 0
     empty.delete_partner(FAB)
+
+
+def test_managed_identity_flag_signs_in_through_the_identity_endpoint(
+    empty: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Any
+) -> None:
+    """`--managed-identity` with no other credential: stock msal asks the (App Service-style) identity
+    endpoint, a loopback stand-in handing out emulator tokens; without the flag the chain says what to set."""
+    from auth_fixtures import ManagedIdentityStandIn
+    from reconciler.graph.auth import credential_from_env
+
+    issuer = credential_from_env(empty.env("reader"))
+    for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(key)
+    write_policies(tmp_path, {"fabrikam": {"tenantId": FAB}})
+    code, _, err = xtap(capsys, "plan")
+    assert code == 1 and err.startswith("xtap: error: no Graph credentials: set XTAP_ACCESS_TOKEN")
+    with ManagedIdentityStandIn(issuer.get_token) as identity:
+        for key, value in identity.env().items():
+            monkeypatch.setenv(key, value)
+        code, out, err = xtap(capsys, "plan", "--managed-identity", "--detailed-exitcode")
+        assert (code, err) == (2, "")
+        assert "Plan: 1 to add, 0 to change, 0 to destroy." in out
+        assert identity.resources == [empty.url]

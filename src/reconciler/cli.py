@@ -44,6 +44,11 @@ def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
     )
     common.add_argument("--config", metavar="FILE", help="xtap.yaml to use (default: ./xtap.yaml if present)")
     common.add_argument("--tenant", metavar="NAME", help="tenant of a multi-tenant xtap.yaml")
+    common.add_argument(
+        "--managed-identity",
+        action="store_true",
+        help="sign in as the Azure managed identity when no other credential is set (self-hosted runners)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in modules.values():
         module.add_parser(sub, common)

@@ -24,6 +24,7 @@ class Context:
     tenant: TenantConfig
     desired: DesiredState
     options: PlanOptions
+    managed_identity: bool = False  # --managed-identity: sign in as the Azure managed identity
 
 
 def load_context(args: argparse.Namespace, *, prune: bool = False, force: bool = False) -> Context:
@@ -48,12 +49,16 @@ def load_context(args: argparse.Namespace, *, prune: bool = False, force: bool =
         tenant_name=tenant.name,
         tenant_id=tenant.tenant_id or os.environ.get("AZURE_TENANT_ID"),
     )
-    return Context(config, tenant, result.desired, options)
+    return Context(config, tenant, result.desired, options, bool(getattr(args, "managed_identity", False)))
 
 
 def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
     return connect(
-        os.environ, tenant_id=ctx.options.tenant_id, cloud=ctx.tenant.cloud, max_in_flight=max_in_flight
+        os.environ,
+        tenant_id=ctx.options.tenant_id,
+        cloud=ctx.tenant.cloud,
+        managed_identity=ctx.managed_identity,
+        max_in_flight=max_in_flight,
     )
 
 

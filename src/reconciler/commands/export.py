@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         tenant_name=tenant.name,
         tenant_id=tenant.tenant_id or os.environ.get("AZURE_TENANT_ID"),
     )
-    ctx = Context(config, tenant, DesiredState(), options)
+    ctx = Context(config, tenant, DesiredState(), options, args.managed_identity)
     with open_client(ctx) as client:
         live = client.read_live_state()
         infos = lookup_tenants(client, sorted(live.partners))
