@@ -309,6 +309,10 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
         return "a file holds one YAML document; found a second one"
     if exc.problem == "found undefined alias":
         return "YAML aliases are not allowed"
+    if problem.startswith("exceeded maximum nesting depth"):
+        # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels; inside the 1,024-character look-ahead of a
+        # flow collection that comes before our own event-level limit sees level 33. Same verdict.
+        return f"nesting is deeper than {MAX_DEPTH} levels"
     if exc.context and exc.context_mark is not None:
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
         return f"invalid YAML: {problem} ({exc.context} at {where})"
