@@ -290,12 +290,8 @@ GENERATED: list[Case] = [
         lines(f"{P}:2:118: error: file is not valid UTF-8 (byte 0x80 at offset 128)"),
     ),
     # tenantId values that would change a URL if they reached one.
-    bad_tenant("../../users", "../../users"),
-    bad_tenant(f"{FABRIKAM}/../x", f"{FABRIKAM}/../x"),
-    bad_tenant(f"'{FABRIKAM}?x=1'", f"{FABRIKAM}?x=1"),
     bad_tenant(f"'{FABRIKAM}#x'", f"{FABRIKAM}#x"),
     bad_tenant(f"'{FABRIKAM[:-1]}%31'", f"{FABRIKAM[:-1]}%31"),
-    bad_tenant(f'"{FABRIKAM}\\n"', f"{FABRIKAM}\\n"),
     bad_tenant(f'"{FABRIKAM}\\t"', f"{FABRIKAM}\\t"),
     bad_tenant(f"' {FABRIKAM}'", f" {FABRIKAM}"),
     bad_tenant(f"'{{{FABRIKAM}}}'", f"{{{FABRIKAM}}}"),
@@ -305,11 +301,6 @@ GENERATED: list[Case] = [
     bad_tenant("'%2e%2e%2fusers'", "%2e%2e%2fusers"),
     bad_tenant("''", ""),
     Case("tenant-id integer", partner("tenantId: 7\n"), lines(f"{P}:1:11: error: expected a string, got 7")),
-    Case(
-        "tenant-id list",
-        partner(f"tenantId: [{FABRIKAM}]\n"),
-        lines(f"{P}:1:11: error: expected a string, got a list"),
-    ),
     Case(
         "tenant-id mapping",
         partner("tenantId: {a: b}\n"),
@@ -369,10 +360,6 @@ GENERATED: list[Case] = [
     config(
         "tenants:\n  prod:\n    policies: policies/../../x\n",
         "xtap.yaml:3:15: policies folder must be inside ROOT, got 'policies/../../x'",
-    ),
-    config(
-        "tenants:\n  prod: {tenantId: ../../users}\n",
-        f"xtap.yaml:2:20: {GUID_ERROR} '../../users'",
     ),
     config(
         f"tenants:\n  prod: {{tenantId: '{FABRIKAM}?x=1'}}\n",
