@@ -10,6 +10,7 @@ once per sign-in, and only as a whole stderr line `::add-mask::<token>`.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from auth_fixtures import make_certificate
 from e2e import use_emulator, write_policies, xtap
 from reconciler import cli
 from reconciler.emulator import App, Emulator
@@ -34,6 +36,7 @@ TRUST = {
     "isCompliantDeviceAccepted": False,
     "isHybridAzureADJoinedDeviceAccepted": False,
 }
+BEARER = re.compile(r"Bearer\s+[\w-]+\.[\w-]+|authorization['\"]?\s*[:,=]\s*b?['\"]?\w", re.IGNORECASE)
 THIRD_PARTY = ("httpx", "httpcore", "msal", "urllib3", "requests")
 
 
@@ -245,7 +248,9 @@ def secret_free(text: str, tokens: list[str]) -> list[str]:
             leaks.append(f"token …{token[-8:]}")
         elif signature[:16] in text or signature[-16:] in text:
             leaks.append(f"part of the signature of token …{token[-8:]}")
-    if "Bearer " in text or "Authorization:" in text or "client_assertion=" in text:
+    # A bearer credential in any spelling (a header line, a header tuple, a repr); `WWW-Authenticate:
+    # Bearer realm=...` from Graph is not a credential and stays allowed.
+    if BEARER.search(text) or "client_assertion=" in text:
         leaks.append("an Authorization header or assertion")
     return leaks
 
@@ -348,3 +353,55 @@ def test_failed_sign_in_names_the_msal_error_and_correlation_id_not_the_secret(
         assert "Traceback" not in err
     assert seen.tokens == []
     assert all(wrong not in line for line in records.lines)
+
+
+@pytest.mark.parametrize("form", ["pem", "pfx"])
+def test_a_wrong_certificate_password_is_not_shown(
+    form: str,
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    records: Records,
+) -> None:
+    cert = make_certificate()
+    app = emu.register_app(App(str(uuid.uuid4()), (WRITE_ROLE,), certificate_pem=cert.cert_pem.decode()))
+    right, wrong = "canary-pfx-password-right", "canary-pfx-password-wrong"
+    path = (
+        cert.write_pfx(tmp_path / "c.pfx", right)
+        if form == "pfx"
+        else cert.write_pem(tmp_path / "c.pem", right)
+    )
+    use_emulator(monkeypatch, emu, app=app)  # type: ignore[arg-type]
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", str(path))
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PASSWORD", wrong)
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path, {"new": {"tenantId": NEW_PARTNER}})
+    code, out, err = xtap(capsys, "plan", "-vv")
+    assert (code, out) == (1, "")
+    assert err.startswith("xtap: error: ") and str(path) in err, err
+    assert "internal error" not in err and "Traceback" not in err
+    text = "\n".join([err, *records.lines])
+    assert right not in text and wrong not in text
+    assert emu.journal == []  # the certificate is read before anything is sent
+
+
+def test_a_refused_static_token_names_the_variable_not_the_token(
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    records: Records,
+) -> None:
+    token = reference_token(emu)
+    emu.expire_tokens()
+    use_emulator(monkeypatch, emu)
+    for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("XTAP_ACCESS_TOKEN", token)
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path, {"new": {"tenantId": NEW_PARTNER}})
+    code, out, err = xtap(capsys, "drift", "-vv")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1].startswith("xtap: error: Graph refused the token in XTAP_ACCESS_TOKEN (401)")
+    assert secret_free("\n".join([err, *records.lines]), [token]) == []
