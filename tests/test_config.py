@@ -124,7 +124,7 @@ def test_config_without_tenants_section(tmp_path: Path) -> None:
 def test_explicit_config_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(XtapError) as caught:
         load_config(Path("nope.yaml"), cwd=REPO)
-    assert str(caught.value) == "nope.yaml: error: configuration file not found"
+    assert str(caught.value) == "nope.yaml: configuration file not found"
 
 
 def test_yaml_errors_in_config_are_located(tmp_path: Path) -> None:

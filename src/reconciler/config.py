@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler import model, rules, schema
 from reconciler.errors import XtapError
-from reconciler.loader import Diagnostic, YamlDocument, display_path, read_yaml
+from reconciler.loader import Diagnostic, YamlDocument, display_path, link_problem, read_yaml
 
 log = logging.getLogger("reconciler.config")
 
@@ -66,18 +66,24 @@ class Config:
 
 
 def implicit_config(cwd: Path) -> Config:
+    policies = cwd / DEFAULT_POLICIES
+    # The same rule as a policies folder named in xtap.yaml: in CI a pull request controls this link, and
+    # what xtap reads may be quoted in errors that end up in the log.
+    problem = link_problem(policies, cwd)
+    if problem is not None:
+        raise XtapError(f"{display_path(policies)}: {problem}")
     tenant = TenantConfig(
         name=DEFAULT_TENANT,
         tenant_id=os.environ.get("AZURE_TENANT_ID") or None,
         cloud=DEFAULT_CLOUD,
-        policies=cwd / DEFAULT_POLICIES,
+        policies=policies,
     )
     return Config(root=cwd, tenants=(tenant,))
 
 
 def find_config(cwd: Path) -> Path | None:
     for name in CONFIG_NAMES:
-        if (cwd / name).is_file():
+        if (cwd / name).is_file() or (cwd / name).is_symlink():
             return cwd / name
     return None
 
@@ -85,9 +91,10 @@ def find_config(cwd: Path) -> Path | None:
 def check_config(path: Path, *, cwd: Path) -> tuple[Config | None, list[Diagnostic]]:
     """Read and check one xtap.yaml: a best-effort Config (None if unreadable) and every problem found."""
     file = path if path.is_absolute() else cwd / path
-    if not file.is_file():
+    if not file.is_file() and not file.is_symlink():
         return None, [Diagnostic(display_path(file), 0, 0, "error", "configuration file not found")]
-    doc, diagnostics = read_yaml(file)
+    # A link may stay beside the file it replaces, never lead elsewhere (a runner's files, say).
+    doc, diagnostics = read_yaml(file, root=file.parent)
     if doc is None:
         return None, diagnostics
     problems = schema.check("config", doc.data) + rules.check_config(doc.data)
@@ -109,7 +116,10 @@ def load_config(path: Path | None, *, cwd: Path) -> Config:
         log.warning("%s", warning)
     if errors or config is None:
         raise XtapError(
-            "\n".join(f"{d.path}:{d.line}:{d.col}: {d.message}" if d.line else str(d) for d in errors)
+            "\n".join(
+                f"{d.path}:{d.line}:{d.col}: {d.message}" if d.line else f"{d.path}: {d.message}"
+                for d in errors
+            )
         )
     return config
 

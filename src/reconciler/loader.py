@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,11 +168,13 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
     root: Any = _MISSING
     skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
     documents = 0
+    read_to = 0  # text index after the last event taken (where an early scanner error is searched from)
     try:
         while True:
             event: Any = get_event()
             if event is None:
                 break
+            read_to = event.end_mark.index
             kind = type(event)
             if skip:
                 if kind is _MAP_START or kind is _SEQ_START:
@@ -254,12 +257,41 @@ def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], li
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if mark is not None and (exc.problem or "").startswith("exceeded maximum nesting depth"):
+            # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels, and inside the 1,024-character look-ahead
+            # of a flow collection that comes before our own limit sees level 33: point where it would have.
+            pos = _flow_cap_position(text, read_to, mark.index, MAX_DEPTH - len(stack) - skip + 1) or pos
         problems.append((pos, _syntax_message(exc, text, mark)))
         return _MISSING, positions, problems
     except yaml.reader.ReaderError as exc:
         problems.append((_byte_pos(text, exc.position), f"invalid character {_codepoint(exc.character)}"))
         return _MISSING, positions, problems
     return root, positions, problems
+
+
+def _flow_cap_position(text: str, start: int, end: int, nth: int) -> Pos | None:
+    """Where the `nth` flow bracket still open after `start` opens (quoted text skipped), if before `end`."""
+    depth = 0
+    quote = ""
+    i = start
+    while i < end:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth >= nth:
+                line_start = text.rfind("\n", 0, i) + 1
+                return (text.count("\n", 0, i) + 1, i - line_start + 1)
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return None
 
 
 def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> int:
@@ -310,8 +342,6 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
     if exc.problem == "found undefined alias":
         return "YAML aliases are not allowed"
     if problem.startswith("exceeded maximum nesting depth"):
-        # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels; inside the 1,024-character look-ahead of a
-        # flow collection that comes before our own event-level limit sees level 33. Same verdict.
         return f"nesting is deeper than {MAX_DEPTH} levels"
     if exc.context and exc.context_mark is not None:
         where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
@@ -387,20 +417,34 @@ def read_yaml(
 ) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Read one YAML file (refusing symlinks that lead outside `root`, and files over 1 MiB)."""
     shown = shown if shown is not None else display_path(file)
-    # Folders are walked without following links, so only the file itself can be a link.
-    if root is not None and file.is_symlink():
-        resolved = file.resolve()
-        if not resolved.is_relative_to(root.resolve()):
-            message = f"symbolic link leads outside {display_path(root)} (to {resolved})"
-            return None, [Diagnostic(shown, 0, 0, "error", message)]
+    if root is not None:
+        problem = link_problem(file, root)
+        if problem is not None:
+            return None, [Diagnostic(shown, 0, 0, "error", problem)]
     try:
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            return None, [Diagnostic(shown, 1, 1, "error", f"file is larger than 1 MiB ({size} bytes)")]
+        st = file.stat()
+        # Only regular files: a FIFO or device named *.yaml would block the read (its size reads as 0).
+        if not stat.S_ISREG(st.st_mode):
+            return None, [Diagnostic(shown, 0, 0, "error", "not a regular file")]
+        if st.st_size > MAX_BYTES:
+            return None, [Diagnostic(shown, 1, 1, "error", f"file is larger than 1 MiB ({st.st_size} bytes)")]
         raw = file.read_bytes()
     except OSError as exc:
         return None, [Diagnostic(shown, 0, 0, "error", f"cannot read the file: {exc.strerror or exc}")]
     return parse_yaml(raw, shown)
+
+
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why a symbolic link may not be followed (a loop, or leading outside `root`), or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
+        return "symbolic link cannot be resolved (a loop)"
+    if not resolved.is_relative_to(root.resolve()):
+        return f"symbolic link leads outside {display_path(root)} (to {resolved})"
+    return None
 
 
 # --- policy files ---------------------------------------------------------------------------------------
@@ -427,18 +471,39 @@ def find_policy_files(policies_dir: Path) -> PolicyFiles:
         diagnostics.append(Diagnostic(display_path(defaults[1]), 0, 0, "error", message))
     partners: list[Path] = []
     partners_dir = policies_dir / "partners"
-    if partners_dir.is_symlink() and not partners_dir.resolve().is_relative_to(policies_dir.resolve()):
-        message = f"symbolic link leads outside {shown} (to {partners_dir.resolve()})"
-        diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", message))
+    problem = link_problem(partners_dir, policies_dir)
+    if problem is not None:
+        diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", problem))
     elif partners_dir.is_dir():
-        for dirpath, dirnames, filenames in os.walk(partners_dir, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES):
-                    partners.append(Path(dirpath) / name)
+        partners.extend(_walk_partners(partners_dir, policies_dir, diagnostics))
     elif partners_dir.exists():
         diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", "partners is not a folder"))
     return PolicyFiles(tuple(sorted(partners)), defaults[0] if defaults else None, tuple(diagnostics))
+
+
+def _walk_partners(partners_dir: Path, policies_dir: Path, diagnostics: list[Diagnostic]) -> list[Path]:
+    """Every YAML file under partners/, following links to folders only while they stay inside the
+    policies folder (and each real folder once, so a link loop ends)."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(partners_dir, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        keep = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            problem = link_problem(Path(dirpath) / name, policies_dir)
+            if problem is not None:
+                diagnostics.append(Diagnostic(display_path(Path(dirpath) / name), 0, 0, "error", problem))
+            else:
+                keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES):
+                found.append(Path(dirpath) / name)
+    return found
 
 
 def load_desired(policies_dir: Path, *, config: Config | None = None) -> LoadResult:
