@@ -111,8 +111,8 @@ def _flatten_page(value: object) -> list[dict[str, Any]]:
 def strip_workflow_commands(text: str) -> str:
     """`text` without the lines that are workflow commands (`::add-mask::…`, `::error::…`).
 
-    xtap registers every token it obtains with `::add-mask::TOKEN` on standard output. That masks the
-    token in the run log, but a step that redirects the output into a file (plan.md, apply.txt) would
+    xtap registers every token it obtains with `::add-mask::TOKEN` on standard error. That masks the
+    token in the run log, but a step that captures both streams into a file (`2>&1` into apply.txt) would
     carry the token itself into a comment, summary or artifact, so those lines never go further.
     """
     return "".join(line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("::"))
