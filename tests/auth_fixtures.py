@@ -105,6 +105,21 @@ def github_claims(
     }
 
 
+class _JsonHandler(BaseHTTPRequestHandler):
+    """A quiet loopback handler that answers JSON."""
+
+    def _reply(self, status: int, body: dict[str, object]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @dataclass
 class OidcStandIn:
     """`GET <url>&audience=…` with `Authorization: bearer <request token>` → {"value": <fresh JWT>}."""
@@ -118,7 +133,7 @@ class OidcStandIn:
     def __post_init__(self) -> None:
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_JsonHandler):
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 if self.headers.get("Authorization") != f"bearer {standin.request_token}":
@@ -130,17 +145,6 @@ class OidcStandIn:
                 token = mint_jwt(github_claims(standin.subject, audience) | {"jti": str(len(standin.issued))})
                 standin.issued.append(token)
                 self._reply(200, {"count": 1, "value": token})
-
-            def _reply(self, status: int, body: dict[str, object]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -179,7 +183,7 @@ class ManagedIdentityStandIn:
         self.refused = 0
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_JsonHandler):
             def do_GET(self) -> None:
                 if self.headers.get("X-IDENTITY-HEADER") != standin.header:
                     standin.refused += 1
@@ -191,17 +195,6 @@ class ManagedIdentityStandIn:
                 self._reply(
                     200, {"access_token": standin.mint(), "expires_on": str(expires), "resource": resource}
                 )
-
-            def _reply(self, status: int, body: dict[str, object]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)

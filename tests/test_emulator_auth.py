@@ -5,7 +5,6 @@ errors, token expiry and 401s on Graph."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -15,10 +14,9 @@ import httpx
 import msal  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
 
+from auth_fixtures import make_certificate
 from reconciler.emulator import App, Emulator, FederatedCredential
 from test_emulator_support import FABRIKAM, PARTNERS, error, tls, token
 
@@ -50,29 +48,11 @@ def _graph_get(emu: Emulator, access_token: str, path: str = f"{PARTNERS}/{FABRI
         return http.get(emu.url + path, headers={"Authorization": f"Bearer {access_token}"})
 
 
-def _certificate() -> tuple[str, str, str]:
-    """(private key PEM, certificate PEM, SHA-1 thumbprint hex) of a fresh self-signed RSA certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xtap-ci")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return (
-        key_pem,
-        cert.public_bytes(serialization.Encoding.PEM).decode(),
-        cert.fingerprint(hashes.SHA1()).hex(),
-    )
+def _certificate(name: str = "xtap-ci") -> tuple[str, str, str]:
+    """(private key PEM, certificate PEM, SHA-1 thumbprint hex) of a self-signed RSA certificate (one per name)."""
+    made = make_certificate(name)
+    thumbprint = x509.load_pem_x509_certificate(made.cert_pem).fingerprint(hashes.SHA1()).hex()
+    return made.key_pem.decode(), made.cert_pem.decode(), thumbprint
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -133,8 +113,8 @@ def test_stock_msal_with_a_certificate(emu: Emulator, sha256: bool) -> None:
 
 
 def test_certificate_assertion_signed_by_another_key_is_refused(emu: Emulator) -> None:
-    _, registered_pem, _ = _certificate()
-    other_key, other_cert, _ = _certificate()
+    _, registered_pem, _ = _certificate("registered")
+    other_key, other_cert, _ = _certificate("other")
     app = emu.register_app(
         App(
             "7d2c3b4a-2222-4222-8333-944455556666", roles=("Policy.Read.All",), certificate_pem=registered_pem
