@@ -109,3 +109,14 @@ def test_json_plan_matches_its_schema() -> None:
     schema = json.loads((Path(__file__).parent.parent / "schemas" / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(json.loads(render_json(sample_plan())), schema)
+
+
+def test_unchanged_resources_are_counted_not_listed() -> None:
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})}),
+        live(LivePartner(FAB, fresh(FAB, inboundTrust=TRUST))),
+    )
+    assert render_text(plan).endswith(
+        "  (1 resource unchanged)\n\nNo changes. The tenant matches the policy files.\n"
+    )
+    assert render_markdown(plan).endswith("\n1 resource unchanged.\n")

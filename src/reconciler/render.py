@@ -57,6 +57,10 @@ def _title(change: Change) -> str:
     return f"{what} {ident}"
 
 
+def _unchanged(count: int) -> str:
+    return f"{count} resource{'s' if count != 1 else ''} unchanged"
+
+
 def render_text(plan: Plan, *, color: bool = False) -> str:
     def paint(code: str, text: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
@@ -88,7 +92,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines.append(f"      # {note}")
     unchanged = plan.count("noop")
     if unchanged:
-        lines.append(f"  ({unchanged} resources unchanged)")
+        lines.append(f"  ({_unchanged(unchanged)})")
     lines.append("")
     lines.append(paint("1", plan.summary_line()))
     for refusal in plan.refusals:
@@ -148,7 +152,7 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     text = "\n".join(head) + "\n"
     sections = [_md_section(c, plan.defaults) for c in plan.changes if c.action != "noop"]
     unchanged = plan.count("noop")
-    tail = f"\n{unchanged} resources unchanged.\n" if unchanged else ""
+    tail = f"\n{_unchanged(unchanged)}.\n" if unchanged else ""
     for i, section in enumerate(sections):
         rest = len(sections) - i
         notice = (
