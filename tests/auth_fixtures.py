@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
@@ -120,8 +121,30 @@ class _JsonHandler(BaseHTTPRequestHandler):
         pass
 
 
+class _LoopbackStandIn:
+    """A JSON endpoint on 127.0.0.1 served from a thread while the `with` block runs."""
+
+    def _serve(self, handler: type[_JsonHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @dataclass
-class OidcStandIn:
+class OidcStandIn(_LoopbackStandIn):
     """`GET <url>&audience=…` with `Authorization: bearer <request token>` → {"value": <fresh JWT>}."""
 
     request_token: str = "gh-request-token-0123456789"
@@ -146,13 +169,12 @@ class OidcStandIn:
                 standin.issued.append(token)
                 self._reply(200, {"count": 1, "value": token})
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._serve(Handler)
 
     @property
     def url(self) -> str:
         # Like the real ACTIONS_ID_TOKEN_REQUEST_URL, it already has a query string.
-        return f"http://127.0.0.1:{self._server.server_address[1]}/_apis/token?api-version=2.0"
+        return f"http://127.0.0.1:{self.port}/_apis/token?api-version=2.0"
 
     def env(self) -> dict[str, str]:
         return {
@@ -160,18 +182,8 @@ class OidcStandIn:
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
         }
 
-    def __enter__(self) -> OidcStandIn:
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-class ManagedIdentityStandIn:
+class ManagedIdentityStandIn(_LoopbackStandIn):
     """An App Service-style managed-identity endpoint (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) on loopback,
     handing out whatever token `mint()` returns."""
 
@@ -196,21 +208,10 @@ class ManagedIdentityStandIn:
                     200, {"access_token": standin.mint(), "expires_on": str(expires), "resource": resource}
                 )
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._serve(Handler)
 
     def env(self) -> dict[str, str]:
         return {
-            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self._server.server_address[1]}/msi/token",
+            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.port}/msi/token",
             "IDENTITY_HEADER": self.header,
         }
-
-    def __enter__(self) -> ManagedIdentityStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
