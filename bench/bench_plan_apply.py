@@ -25,11 +25,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from reconciler.applier import Applier
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import DesiredPartner, DesiredState, LivePartner, LiveState, SourceRef
 from reconciler.emulator import Emulator
-from reconciler.graph import connect
-from reconciler.planner import PlanOptions, make_plan
-from reconciler.state import DesiredPartner, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.shell.applier import Applier
+from reconciler.shell.graph import connect
 
 TRUST = {
     "isMfaAccepted": True,

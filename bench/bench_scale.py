@@ -50,15 +50,15 @@ TRUST_OFF = {k: False for k in TRUST_ON}
 
 
 def _yaml(doc: dict[str, Any]) -> str:
-    from reconciler.export import to_yaml
+    from reconciler.core.export import to_yaml
 
     return to_yaml(doc)
 
 
 def write_policies(emu: Any, root: Path, changed: int, created: int) -> dict[str, int]:
     """Export the tenant as policy files, then change `changed` of them and add `created` new ones."""
-    from reconciler.export import export_files, partner_document
-    from reconciler.graph import connect
+    from reconciler.core.export import export_files, partner_document
+    from reconciler.shell.graph import connect
 
     with connect(emu.env()) as client:
         live = client.read_live_state()
@@ -109,10 +109,10 @@ CLI = (
 
 def child(workdir: Path) -> None:
     """Stage by stage, in a fresh process; prints one JSON object."""
-    from reconciler import render
-    from reconciler.graph import connect
-    from reconciler.loader import load_desired
-    from reconciler.planner import PlanOptions, make_plan
+    from reconciler.core.planner import PlanOptions, make_plan
+    from reconciler.present.plan_text import render_text
+    from reconciler.shell.files import load_desired
+    from reconciler.shell.graph import connect
 
     figures: dict[str, Any] = {"rss_at_start_mb": peak_rss_mb()}
 
@@ -131,7 +131,7 @@ def child(workdir: Path) -> None:
         live = stage("read", client.read_live_state)
         figures["requests"] = client.request_count
     plan = stage("plan", lambda: make_plan(loaded.desired, live, PlanOptions()))
-    text = stage("render", lambda: render.render_text(plan, color=False))
+    text = stage("render", lambda: render_text(plan, color=False))
     figures.update(
         partners=len(live.partners),
         desired=len(loaded.desired.partners),

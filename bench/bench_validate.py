@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from reconciler.commands.validate import report, validate
+from reconciler.cli.commands.validate import report, validate
 
 PARTNER = """\
 # yaml-language-server: $schema=../../schemas/partner.schema.json

@@ -19,8 +19,8 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from reconciler import rules, schema
-    from reconciler.loader import parse_yaml
+    from reconciler.core import rules, schema
+    from reconciler.core.documents import parse_yaml
 
 
 def check(raw: bytes) -> None:

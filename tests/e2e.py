@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.emulator import Emulator
-from reconciler.graph.auth import CREDENTIAL_ENV
+from reconciler.shell.graph.auth import CREDENTIAL_ENV
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 ENV_KEYS = (*CREDENTIAL_ENV, "GITHUB_ACTIONS", "NO_COLOR")

@@ -40,9 +40,9 @@ from typing import Any
 from unittest import mock
 
 from e2e import ENV_KEYS, write_policies
-from reconciler.cli import main
+from reconciler.cli.main import main
 from reconciler.emulator import Emulator, FaultRule, Faults, JournalEntry, seeds
-from reconciler.graph.client import GraphClient
+from reconciler.shell.graph.client import GraphClient
 
 REPO = Path(__file__).resolve().parent.parent
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"

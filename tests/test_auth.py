@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from auth_fixtures import make_certificate
-from reconciler.errors import XtapError
-from reconciler.graph import connect
-from reconciler.graph.auth import (
+from reconciler.core.errors import XtapError
+from reconciler.shell.graph import connect
+from reconciler.shell.graph.auth import (
     ManagedIdentityCredential,
     MsalCredential,
     StaticTokenCredential,
@@ -18,8 +18,8 @@ from reconciler.graph.auth import (
     federated_token_file_assertion,
     github_masker,
 )
-from reconciler.graph.clouds import CLOUDS, Cloud
-from reconciler.graph.errors import AuthError
+from reconciler.shell.graph.clouds import CLOUDS, Cloud
+from reconciler.shell.graph.errors import AuthError
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "0d3a5f6e-1111-4222-8333-944445555666"

@@ -24,12 +24,12 @@ from auth_fixtures import (
     make_certificate,
     mint_jwt,
 )
-from reconciler import cli
+from reconciler.cli import main as cli
+from reconciler.core.state import Request
 from reconciler.emulator import App, Emulator, FederatedCredential
-from reconciler.graph import RetryPolicy, connect
-from reconciler.graph.auth import MsalCredential, credential_from_env
-from reconciler.graph.errors import AuthError
-from reconciler.state import Request
+from reconciler.shell.graph import RetryPolicy, connect
+from reconciler.shell.graph.auth import MsalCredential, credential_from_env
+from reconciler.shell.graph.errors import AuthError
 
 READ = ("Policy.Read.All",)
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"

@@ -20,7 +20,7 @@ import pytest
 
 from e2e import use_emulator, xtap
 from reconciler.emulator import Emulator
-from reconciler.loader import display_path
+from reconciler.shell.files import display_path
 
 REPO = Path(__file__).resolve().parent.parent
 INVALID = REPO / "tests" / "data" / "invalid"

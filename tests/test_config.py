@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.config import Config, Safety, TenantConfig, check_config, implicit_config, load_config
-from reconciler.errors import XtapError
+from reconciler.core.errors import XtapError
+from reconciler.shell.config import Config, Safety, TenantConfig, check_config, implicit_config, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "data" / "invalid" / "config"
@@ -41,9 +41,9 @@ def test_load_config_raises_every_error_located() -> None:
     )
 
 
-def test_no_config_file_means_one_implicit_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AZURE_TENANT_ID", FABRIKAM)
-    config = load_config(None, cwd=tmp_path)
+def test_no_config_file_means_one_implicit_tenant(tmp_path: Path) -> None:
+    # The CLI reads AZURE_TENANT_ID and passes it in; the config module never reads the environment.
+    config = load_config(None, cwd=tmp_path, fallback_tenant_id=FABRIKAM)
     assert config == Config(
         root=tmp_path,
         tenants=(TenantConfig("default", FABRIKAM, "global", tmp_path / "policies"),),
@@ -54,7 +54,7 @@ def test_no_config_file_means_one_implicit_tenant(tmp_path: Path, monkeypatch: p
         source=None,
     )
     assert config.tenant(None).name == "default"
-    assert config == implicit_config(tmp_path)
+    assert config == implicit_config(tmp_path, fallback_tenant_id=FABRIKAM)
 
 
 def test_full_config(tmp_path: Path) -> None:
@@ -105,12 +105,9 @@ def test_unknown_tenant_without_config(tmp_path: Path) -> None:
     assert str(caught.value) == "no tenant named 'prod': without xtap.yaml the only tenant is 'default'"
 
 
-def test_single_tenant_without_id_uses_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AZURE_TENANT_ID", CONTOSO)
+def test_single_tenant_without_id_uses_the_environment(tmp_path: Path) -> None:
     (tmp_path / "xtap.yml").write_text("tenants:\n  only: {cloud: china}\n", encoding="utf-8")
-    tenant = load_config(None, cwd=tmp_path).tenant(None)
+    tenant = load_config(None, cwd=tmp_path, fallback_tenant_id=CONTOSO).tenant(None)
     assert tenant == TenantConfig("only", CONTOSO, "china", tmp_path.resolve() / "policies")
 
 

@@ -8,13 +8,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler import drift
-from reconciler.cli import COMMANDS, main
+from reconciler.cli.main import COMMANDS, main
+from reconciler.core import drift
+from reconciler.core.errors import XtapError
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
 from reconciler.emulator import Emulator, seeds
-from reconciler.errors import XtapError
-from reconciler.graph.auth import CREDENTIAL_ENV
-from reconciler.planner import PlanOptions, make_plan
-from reconciler.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.present import drift_markdown, formats
+from reconciler.shell.graph.auth import CREDENTIAL_ENV
 from test_planner import ALL_APPS, ALL_USERS, CON, FAB, MTO, TRUST, desired, fresh, live
 
 REPO = Path(__file__).resolve().parent.parent
@@ -276,7 +277,7 @@ def test_ignored_properties_are_never_drift() -> None:
 
 
 def roundtrip(r: drift.DriftReport) -> drift.Previous:
-    return drift.read_previous(json.loads(drift.render_json(r)))
+    return drift.read_previous(json.loads(formats.drift_json(r)))
 
 
 def test_ids_are_stable_and_change_with_the_live_value() -> None:
@@ -373,7 +374,7 @@ def test_json_report_follows_the_schema_with_and_without_previous() -> None:
     validator = jsonschema.Draft202012Validator(SCHEMA)
     validator.check_schema(SCHEMA)
     for r in (first, second):
-        data = json.loads(drift.render_json(r))
+        data = json.loads(formats.drift_json(r))
         assert list(validator.iter_errors(data)) == []
     data = drift.to_json(first)
     assert data["drift"] is True
@@ -401,7 +402,7 @@ def test_markdown_escapes_values_and_marks_new_items() -> None:
     have = system_live(LivePartner(FAB, fresh(FAB, appServiceConnectInbound={"applications": evil})))
     first = report(DesiredState({FAB: desired(FAB, {})}), system_live(LivePartner(FAB, fresh(FAB))))
     r = report(DesiredState({FAB: desired(FAB, {})}), have, previous=roundtrip(first))
-    text = drift.render_markdown(r)
+    text = drift_markdown.render_markdown(r)
     assert "<img" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;" in text
     assert text.startswith("<!-- xtap-drift:default -->\n### xtap drift — tenant <code>default</code>\n\n")
@@ -420,13 +421,13 @@ def test_markdown_stays_under_the_comment_limit_with_a_notice() -> None:
         for i in range(60)
     }
     have = system_live(*(LivePartner(t, fresh(t)) for t in many))
-    text = drift.render_markdown(report(DesiredState(many), have), limit=8000)
+    text = drift_markdown.render_markdown(report(DesiredState(many), have), limit=8000)
     assert len(text) <= 8000
     assert "more section(s) not shown: the report would exceed 8,000 characters" in text
 
 
 def test_markdown_without_drift() -> None:
-    text = drift.render_markdown(report(DesiredState(), live()))
+    text = drift_markdown.render_markdown(report(DesiredState(), live()))
     assert text == (
         "<!-- xtap-drift:default -->\n### xtap drift — tenant <code>default</code>\n\n"
         "**No drift. The tenant matches the policy files.**\n"

@@ -206,11 +206,11 @@ def test_one_partner_rejected_others_applied_then_rerun_converges(
 
 def test_post_conflict_falls_back_to_patch(empty: Emulator, tmp_path: Path) -> None:
     """A partner created between plan and apply (portal, another admin): the POST conflicts, apply re-plans it."""
-    from reconciler.applier import Applier
-    from reconciler.graph import connect
-    from reconciler.loader import load_desired
-    from reconciler.planner import PlanOptions, make_plan
-    from reconciler.state import LiveState
+    from reconciler.core.planner import PlanOptions, make_plan
+    from reconciler.core.state import LiveState
+    from reconciler.shell.applier import Applier
+    from reconciler.shell.files import load_desired
+    from reconciler.shell.graph import connect
 
     policies = write_policies(
         tmp_path,
@@ -341,7 +341,7 @@ def test_managed_identity_flag_signs_in_through_the_identity_endpoint(
     """`--managed-identity` with no other credential: stock msal asks the (App Service-style) identity
     endpoint, a loopback stand-in handing out emulator tokens; without the flag the chain says what to set."""
     from auth_fixtures import ManagedIdentityStandIn
-    from reconciler.graph.auth import credential_from_env
+    from reconciler.shell.graph.auth import credential_from_env
 
     issuer = credential_from_env(empty.env("reader"))
     for key in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"):

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.cli import build_parser
-from reconciler.commands import emulator as command
+from reconciler.cli.commands import emulator as command
+from reconciler.cli.main import build_parser
 from reconciler.emulator import Emulator, FaultRule, Faults, JournalEntry
 from reconciler.emulator.seeds import generated
 from test_emulator_support import (

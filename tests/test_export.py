@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import export, metadata, model, schema
+from reconciler.core import export, metadata, model, schema
+from reconciler.core.documents import parse_yaml
+from reconciler.core.planner import make_plan
+from reconciler.core.state import LivePartner, LiveState
 from reconciler.emulator import App, Emulator, seeds
-from reconciler.loader import load_desired, parse_yaml
-from reconciler.planner import make_plan
-from reconciler.state import LivePartner, LiveState
+from reconciler.shell.files import load_desired
 from test_drift import FAB, LIT, MTO, use_emulator, xtap
 
 CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"

@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler import metadata, model
-from reconciler.cli import main
-from reconciler.loader import load_files, parse_yaml
-from reconciler.planner import DEFAULT_URL, PARTNERS_URL, PlanOptions, make_plan
-from reconciler.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.cli.main import main
+from reconciler.core import metadata, model
+from reconciler.core.documents import parse_yaml
+from reconciler.core.planner import DEFAULT_URL, PARTNERS_URL, PlanOptions, make_plan
+from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.shell.files import load_files
 from test_model import b2b_settings, booleans, target_configs, trust
 from test_planner import apply_locally, desired, fresh
 

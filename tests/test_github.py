@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import cli, github
-from reconciler.errors import XtapError
+from reconciler.cli import main as cli
+from reconciler.core.errors import XtapError
+from reconciler.present import github, markdown
 
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
 HUMAN = {"login": "alice", "type": "User"}
@@ -63,7 +64,7 @@ def test_tenant_names_that_could_break_a_marker_or_artifact_are_refused(name: st
 
 @pytest.mark.parametrize("name", ["default", "Contoso-EU", "t.1_x", "0"])
 def test_tenant_names_the_config_schema_allows_are_accepted(name: str) -> None:
-    assert github.check_tenant_name(name) == name
+    assert markdown.check_tenant_name(name) == name
 
 
 # --- gh api --paginate output ----------------------------------------------------------------------------
@@ -175,12 +176,10 @@ def test_a_long_plan_is_cut_to_the_limit_with_open_blocks_closed_and_a_notice() 
 
 
 def test_truncate_markdown_keeps_text_that_fits_and_cuts_on_a_line_boundary() -> None:
-    assert github.truncate_markdown("a\nb\n", 4, "N") == "a\nb\n"
-    assert github.truncate_markdown("line1\nline2\nline3\n", 13, "[cut]") == "line1\n\n[cut]\n"
-    assert github.truncate_markdown("line1\nline2\nline3\n", 12, "[cut]") == "\n[cut]\n"
-    assert (
-        github.truncate_markdown("```\ncode\ncode\ncode\n```\n", 20, "[cut]") == "```\ncode\n```\n\n[cut]\n"
-    )
+    assert markdown.truncate("a\nb\n", 4, "N") == "a\nb\n"
+    assert markdown.truncate("line1\nline2\nline3\n", 13, "[cut]") == "line1\n\n[cut]\n"
+    assert markdown.truncate("line1\nline2\nline3\n", 12, "[cut]") == "\n[cut]\n"
+    assert markdown.truncate("```\ncode\ncode\ncode\n```\n", 20, "[cut]") == "```\ncode\n```\n\n[cut]\n"
 
 
 # --- the drift issue -----------------------------------------------------------------------------------

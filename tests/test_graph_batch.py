@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.errors import XtapError
-from reconciler.graph.batch import plan_batches, wire_batch
-from reconciler.state import Request
+from reconciler.core.errors import XtapError
+from reconciler.core.state import Request
+from reconciler.shell.graph.batch import plan_batches, wire_batch
 
 
 def r(i: str, *deps: str) -> Request:

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.errors import XtapError
-from reconciler.graph import GraphClient, GraphError, RetryPolicy
-from reconciler.state import Request
+from reconciler.core.errors import XtapError
+from reconciler.core.state import Request
+from reconciler.shell.graph import GraphClient, GraphError, RetryPolicy
 
 ROOT = "https://graph.test"
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
@@ -175,7 +175,7 @@ def test_429_with_retry_after_waits_exactly_that_long() -> None:
 
 
 def test_429_with_an_http_date_retry_after() -> None:
-    from reconciler.graph.retry import http_date
+    from reconciler.shell.graph.retry import http_date
 
     client, _, sleeps = make(sequence(throttled(429, http_date(time.time() + 30)), ok({})))
     client.get_default()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.core.errors import XtapError
+from reconciler.core.state import Request
 from reconciler.emulator import Emulator, FaultRule
-from reconciler.errors import XtapError
-from reconciler.graph import GraphClient, GraphError, RetryPolicy, connect
-from reconciler.state import Request
+from reconciler.shell.graph import GraphClient, GraphError, RetryPolicy, connect
 
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"
 NEW = "aaaaaaaa-1111-4222-8333-944445555666"
@@ -235,7 +235,7 @@ def test_tenant_lookups(emu: Emulator) -> None:
 def test_403_through_xtap_apply_with_the_read_only_app_exits_1_and_names_the_permission(
     emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from reconciler import cli
+    from reconciler.cli import main as cli
 
     tid = sorted(emu.partners())[0]
     partners = tmp_path / "policies" / "partners"

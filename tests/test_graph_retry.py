@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.graph.retry import RetryBudget, RetryPolicy, http_date, parse_retry_after
+from reconciler.shell.graph.retry import RetryBudget, RetryPolicy, http_date, parse_retry_after
 
 NOW = 1_790_000_000.0
 

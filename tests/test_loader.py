@@ -12,17 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import model
-from reconciler.loader import (
-    MAX_BYTES,
-    Diagnostic,
-    display_path,
-    find_policy_files,
-    load_desired,
-    load_files,
-    parse_yaml,
-)
-from reconciler.state import SourceRef
+from reconciler.core import model
+from reconciler.core.documents import MAX_BYTES, Diagnostic, parse_yaml
+from reconciler.core.state import SourceRef
+from reconciler.shell.config import load_policies
+from reconciler.shell.files import display_path, find_policy_files, load_desired, load_files
 from test_model import partners, rewrite
 
 REPO = Path(__file__).resolve().parent.parent
@@ -391,13 +385,13 @@ def test_paths_outside_the_current_directory_are_absolute(tmp_path: Path) -> Non
 
 
 def test_home_tenant_as_partner_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.config import load_config
+    from reconciler.shell.config import load_config
 
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "xtap.yaml", f"tenants:\n  prod: {{tenantId: {FABRIKAM}}}\n")
     write(tmp_path / "policies/partners/self.yaml", f"tenantId: {FABRIKAM}\n")
     config = load_config(None, cwd=tmp_path)
-    result = load_desired(config.tenant(None).policies, config=config)
+    result = load_policies(config.tenant(None).policies, config)
     assert [str(d) for d in result.diagnostics] == [
         f"policies/partners/self.yaml:1:11: error: tenantId {FABRIKAM} is the home tenant itself; "
         "a tenant cannot be its own partner"
@@ -405,14 +399,14 @@ def test_home_tenant_as_partner_is_refused(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_global_ignore_joins_the_file_ignore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.config import load_config
+    from reconciler.shell.config import load_config
 
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "xtap.yaml", "ignore: [tenantRestrictions]\n")
     write(tmp_path / "policies/partners/f.yaml", f"tenantId: {FABRIKAM}\nignore: [inboundTrust]\n")
     write(tmp_path / "policies/default.yaml", "ignore: [b2bDirectConnectInbound]\n")
     config = load_config(None, cwd=tmp_path)
-    result = load_desired(config.tenant(None).policies, config=config)
+    result = load_policies(config.tenant(None).policies, config)
     assert result.ok
     assert result.desired.partners[FABRIKAM].ignore == frozenset({"inboundTrust", "tenantRestrictions"})
     assert result.desired.default is not None

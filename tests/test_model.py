@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import model
+from reconciler.core import model
 
 PARTNER = "crossTenantAccessPolicyConfigurationPartner"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"

@@ -5,10 +5,17 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import model
-from reconciler.plan import from_json, to_json
-from reconciler.planner import PlanOptions, make_plan
-from reconciler.state import DesiredDefault, DesiredPartner, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.core import model
+from reconciler.core.plan import from_json, to_json
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredState,
+    LivePartner,
+    LiveState,
+    SourceRef,
+)
 
 FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 
-from reconciler.plan import Change, Fingerprints, Plan, PropertyDiff
-from reconciler.planner import make_plan
-from reconciler.render import render_json, render_markdown, render_text
-from reconciler.state import DesiredState, LivePartner
+from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff
+from reconciler.core.planner import make_plan
+from reconciler.core.state import DesiredState, LivePartner
+from reconciler.present.formats import plan_json as render_json
+from reconciler.present.plan_markdown import render_markdown
+from reconciler.present.plan_text import render_text
 from test_planner import ALL_USERS, CON, CONSENT, FAB, MTO, TRUST, desired, fresh, live
 
 

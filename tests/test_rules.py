@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import rules
-from reconciler.schema import Problem
-from reconciler.state import SourceRef
+from reconciler.core import rules
+from reconciler.core.schema import Problem
+from reconciler.core.state import SourceRef
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"

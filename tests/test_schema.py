@@ -10,8 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler import model, schema
-from reconciler.loader import parse_yaml
+from reconciler.cli import schemas
+from reconciler.core import model, schema
+from reconciler.core.documents import parse_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
@@ -20,11 +21,11 @@ KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
 @pytest.mark.parametrize("kind", KINDS)
 def test_committed_schema_equals_generated(kind: schema.Kind) -> None:
     committed = (REPO / "schemas" / schema.FILE_NAMES[kind]).read_text("utf-8")
-    assert committed == schema.render(kind), "run: python -m reconciler.schema --write schemas/"
+    assert committed == schema.render(kind), "run: python -m reconciler.cli.schemas --write schemas/"
 
 
 def test_write_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert schema.main(["--write", str(tmp_path)]) == 0
+    assert schemas.main(["--write", str(tmp_path)]) == 0
     for kind in KINDS:
         assert (tmp_path / schema.FILE_NAMES[kind]).read_text("utf-8") == schema.render(kind)
     assert capsys.readouterr().out.count("wrote ") == 3

@@ -21,11 +21,11 @@ import pytest
 
 from auth_fixtures import make_certificate
 from e2e import use_emulator, write_policies, xtap
-from reconciler import cli
+from reconciler.cli import main as cli
 from reconciler.emulator import App, Emulator
 from reconciler.emulator.config import LOOKUP_ROLE, WRITE_ROLE
-from reconciler.graph import auth
-from reconciler.graph.auth import credential_from_env
+from reconciler.shell.graph import auth
+from reconciler.shell.graph.auth import credential_from_env
 
 CANARY_SECRET = "canary-secret-7f3a9c1e-do-not-print"
 CANARY_APP = "c4a7a1e5-0000-4000-8000-0000000ca9a7"

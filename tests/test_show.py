@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import effective, metadata, model
-from reconciler.effective import effective_settings
+from reconciler.core import effective, metadata, model
+from reconciler.core.effective import effective_settings
 from reconciler.emulator import Emulator, seeds
 from test_drift import FAB, MTO, use_emulator, xtap
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from reconciler.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from auth_fixtures import GITHUB_ISSUER, OidcStandIn
-from reconciler import cli
+from reconciler.cli import main as cli
 from reconciler.emulator import App, Emulator, FederatedCredential, seeds
 from reconciler.emulator.config import LOOKUP_ROLE, READ_ROLE, WRITE_ROLE
 

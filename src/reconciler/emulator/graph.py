@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
-from reconciler import metadata
+from reconciler.core import metadata
 from reconciler.emulator import seeds
 from reconciler.emulator.config import LOOKUP_ROLE, READ_ROLE, WRITE_ROLE, FaultRule, JournalEntry, Quirks
 from reconciler.emulator.faults import FaultEngine

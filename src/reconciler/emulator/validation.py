@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import metadata
+from reconciler.core import metadata
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,113 @@
+"""`xtap apply [PLANFILE]`: send the minimal writes, then verify that the tenant converged."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli.context import Context, Env, load_context, open_client, plan_live, use_color
+from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
+from reconciler.core.plan import Plan, from_json
+from reconciler.core.planner import fingerprint_desired, fingerprint_live
+from reconciler.present.plan_text import render_text
+from reconciler.shell.applier import Applier, ApplyResult
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "apply", parents=[common], help="apply the policy files (or a saved plan) to the tenant"
+    )
+    p.add_argument(
+        "planfile", nargs="?", help="a plan saved by `xtap plan --out`; refused if the tenant changed"
+    )
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--prune", action="store_true", help="delete partners that no file declares")
+    p.add_argument("--force", action="store_true", help="override the safety gates")
+    p.add_argument("--parallel", type=int, default=4, metavar="N", help="batches in flight (default 4)")
+
+
+def _read_plan(path: str) -> Plan:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise XtapError(f"cannot read plan {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise XtapError(f"{path}: not a valid xtap plan ({exc})") from None
+    return from_json(data, origin=path)
+
+
+def _check_fresh(saved: Plan, ctx: Context, live_prints: dict[str, str]) -> None:
+    if saved.fingerprints.desired != fingerprint_desired(ctx.desired):
+        raise RefusedError(
+            "the policy files changed since this plan was made; make a new plan. Nothing was changed."
+        )
+    before, now = saved.fingerprints.live, live_prints
+    moved = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    if moved:
+        shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+        raise RefusedError(
+            f"the tenant changed since this plan was made ({shown}); make a new plan. Nothing was changed."
+        )
+
+
+def _confirm(plan: Plan, auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise XtapError("refusing to apply without --auto-approve when not on a terminal")
+    print(
+        f"\nApply these changes to tenant {plan.tenant_name}? Only 'yes' will be accepted: ",
+        end="",
+        flush=True,
+    )
+    if sys.stdin.readline().strip() != "yes":
+        raise XtapError("apply cancelled; nothing was changed")
+
+
+def _progress(done: int, total: int) -> None:
+    print(
+        f"\rapplying: {done}/{total} requests", end="" if done < total else "\n", file=sys.stderr, flush=True
+    )
+
+
+def report(result: ApplyResult) -> str:
+    applied = sum(1 for o in result.outcomes if o.status == "applied")
+    lines = [f"Apply complete: {applied} applied, {len(result.failed)} failed."]
+    for outcome in result.failed:
+        c = outcome.change
+        lines.append(f"  failed: {c.action} {c.resource} {c.tenant_id or c.name}: {outcome.error}")
+    if result.converged:
+        lines.append("Verified: the tenant matches the policy files for everything applied.")
+    else:
+        lines.append("Not converged after verification (Graph may still be catching up; re-run to finish):")
+        lines.extend(f"  {item}" for item in result.unconverged)
+    if result.failed or not result.converged:
+        lines.append(
+            "Re-running `xtap apply` is safe: it re-plans from the live tenant and finishes the rest."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    saved = _read_plan(args.planfile) if args.planfile else None
+    prune = args.prune or (saved.prune if saved else False)
+    ctx = load_context(args, env, prune=prune, force=args.force)
+    with open_client(ctx, max_in_flight=args.parallel) as client:
+        plan, live = plan_live(ctx, client)
+        if saved is not None:
+            _check_fresh(saved, ctx, fingerprint_live(live))
+            plan = dataclasses.replace(saved, forced=args.force)
+        sys.stdout.write(render_text(plan, color=use_color(env)))
+        if plan.refused:
+            raise RefusedError("the plan was refused by a safety gate (see above); nothing was changed")
+        if not plan.has_changes:
+            return EXIT_OK
+        _confirm(plan, args.auto_approve)
+        progress = _progress if sys.stderr.isatty() else None
+        result = Applier(client, progress=progress).apply(plan, ctx.desired, ctx.options)
+    sys.stdout.write(report(result))
+    return EXIT_OK if result.ok else EXIT_ERROR

@@ -1,0 +1,76 @@
+"""`xtap drift`: read-only report of what changed in the tenant behind Git's back (DESIGN §1.4).
+
+Exit codes: 0 no drift, 2 drift (information items alone never count), 1 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli.context import Env, load_context, open_client, plan_live, write_file
+from reconciler.core import drift
+from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, XtapError
+from reconciler.present import formats
+
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown"}
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "drift",
+        parents=[common],
+        help="report what changed in the tenant behind Git's back (read-only; exit 2 on drift)",
+    )
+    p.add_argument("--format", choices=formats.DRIFT.names, default="markdown", help="format on stdout")
+    p.add_argument(
+        "--out",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also write the report to FILE; .json → JSON, .md → Markdown, else --format (may repeat)",
+    )
+    p.add_argument(
+        "--previous",
+        metavar="REPORT.json",
+        help="an earlier JSON report: mark each item new or not, and list what was resolved since",
+    )
+
+
+def out_format(path: str, default: str) -> str:
+    return _EXTENSIONS.get(Path(path).suffix.lower(), default)
+
+
+def read_previous(path: str) -> drift.Previous:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        # The first scheduled run has no earlier report: everything it finds is new.
+        print(f"xtap: warning: previous report {path} not found; every item counts as new", file=sys.stderr)
+        return drift.Previous(None, ())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise XtapError(f"cannot read previous report {path}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise XtapError(f"{path}: not an xtap drift report (invalid JSON: {exc})") from None
+    return drift.read_previous(data, origin=path)
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    ctx = load_context(args, env)
+    previous = read_previous(args.previous) if args.previous else None
+    with open_client(ctx) as client:
+        plan, live = plan_live(ctx, client)
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    report = drift.build_report(
+        plan, live, protected=ctx.options.protected, previous=previous, generated_at=now
+    )
+    sys.stdout.write(formats.DRIFT.render(report, args.format))
+    for path in args.out:
+        write_file(path, formats.DRIFT.render(report, out_format(path, args.format)))
+    return EXIT_CHANGES if report.drift else EXIT_OK

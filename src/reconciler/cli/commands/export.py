@@ -1,0 +1,158 @@
+"""`xtap export`: write the live tenant as policy files, so adoption starts with an empty plan.
+
+Read-only towards Graph. Display names for file names and comments come from the tenant-lookup API
+(findTenantInformationByTenantId, in `$batch` requests of 20); without CrossTenantInformation.ReadBasic.All
+that lookup is refused, and export still works: files are named by tenantId, and it says so once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli.context import Context, Env, config_from_args, open_client, plan_options, write_file
+from reconciler.core import export
+from reconciler.core.errors import EXIT_OK, RefusedError, XtapError
+from reconciler.core.planner import make_plan
+from reconciler.core.state import DesiredState, LiveState, Request
+from reconciler.shell.config import load_policies
+from reconciler.shell.files import YAML_SUFFIXES, display_path
+from reconciler.shell.graph import GraphClient
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write the live tenant as policy files (adoption: then plan is empty)",
+    )
+    p.add_argument("--out-dir", metavar="DIR", help="where to write (default: the tenant's policies folder)")
+    p.add_argument("--force", action="store_true", help="overwrite existing policy files")
+
+
+def lookup_url(tenant_id: str) -> str:
+    return f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tenant_id}')"
+
+
+def lookup_tenants(client: GraphClient, tenant_ids: list[str]) -> dict[str, Mapping[str, Any] | None]:
+    """tenantId → tenantInformation (None when unknown); GETs in `$batch`, several batches in flight."""
+    if not tenant_ids:
+        return {}
+    requests = [Request(str(i), "GET", lookup_url(tid)) for i, tid in enumerate(tenant_ids, 1)]
+    results = client.execute(requests)
+    infos: dict[str, Mapping[str, Any] | None] = {}
+    refused: str | None = None
+    for request, tid in zip(requests, tenant_ids, strict=True):
+        result = results[request.id]
+        if result.ok and isinstance(result.body, dict):
+            infos[tid] = result.body
+            continue
+        infos[tid] = None
+        if result.status != 404 and refused is None:
+            refused = (
+                "the app lacks CrossTenantInformation.ReadBasic.All"
+                if result.status == 403
+                else f"Graph answered {result.status}"
+            )
+    if refused is not None:
+        print(
+            f"xtap: warning: the tenant lookup failed ({refused}); partners without a display name "
+            "are named by tenantId",
+            file=sys.stderr,
+        )
+    return infos
+
+
+def _existing_policy_files(out_dir: Path) -> list[str]:
+    found = []
+    for name in ("default.yaml", "default.yml"):
+        if (out_dir / name).exists():
+            found.append(name)
+    partners = out_dir / "partners"
+    if partners.is_dir():
+        for path in sorted(partners.rglob("*")):
+            if path.is_file() and path.name.lower().endswith(YAML_SUFFIXES):
+                found.append(path.relative_to(out_dir).as_posix())
+    return found
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    config = config_from_args(args, env)
+    tenant = config.tenant(args.tenant)
+    out_dir = Path(args.out_dir) if args.out_dir else tenant.policies
+    existing = _existing_policy_files(out_dir)
+    if existing and not args.force:
+        raise RefusedError(
+            f"{display_path(out_dir)} already holds policy files ({_shown(existing)}); nothing was written. "
+            "Re-run with --force to overwrite them, or choose another --out-dir"
+        )
+    # Export compares the files it wrote with the tenant as a plain plan would: no prune, no gates.
+    options = dataclasses.replace(plan_options(config, tenant, env), prune=False)
+    ctx = Context(config, tenant, DesiredState(), options, env, args.managed_identity)
+    with open_client(ctx) as client:
+        live = client.read_live_state()
+        infos = lookup_tenants(client, sorted(live.partners))
+    schemas = Path(os.path.relpath(Path.cwd() / "schemas", out_dir.resolve())).as_posix()
+    result = export.export_files(live, infos, schemas=schemas)
+    for relative, text in result.files.items():
+        target = out_dir / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise XtapError(f"cannot create {display_path(target.parent)}: {exc.strerror}") from None
+        write_file(str(target), text)
+    left = [name for name in existing if name not in result.files]
+    if left:
+        print(
+            f"xtap: warning: left in place (not written by this export): {_shown(left)}; "
+            "check them for duplicate tenantIds",
+            file=sys.stderr,
+        )
+    _report(out_dir, result, live, infos)
+    _self_check(out_dir, live, ctx)
+    return EXIT_OK
+
+
+def _report(
+    out_dir: Path, result: export.ExportResult, live: LiveState, infos: Mapping[str, Mapping[str, Any] | None]
+) -> None:
+    shown = display_path(out_dir)
+    default = "default.yaml" in result.files
+    lines = [
+        f"Exported {len(result.partner_files)} partner{'s' if len(result.partner_files) != 1 else ''}"
+        + (" and the default configuration" if default else "")
+        + f" to {shown}/"
+    ]
+    if default:
+        lines.append("  default.yaml")
+    for tid, path in sorted(result.partner_files.items(), key=lambda kv: kv[1]):
+        name = export.display_name(infos.get(tid))
+        lines.append(f"  {path}  {tid}" + (f"  {export.comment(name)[2:]}" if name else ""))
+    lines.append("Next: `xtap plan` shows no changes; commit the files.")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _self_check(out_dir: Path, live: LiveState, ctx: Context) -> None:
+    """Read the files back through the loader and plan them: export's contract is an empty plan."""
+    loaded = load_policies(out_dir, ctx.config)
+    for diagnostic in loaded.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    if not loaded.ok:
+        print(
+            "xtap: warning: the tenant's live settings break the rules above; `xtap plan` refuses the files "
+            "until they are fixed",
+            file=sys.stderr,
+        )
+        return
+    plan = make_plan(loaded.desired, live, ctx.options)
+    if plan.has_changes:  # a bug in export (or files left in place): say so rather than hide it
+        print(f"xtap: warning: the exported files do not plan empty: {plan.summary_line()}", file=sys.stderr)

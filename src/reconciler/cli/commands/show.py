@@ -1,0 +1,139 @@
+"""`xtap show PARTNER`: the effective settings of one partner, each leaf set on it or inherited.
+
+PARTNER is a tenantId, the name of its policy file (`fabrikam`, or a path to it) or one of its domains
+(`fabrikam.com`, resolved with the tenant-lookup API). Read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+from reconciler.cli.context import Context, Env, load_context, open_client
+from reconciler.core import effective, model
+from reconciler.core.errors import EXIT_OK, XtapError
+from reconciler.core.planner import effective_defaults
+from reconciler.core.state import LivePartner, LiveState
+from reconciler.core.values import format_value
+from reconciler.shell.graph import GraphClient, GraphError
+
+ORIGIN_TEXT = {"partner": "set", "default": "inherited (default)", "none": "not set"}
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "show",
+        parents=[common],
+        help="the effective settings of one partner: what it gets after inheriting the default",
+    )
+    p.add_argument("partner", metavar="PARTNER", help="a tenantId, a partner file name, or a domain")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--source",
+        choices=("live", "files"),
+        default="live",
+        help="the tenant as it is (default), or as it will be once the files are applied",
+    )
+
+
+def _file_match(ctx: Context, wanted: str) -> str | None:
+    """The tenantId whose policy file is named `wanted` (stem, file name or path)."""
+    want = PurePath(wanted.replace("\\", "/"))
+    matches = []
+    for tid, partner in ctx.desired.partners.items():
+        path = PurePath(partner.source.path.replace("\\", "/"))
+        if wanted.lower() in (path.stem.lower(), path.name.lower()) or (
+            len(want.parts) > 1 and path.parts[-len(want.parts) :] == want.parts
+        ):
+            matches.append(tid)
+    if len(matches) > 1:
+        raise XtapError(f"{wanted!r} names more than one partner file; use the tenantId")
+    return matches[0] if matches else None
+
+
+def resolve(ctx: Context, client: GraphClient, wanted: str) -> tuple[str, Mapping[str, Any] | None]:
+    """PARTNER → (tenantId, tenantInformation if already looked up)."""
+    if model.is_guid(wanted):
+        return wanted.lower(), None
+    found = _file_match(ctx, wanted)
+    if found is not None:
+        return found, None
+    if "." in wanted:
+        info = client.find_tenant(domain=wanted)
+        if info is None or not model.is_guid(info.get("tenantId")):
+            raise XtapError(f"no tenant found for the domain {wanted!r}")
+        return str(info["tenantId"]).lower(), info
+    raise XtapError(f"{wanted!r} is not a tenantId, the name of a partner file or a domain")
+
+
+def _info(client: GraphClient, tenant_id: str) -> Mapping[str, Any] | None:
+    try:
+        return client.find_tenant(tenant_id=tenant_id)
+    except GraphError:  # a display name is a nicety: without the lookup permission, show still works
+        return None
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    ctx = load_context(args, env)
+    with open_client(ctx) as client:
+        tenant_id, info = resolve(ctx, client, args.partner)
+        # One partner, not the whole list: three GETs whatever the size of the tenant.
+        raw = client.get_partner(tenant_id)
+        live_sync = client.get_sync(tenant_id) if raw is not None else None
+        live = LiveState({}, client.get_default())
+        if info is None:
+            info = _info(client, tenant_id)
+    declared = ctx.desired.partners.get(tenant_id)
+    live_partner = LivePartner(tenant_id, raw, live_sync) if raw is not None else None
+    if args.source == "files":
+        if declared is None:
+            raise XtapError(f"no policy file declares {tenant_id}; try --source live")
+        partner: Mapping[str, Any] | None = declared.properties
+        default: Mapping[str, Any] = effective_defaults(ctx.desired, live)
+        sync: Mapping[str, Any] | None = declared.sync
+    else:
+        partner = live_partner.raw if live_partner is not None else None
+        default = live.default or {}
+        sync = live_partner.sync if live_partner is not None else None
+    leaves = effective.effective_settings(partner, default, sync)
+    data = {
+        "tenantId": tenant_id,
+        "displayName": (info or {}).get("displayName"),
+        "defaultDomainName": (info or {}).get("defaultDomainName"),
+        "source": args.source,
+        "file": declared.source.path if declared is not None else None,
+        "configured": partner is not None,
+        "isInMultiTenantOrganization": live_partner.is_mto if live_partner is not None else False,
+        "settings": [{"path": leaf.path, "value": leaf.value, "origin": leaf.origin} for leaf in leaves],
+    }
+    if args.format == "json":
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_text(data, leaves))
+    return EXIT_OK
+
+
+def render_text(data: Mapping[str, Any], leaves: list[effective.Leaf]) -> str:
+    name = data.get("displayName")
+    domain = data.get("defaultDomainName")
+    title = f"Partner {data['tenantId']}"
+    if name:
+        title += f" — {name}" + (f" ({domain})" if domain else "")
+    lines = [title]
+    lines.append(f"Policy file: {data['file']}" if data["file"] else "Policy file: none (unmanaged)")
+    if data["isInMultiTenantOrganization"]:
+        lines.append("Member of a multitenant organization.")
+    if not data["configured"]:
+        lines.append("The tenant has no configuration for this partner: everything comes from the default.")
+    where = "as the tenant has it" if data["source"] == "live" else "as the policy files will make it"
+    lines += [f"Effective settings, {where}:", ""]
+    width = max(len(leaf.path) for leaf in leaves)
+    value_width = min(48, max(len(format_value(leaf.value)) for leaf in leaves))
+    for leaf in leaves:
+        value = format_value(leaf.value) if leaf.origin != "none" else "-"
+        lines.append(f"  {leaf.path:<{width}}  {value:<{value_width}}  {ORIGIN_TEXT[leaf.origin]}")
+    return "\n".join(lines) + "\n"

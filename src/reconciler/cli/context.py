@@ -1,0 +1,104 @@
+"""Wiring shared by the commands that talk to a tenant: config → files → Graph → plan.
+
+The environment is read once, by `cli.main`, and handed to every command as a plain mapping; nothing
+below the CLI reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.core.errors import XtapError
+from reconciler.core.plan import Plan
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import DesiredState, LiveState
+from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
+from reconciler.shell.graph import GraphClient, connect
+
+Env = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    tenant: TenantConfig
+    desired: DesiredState
+    options: PlanOptions
+    env: Env
+    managed_identity: bool = False  # --managed-identity: sign in as the Azure managed identity
+
+
+def env_tenant_id(env: Env) -> str | None:
+    # As written: a stray newline must be refused as "not a GUID", not quietly stripped.
+    return env.get("AZURE_TENANT_ID") or None
+
+
+def config_from_args(args: argparse.Namespace, env: Env) -> Config:
+    return load_config(
+        Path(args.config) if args.config else None, cwd=Path.cwd(), fallback_tenant_id=env_tenant_id(env)
+    )
+
+
+def load_context(args: argparse.Namespace, env: Env, *, prune: bool = False, force: bool = False) -> Context:
+    """Config and policy files; invalid files stop here, before anything is sent to Graph."""
+    config = config_from_args(args, env)
+    tenant = config.tenant(args.tenant)
+    result = load_policies(tenant.policies, config)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    if not result.ok:
+        errors = sum(1 for d in result.diagnostics if d.severity == "error")
+        raise XtapError(
+            f"the policy files have {errors} error{'s' if errors != 1 else ''}; nothing was sent to Graph"
+        )
+    options = plan_options(config, tenant, env, prune=prune, force=force)
+    return Context(
+        config, tenant, result.desired, options, env, bool(getattr(args, "managed_identity", False))
+    )
+
+
+def plan_options(
+    config: Config, tenant: TenantConfig, env: Env, *, prune: bool = False, force: bool = False
+) -> PlanOptions:
+    return PlanOptions(
+        prune=prune or config.prune,
+        protected=frozenset(t.lower() for t in config.protected_partners),
+        ignore=config.ignore,
+        max_deletes=config.safety.max_deletes,
+        max_update_percent=config.safety.max_update_percent,
+        force=force,
+        tenant_name=tenant.name,
+        tenant_id=tenant.tenant_id or env_tenant_id(env),
+    )
+
+
+def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
+    return connect(
+        ctx.env,
+        tenant_id=ctx.options.tenant_id,
+        cloud=ctx.tenant.cloud,
+        managed_identity=ctx.managed_identity,
+        max_in_flight=max_in_flight,
+    )
+
+
+def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
+    live = client.read_live_state()
+    return make_plan(ctx.desired, live, ctx.options), live
+
+
+def use_color(env: Env, stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in env
+
+
+def write_file(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise XtapError(f"cannot write {path}: {exc.strerror}") from None

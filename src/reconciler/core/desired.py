@@ -1,0 +1,111 @@
+"""Checked policy documents → DesiredState (DESIGN §2–3). Pure: parsed documents in, data and diagnostics out.
+
+Each partner document is checked against its schema and the semantic rules; the cross-file rules (a
+tenantId in two files, the home tenant as its own partner) run over all of them together. Reading the
+files is the shell's job (`reconciler.shell.files`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core import model, rules, schema
+from reconciler.core.documents import Diagnostic, YamlDocument
+from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredState, SourceRef
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    desired: DesiredState
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...] = ()  # every file read, as shown in diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """One file as the shell read it: its shown path, its document (None when unreadable), its problems."""
+
+    shown: str
+    document: YamlDocument | None
+    diagnostics: Sequence[Diagnostic] = ()
+
+
+def build_desired(
+    partner_files: Sequence[ReadFile],
+    default_file: ReadFile | None,
+    *,
+    global_ignore: frozenset[str] = frozenset(),
+    home_tenants: Iterable[str] = (),
+) -> LoadResult:
+    """Check the partner documents and the default document; cross-file rules included."""
+    diagnostics: list[Diagnostic] = []
+    files: list[str] = []
+    partners: dict[str, DesiredPartner] = {}
+    declared: list[tuple[str, SourceRef]] = []
+    for file in partner_files:
+        files.append(file.shown)
+        diagnostics.extend(file.diagnostics)
+        doc = file.document
+        if doc is None:
+            continue
+        problems = schema.check("partner", doc.data) + rules.check_partner(doc.data)
+        diagnostics.extend(doc.diagnostic(p) for p in problems)
+        partner = _partner(doc, global_ignore)
+        if partner is not None:
+            declared.append((partner.tenant_id, partner.source))
+            partners.setdefault(partner.tenant_id, partner)
+    for ref, message in rules.duplicate_tenants(declared) + rules.home_tenant(
+        declared, frozenset(home_tenants)
+    ):
+        diagnostics.append(Diagnostic(ref.path, ref.line, ref.col, "error", message))
+    default: DesiredDefault | None = None
+    if default_file is not None:
+        files.append(default_file.shown)
+        diagnostics.extend(default_file.diagnostics)
+        doc = default_file.document
+        if doc is not None:
+            problems = schema.check("default", doc.data) + rules.check_default(doc.data)
+            diagnostics.extend(doc.diagnostic(p) for p in problems)
+            default = _default(doc, global_ignore)
+    order = {name: index for index, name in enumerate(files)}
+    diagnostics.sort(key=lambda d: (order.get(d.path, -1), d.line, d.col))
+    return LoadResult(DesiredState(partners=partners, default=default), tuple(diagnostics), tuple(files))
+
+
+def _ignore_set(data: Mapping[str, Any], global_ignore: frozenset[str]) -> frozenset[str]:
+    own = data.get("ignore")
+    names = frozenset(n for n in own if isinstance(n, str)) if isinstance(own, list) else frozenset()
+    return names | global_ignore
+
+
+def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner | None:
+    data = doc.data
+    tenant_id = data.get("tenantId")
+    if not model.is_guid(tenant_id):
+        return None
+    line, col = doc.pos(("tenantId",))
+    sync = data.get(model.SYNC_PROPERTY)
+    description = data.get("description")
+    return DesiredPartner(
+        tenant_id=tenant_id.lower(),
+        properties={k: v for k, v in data.items() if k in model.PARTNER_PROPERTIES},
+        sync=sync if isinstance(sync, dict) else None,
+        source=SourceRef(doc.path, line, col),
+        ignore=_ignore_set(data, global_ignore),
+        description=description if isinstance(description, str) else None,
+    )
+
+
+def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault:
+    data = doc.data
+    return DesiredDefault(
+        properties={k: v for k, v in data.items() if k in model.DEFAULT_PROPERTIES},
+        source=SourceRef(doc.path, 1, 1),
+        ignore=_ignore_set(data, global_ignore),
+    )

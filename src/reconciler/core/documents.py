@@ -1,0 +1,381 @@
+"""One YAML policy file → plain data with the line:col of every key and value. Pure: text in, data out.
+
+YAML is read with a deliberately small subset of YAML (docs/file-format.md):
+
+- The event stream of libyaml (PyYAML's C parser) is composed here, iteratively, so that every mapping key
+  and value keeps its line:col, duplicate keys are refused (PyYAML silently keeps the last one), aliases
+  are refused where they appear (no alias expansion, so no "billion laughs"), nesting is bounded (PyYAML's
+  recursive composer crashes the interpreter on ~100k nested brackets) and only one document is read.
+- Scalars are resolved like YAML 1.2's core schema, not YAML 1.1: `yes`/`on`/`no`/`off` stay strings (the
+  schema then says "expected a boolean (true/false)"), dates stay strings, `012` stays a string.
+- Input must be UTF-8 (a BOM is tolerated) and at most 1 MiB.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import yaml
+
+from reconciler.core import schema
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+Severity = Literal["error", "warning"]
+Pos = tuple[int, int]
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in an input file. line 0 means "the file (or folder) as a whole"."""
+
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Plain JSON-like data plus where each part of it was written."""
+
+    path: str
+    data: Any
+    # path into data -> (position of its mapping key or None, position of its value)
+    positions: Mapping[JsonPath, tuple[Pos | None, Pos]] = field(default_factory=dict)
+
+    def pos(self, path: JsonPath, *, on_key: bool = False) -> Pos:
+        """The nearest known position of `path` (its key if asked and known, else its value)."""
+        probe = path
+        while True:
+            entry = self.positions.get(probe)
+            if entry is not None:
+                key_pos, value_pos = entry
+                return key_pos if on_key and key_pos is not None and probe == path else value_pos
+            if not probe:
+                return (1, 1)
+            probe = probe[:-1]
+
+    def diagnostic(self, problem: schema.Problem) -> Diagnostic:
+        line, col = self.pos(problem.path, on_key=problem.on_key)
+        return Diagnostic(self.path, line, col, problem.severity, problem.message)
+
+
+# --- YAML ---------------------------------------------------------------------------------------------------
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUES = frozenset({"true", "True", "TRUE"})
+_FALSES = frozenset({"false", "False", "FALSE"})
+_INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+# Like YAML 1.2 core, except that a leading zero (`012`, YAML 1.1 octal) keeps the scalar a string.
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset({None, "!", *(_CORE + t for t in ("str", "int", "float", "bool", "null"))})
+_MAP_TAGS = frozenset({None, "!", _CORE + "map"})
+_SEQ_TAGS = frozenset({None, "!", _CORE + "seq"})
+
+
+def _resolve_plain(text: str) -> Any:
+    """YAML 1.2 core-schema resolution of an untagged plain scalar (never a date, never `yes` → True)."""
+    if text in _NULLS:
+        return None
+    if text in _TRUES:
+        return True
+    if text in _FALSES:
+        return False
+    if _INT_RE.match(text):
+        return int(text)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    return text
+
+
+class _TooDeep(Exception):
+    def __init__(self, event: Any) -> None:
+        super().__init__("too deep")
+        self.event = event
+
+
+@dataclass(slots=True)
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: JsonPath
+    is_map: bool
+    key: str | None = None  # mapping: the key whose value comes next
+    key_pos: Pos | None = None
+    skip_value: bool = False  # mapping: the next value belongs to a refused key
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _SEQ_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+_NODE_EVENTS = frozenset({_SCALAR, _ALIAS, _MAP_START, _SEQ_START})
+_LoaderClass: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], list[tuple[Pos, str]]]:
+    """Build data + positions from libyaml's events; collects every YAML-level problem it can."""
+    get_event = _LoaderClass(text).get_event
+    positions: dict[JsonPath, tuple[Pos | None, Pos]] = {}
+    problems: list[tuple[Pos, str]] = []
+    stack: list[_Frame] = []
+    root: Any = _MISSING
+    skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
+    documents = 0
+    read_to = 0  # text index after the last event taken (where an early scanner error is searched from)
+    try:
+        while True:
+            event: Any = get_event()
+            if event is None:
+                break
+            read_to = event.end_mark.index
+            kind = type(event)
+            if skip:
+                if kind is _MAP_START or kind is _SEQ_START:
+                    skip += 1
+                    if len(stack) + skip > MAX_DEPTH:
+                        raise _TooDeep(event)
+                elif kind is _MAP_END or kind is _SEQ_END:
+                    skip -= 1
+                continue
+            if kind not in _NODE_EVENTS:
+                if kind is _MAP_END or kind is _SEQ_END:
+                    stack.pop()
+                elif kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        mark = event.start_mark
+                        message = "a file holds one YAML document; found a second one"
+                        problems.append(((mark.line + 1, mark.column + 1), message))
+                        break
+                elif kind is yaml.StreamEndEvent:
+                    break
+                continue
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            parent = stack[-1] if stack else None
+            if parent is not None and parent.is_map and parent.key is None:
+                skip = _take_key(parent, event, pos, problems)
+                continue
+            # A value: the root, a sequence item, or the value of parent.key.
+            key_pos = None
+            key_name = ""
+            path: JsonPath
+            if parent is None:
+                path = ()
+            elif parent.is_map:
+                key_name = cast(str, parent.key)
+                path = (*parent.path, key_name)
+                key_pos = parent.key_pos
+            else:
+                path = (*parent.path, len(parent.container))
+            discard = parent is not None and parent.skip_value
+            value: Any
+            if kind is _SCALAR:
+                value = _scalar(event, pos, problems)
+            elif kind is _ALIAS:
+                problems.append((pos, "YAML aliases are not allowed"))
+                value = None
+            else:
+                is_map = kind is _MAP_START
+                tag = event.tag
+                if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+                    problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(event)
+                if discard:
+                    skip = 1
+                    value = None
+                else:
+                    value = {} if is_map else []
+                    stack.append(_Frame(value, path, is_map))
+            if parent is None:
+                root = value
+            elif parent.is_map:
+                if discard:
+                    parent.skip_value = False
+                else:
+                    cast(dict[str, Any], parent.container)[key_name] = value
+                parent.key = None
+                parent.key_pos = None
+            else:
+                cast(list[Any], parent.container).append(value)
+            if not discard:
+                positions[path] = (key_pos, pos)
+    except _TooDeep as exc:
+        # Stop reading at once: libyaml's scanner does O(depth) work per token, so reading on through
+        # 100k nested brackets would take minutes.
+        mark = exc.event.start_mark
+        problems.append(((mark.line + 1, mark.column + 1), f"nesting is deeper than {MAX_DEPTH} levels"))
+        return _MISSING, positions, problems
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if mark is not None and (exc.problem or "").startswith("exceeded maximum nesting depth"):
+            # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels, and inside the 1,024-character look-ahead
+            # of a flow collection that comes before our own limit sees level 33: point where it would have.
+            pos = _flow_cap_position(text, read_to, mark.index, MAX_DEPTH - len(stack) - skip + 1) or pos
+        problems.append((pos, _syntax_message(exc, text, mark)))
+        return _MISSING, positions, problems
+    except yaml.reader.ReaderError as exc:
+        problems.append((_byte_pos(text, exc.position), f"invalid character {_codepoint(exc.character)}"))
+        return _MISSING, positions, problems
+    return root, positions, problems
+
+
+def _flow_cap_position(text: str, start: int, end: int, nth: int) -> Pos | None:
+    """Where the `nth` flow bracket still open after `start` opens (quoted text skipped), if before `end`."""
+    depth = 0
+    quote = ""
+    i = start
+    while i < end:
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+            if depth >= nth:
+                line_start = text.rfind("\n", 0, i) + 1
+                return (text.count("\n", 0, i) + 1, i - line_start + 1)
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return None
+
+
+def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> int:
+    """Record a mapping key; returns how deep to skip (a refused complex key's subtree)."""
+    kind = type(event)
+    if kind is yaml.ScalarEvent:
+        if event.tag not in _SCALAR_TAGS:
+            problems.append((pos, f"unsupported YAML tag '{_show_tag(event.tag)}'"))
+        key = event.value
+        first = parent.key_lines.get(key)
+        if first is not None:
+            problems.append((pos, f"duplicate key '{key}' (first defined at line {first})"))
+            parent.skip_value = True
+            parent.key = key  # placeholder so the next event is read as this key's value
+            return 0
+        parent.key_lines[key] = pos[0]
+        parent.key = key
+        parent.key_pos = pos
+        return 0
+    parent.key = ""  # placeholder: the value that follows is discarded
+    parent.skip_value = True
+    if kind is yaml.AliasEvent:
+        problems.append((pos, "YAML aliases are not allowed"))
+        return 0
+    problems.append((pos, "mapping keys must be plain strings"))
+    return 1
+
+
+def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
+    tag = event.tag
+    if tag is None:
+        # Untagged: plain scalars are resolved, quoted and block scalars are strings.
+        return _resolve_plain(event.value) if not event.style else event.value
+    if tag not in _SCALAR_TAGS:
+        problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
+        return None  # reported once here; a null draws no second message from the schema
+    if tag == _CORE + "str" or event.style:
+        return event.value
+    return _resolve_plain(event.value)
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
+    problem = exc.problem or "syntax error"
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        return "invalid YAML: a tab character cannot indent YAML; use spaces"
+    if exc.problem == "but found another document":
+        return "a file holds one YAML document; found a second one"
+    if exc.problem == "found undefined alias":
+        return "YAML aliases are not allowed"
+    if problem.startswith("exceeded maximum nesting depth"):
+        return f"nesting is deeper than {MAX_DEPTH} levels"
+    if exc.context and exc.context_mark is not None:
+        where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+        return f"invalid YAML: {problem} ({exc.context} at {where})"
+    return f"invalid YAML: {problem}"
+
+
+def _show_tag(tag: str) -> str:
+    """A tag as it was written: `!!binary`, not `tag:yaml.org,2002:binary`."""
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _codepoint(character: Any) -> str:
+    code = character if isinstance(character, int) else ord(character)
+    return f"U+{code:04X}"
+
+
+def _byte_pos(text: str, byte_offset: int) -> Pos:
+    """Line:col of a byte offset into the UTF-8 encoding of `text` (libyaml reports bytes)."""
+    prefix = text.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")
+    line = prefix.count("\n") + 1
+    col = len(prefix) - (prefix.rfind("\n") + 1) + 1
+    return (line, col)
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()
+
+
+def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Bytes of one file → its document (None when unreadable) and every YAML-level problem."""
+    if len(raw) > MAX_BYTES:
+        return None, [Diagnostic(path, 1, 1, "error", f"file is larger than 1 MiB ({len(raw)} bytes)")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        byte = raw[exc.start]
+        message = f"file is not valid UTF-8 (byte 0x{byte:02x} at offset {exc.start})"
+        return None, [Diagnostic(path, line, col, "error", message)]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        data, positions, problems = _compose(text)
+    except (RecursionError, MemoryError):  # pragma: no cover - bounded by MAX_BYTES and MAX_DEPTH
+        return None, [Diagnostic(path, 1, 1, "error", "file is too complex to read")]
+    diagnostics = [Diagnostic(path, line, col, "error", message) for (line, col), message in problems]
+    if data is _MISSING:
+        if not problems:
+            diagnostics.append(Diagnostic(path, 1, 1, "error", "the file is empty; expected a mapping"))
+        return None, diagnostics
+    if not isinstance(data, dict):
+        line, col = positions.get((), (None, (1, 1)))[1]
+        got = schema.describe(data) if data is not None else "nothing (null)"
+        diagnostics.append(Diagnostic(path, line, col, "error", f"expected a mapping at the top, got {got}"))
+        return None, diagnostics
+    return YamlDocument(path, data, positions), diagnostics

@@ -1,0 +1,415 @@
+"""Drift reports: what changed in the tenant behind Git's back (DESIGN §1.4, §3, §4). Pure; no I/O.
+
+A drift report is built from a Plan (the files against the live state) and the LiveState it was made from:
+
+- `changed`: a leaf of a partner, of its identity-sync policy or of the default whose live value differs
+  from the file (declared vs live); the file wins on the next apply;
+- `missing`: a partner declared in a file but absent from the tenant; the next apply creates it again;
+- `sync-removed` / `sync-added`: an identity-sync policy deleted in the tenant that a file declares, or one
+  created in the tenant that the file does not declare;
+- `unmanaged`: a live partner no file declares (made in the portal, by an MTO, by a support ticket);
+- `unknown-property`: live properties that are not in the Graph v1.0 metadata
+  (`crossCloudMeetingConfiguration`, `protectedContentSharing`): xtap neither sends nor compares them.
+
+Every item has a stable `id` (a hash of its kind, resource, path and live value) so that a later report can
+mark what is `new` since an earlier one; CI then notifies only on new drift. Information items (unknown
+properties, unmanaged partners that xtap never deletes: MTO members and protected partners) are listed but
+are not drift: they never make `drift` true nor the exit code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler import __version__
+from reconciler.core import metadata, model, values
+from reconciler.core.errors import XtapError
+from reconciler.core.plan import Change, Plan
+from reconciler.core.state import LiveState
+
+FORMAT_VERSION = 1
+REPORT_KIND = "xtap-drift-report"
+
+Kind = Literal["changed", "missing", "sync-removed", "sync-added", "unmanaged", "unknown-property"]
+KINDS: tuple[Kind, ...] = (
+    "changed",
+    "missing",
+    "sync-removed",
+    "sync-added",
+    "unmanaged",
+    "unknown-property",
+)
+
+FILE_WINS = "the file wins on the next apply"
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    id: str
+    kind: Kind
+    drift: bool  # False for information items
+    resource: str  # "partner", "identitySynchronization" or "default"
+    name: str  # the partner's file name, its tenantId when it has no file, or "default"
+    tenant_id: str | None
+    message: str  # one sentence: what happened and who wins
+    source: str | None = None  # path:line:col of the declaration
+    path: str | None = None  # dotted leaf path for `changed`, the property name for `unknown-property`
+    declared: Any = None  # canonical value in the file (null = inherit)
+    live: Any = None  # canonical value in the tenant
+    declared_text: str | None = None  # the values for people: "inherit (default: allowed)"
+    live_text: str | None = None
+    tenants: tuple[str, ...] = ()  # `unknown-property`: the partners that return the property
+    new: bool | None = None  # None when no previous report was given
+
+
+@dataclass(frozen=True)
+class ResolvedItem:
+    """An item of the previous report that is gone now (fixed, or the file now agrees)."""
+
+    id: str
+    kind: str
+    name: str
+    tenant_id: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What this module needs from an earlier report (its JSON form)."""
+
+    generated_at: str | None
+    items: tuple[ResolvedItem, ...]
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.items)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    items: tuple[DriftItem, ...]
+    tenant_name: str = "default"
+    tenant_id: str | None = None
+    generated_at: str | None = None
+    prune: bool = False
+    previous: Previous | None = None
+    resolved: tuple[ResolvedItem, ...] = ()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def drift(self) -> bool:
+        return any(i.drift for i in self.items)
+
+    @property
+    def drift_items(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if i.drift)
+
+    @property
+    def information_items(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if not i.drift)
+
+    @property
+    def new_drift(self) -> tuple[DriftItem, ...]:
+        return tuple(i for i in self.items if i.drift and i.new)
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for i in self.items if i.kind == kind)
+
+    def summary_line(self) -> str:
+        if not self.drift:
+            return "No drift. The tenant matches the policy files."
+        count = len(self.drift_items)
+        resources = len({(i.resource == "default", i.tenant_id) for i in self.drift_items})
+        where = f"{resources} resource{'s' if resources != 1 else ''}"
+        line = f"Drift: {count} item{'s' if count != 1 else ''} in {where}"
+        if self.previous is not None:
+            line += f", {len(self.new_drift)} new since the previous report"
+        return line + "."
+
+
+# --- building ---------------------------------------------------------------------------------------------
+
+
+def item_id(kind: str, resource: str, key: str | None, path: str | None, live: Any) -> str:
+    """Stable across runs: the same drift (same place, same live value) always has the same id."""
+    text = json.dumps([kind, resource, key, path, live], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _item(kind: Kind, change: Change, message: str, *, drift: bool = True, **kw: Any) -> DriftItem:
+    key = change.tenant_id or change.name
+    ident = item_id(kind, change.resource, key, kw.get("path"), kw.get("live"))
+    return DriftItem(
+        ident, kind, drift, change.resource, change.name, change.tenant_id, message, change.source, **kw
+    )
+
+
+def _changed(change: Change, defaults: Mapping[str, Any]) -> list[DriftItem]:
+    items = []
+    for diff in change.diffs:
+        # The planner's diff goes from live (before) to the file (after).
+        declared_text = values.describe(change, diff.path, diff.after, defaults)
+        live_text = values.describe(change, diff.path, diff.before, defaults)
+        where = "the default configuration" if change.resource == "default" else _label(change)
+        message = f"{diff.path} of {where} is {live_text} in the tenant but {declared_text} in the file; {FILE_WINS}"
+        items.append(
+            _item(
+                "changed",
+                change,
+                message,
+                path=diff.path,
+                declared=diff.after,
+                live=diff.before,
+                declared_text=declared_text,
+                live_text=live_text,
+            )
+        )
+    return items
+
+
+def _label(change: Change) -> str:
+    return values.title("partner", change.name, change.tenant_id)
+
+
+def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str], prune: bool) -> DriftItem:
+    tid = change.tenant_id or change.name
+    partner = live.partners.get(tid)
+    base = f"partner {tid} is in the tenant but in no policy file"
+    if partner is not None and partner.is_mto:
+        message = f"{base}; it is a multitenant-organization member, which xtap never deletes"
+        return _item("unmanaged", change, message, drift=False)
+    if tid in protected:
+        message = f"{base}; it is listed in protectedPartners, which xtap never deletes"
+        return _item("unmanaged", change, message, drift=False)
+    base += " (made in the portal?)"
+    if prune:
+        message = f"{base}; prune is on: the next apply deletes it"
+    else:
+        message = f"{base}; the next apply leaves it alone: add a file for it (xtap export) or delete it with --prune"
+    return _item("unmanaged", change, message)
+
+
+def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
+    tid = change.tenant_id or change.name
+    partner = live.partners.get(tid)
+    value = model.canonical(_sync_view(partner.sync)) if partner is not None and partner.sync else None
+    if prune:
+        who = "prune is on: the next apply deletes it"
+    else:
+        who = "the next apply leaves it alone (it is deleted only with --prune)"
+    message = f"{_label(change)} has an identitySynchronization policy in the tenant that the file does not declare; {who}"
+    return _item(
+        "sync-added",
+        change,
+        message,
+        path="identitySynchronization",
+        declared=None,
+        live=value,
+        declared_text="none",
+        live_text=values.format_value(value),
+    )
+
+
+def _sync_view(sync: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: sync.get(k) for k in model.SYNC_PROPERTIES}
+
+
+def unknown_properties(live: LiveState) -> list[DriftItem]:
+    """Live properties the v1.0 metadata does not know, one information item per property and resource."""
+    md = metadata.load()
+    known_partner = {p.name for p in md.type(metadata.PARTNER_TYPE).properties}
+    known_default = {p.name for p in md.type(metadata.DEFAULT_TYPE).properties}
+    found: dict[str, list[str]] = {}
+    for tid in sorted(live.partners):
+        for key in live.partners[tid].raw:
+            if key not in known_partner and "@" not in key and key != model.SYNC_PROPERTY:
+                found.setdefault(key, []).append(tid)
+    items = []
+    for name in sorted(found):
+        tenants = tuple(found[name])
+        count = len(tenants)
+        message = (
+            f"{name} is returned for {count} partner{'s' if count != 1 else ''} but is not in the Graph v1.0 "
+            "metadata: xtap neither sends nor compares it (information)"
+        )
+        ident = item_id("unknown-property", "partner", None, name, list(tenants))
+        items.append(
+            DriftItem(
+                ident,
+                "unknown-property",
+                False,
+                "partner",
+                "partners",
+                None,
+                message,
+                path=name,
+                tenants=tenants,
+            )
+        )
+    for key in sorted(live.default or {}):
+        if key not in known_default and "@" not in key:
+            message = (
+                f"{key} is returned for the default configuration but is not in the Graph v1.0 metadata: "
+                "xtap neither sends nor compares it (information)"
+            )
+            ident = item_id("unknown-property", "default", None, key, None)
+            items.append(
+                DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
+            )
+    return items
+
+
+def build_report(
+    plan: Plan,
+    live: LiveState,
+    *,
+    protected: frozenset[str] = frozenset(),
+    previous: Previous | None = None,
+    generated_at: str | None = None,
+) -> DriftReport:
+    """The drift report of `plan` (made from `live`); `previous` marks what is new since an earlier report."""
+    created = {c.tenant_id for c in plan.changes if c.action == "create" and c.resource == "partner"}
+    items: list[DriftItem] = []
+    for change in plan.changes:
+        if change.action == "noop":
+            continue
+        if change.action == "update":
+            items.extend(_changed(change, plan.defaults))
+        elif change.resource == "partner" and change.action == "create":
+            message = f"{_label(change)} is declared in the file but absent from the tenant (deleted in the portal?); the next apply creates it again"
+            items.append(_item("missing", change, message))
+        elif change.resource == "partner":  # unmanaged, or delete (prune on)
+            items.append(_unmanaged_partner(change, live, protected, plan.prune))
+        elif change.resource == "identitySynchronization" and change.action == "create":
+            if change.tenant_id in created:
+                continue  # part of the missing partner
+            message = f"{_label(change)} has no identitySynchronization policy in the tenant but the file declares one; the next apply creates it again"
+            items.append(
+                _item(
+                    "sync-removed",
+                    change,
+                    message,
+                    path="identitySynchronization",
+                    declared=_sync_declared(change),
+                    live=None,
+                    declared_text=values.format_value(_sync_declared(change)),
+                    live_text="none",
+                )
+            )
+        elif change.resource == "identitySynchronization":  # unmanaged, or delete (prune on)
+            if change.source is None:
+                continue  # the sync policy of an unmanaged partner: part of that partner's item
+            items.append(_sync_added(change, live, plan.prune))
+    items.extend(unknown_properties(live))
+    resolved: tuple[ResolvedItem, ...] = ()
+    if previous is not None:
+        before = previous.ids
+        items = [_with_new(i, i.id not in before) for i in items]
+        now = {i.id for i in items}
+        resolved = tuple(p for p in previous.items if p.id not in now)
+    return DriftReport(
+        items=tuple(items),
+        tenant_name=plan.tenant_name,
+        tenant_id=plan.tenant_id,
+        generated_at=generated_at,
+        prune=plan.prune,
+        previous=previous,
+        resolved=resolved,
+        defaults=plan.defaults,
+    )
+
+
+def _sync_declared(change: Change) -> Any:
+    for request in change.requests:
+        if request.method == "PUT" and request.body is not None:
+            return model.canonical(dict(request.body))
+    return None
+
+
+def _with_new(item: DriftItem, new: bool) -> DriftItem:
+    return DriftItem(**{**item.__dict__, "new": new})
+
+
+# --- JSON ----------------------------------------------------------------------------------------------
+
+
+def to_json(report: DriftReport) -> dict[str, Any]:
+    by_kind = {kind: report.count(kind) for kind in KINDS}
+    compared = report.previous is not None
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": REPORT_KIND,
+        "xtap_version": __version__,
+        "generated_at": report.generated_at,
+        "tenant": {"name": report.tenant_name, "id": report.tenant_id},
+        "prune": report.prune,
+        "drift": report.drift,
+        "summary": {
+            "drift": len(report.drift_items),
+            "information": len(report.information_items),
+            "new": len(report.new_drift) if compared else None,
+            "resolved": len(report.resolved) if compared else None,
+            "by_kind": by_kind,
+        },
+        "previous": {"generated_at": report.previous.generated_at} if report.previous is not None else None,
+        "items": [_item_json(i) for i in report.items],
+        "resolved": [
+            {"id": r.id, "kind": r.kind, "name": r.name, "tenantId": r.tenant_id, "path": r.path}
+            for r in report.resolved
+        ],
+    }
+
+
+def _item_json(item: DriftItem) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": item.id,
+        "kind": item.kind,
+        "drift": item.drift,
+        "new": item.new,
+        "resource": item.resource,
+        "name": item.name,
+        "tenantId": item.tenant_id,
+        "source": item.source,
+        "path": item.path,
+        "declared": item.declared,
+        "live": item.live,
+        "declared_text": item.declared_text,
+        "live_text": item.live_text,
+        "message": item.message,
+    }
+    if item.kind == "unknown-property":
+        out["tenants"] = list(item.tenants)
+    return out
+
+
+def read_previous(data: Any, *, origin: str = "previous report") -> Previous:
+    """An earlier report's JSON form → what `build_report` needs; anything malformed is a clean XtapError."""
+    if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
+        raise XtapError(f"{origin}: not an xtap drift report (made by `xtap drift --format json`)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise XtapError(
+            f"{origin}: unsupported drift report format_version {data.get('format_version')!r} "
+            f"(this xtap reads {FORMAT_VERSION})"
+        )
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list):
+        raise XtapError(f"{origin}: not a valid xtap drift report (items is not a list)")
+    items = []
+    for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise XtapError(f"{origin}: not a valid xtap drift report (items[{index}] has no id)")
+        items.append(
+            ResolvedItem(
+                id=raw["id"],
+                kind=str(raw.get("kind")),
+                name=str(raw.get("name")),
+                tenant_id=raw.get("tenantId") if isinstance(raw.get("tenantId"), str) else None,
+                path=raw.get("path") if isinstance(raw.get("path"), str) else None,
+            )
+        )
+    generated = data.get("generated_at")
+    return Previous(generated if isinstance(generated, str) else None, tuple(items))

@@ -1,0 +1,160 @@
+"""Policy files on disk: find them, read them (safely), and load one tenant's folder into a DesiredState.
+
+The only module that walks the policies folder. Reading refuses what a pull request could use against
+the CI runner: links that lead outside the repository, link loops, FIFOs and devices, files over 1 MiB.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.core.desired import LoadResult, ReadFile, build_desired
+from reconciler.core.documents import MAX_BYTES, Diagnostic, YamlDocument, parse_yaml
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def display_path(path: Path | str, cwd: str | None = None) -> str:
+    """Relative to the current directory when the file is under it, else absolute (POSIX separators)."""
+    here = cwd if cwd is not None else os.getcwd()
+    absolute = os.path.abspath(os.path.join(here, path))
+    prefix = here.rstrip(os.sep) + os.sep
+    shown = absolute[len(prefix) :] if absolute.startswith(prefix) else absolute
+    return shown.replace(os.sep, "/")
+
+
+def read_yaml(
+    file: Path, *, root: Path | None = None, shown: str | None = None
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
+    """Read one YAML file (refusing symlinks that lead outside `root`, and files over 1 MiB)."""
+    shown = shown if shown is not None else display_path(file)
+    if root is not None:
+        problem = link_problem(file, root)
+        if problem is not None:
+            return None, [Diagnostic(shown, 0, 0, "error", problem)]
+    try:
+        st = file.stat()
+        # Only regular files: a FIFO or device named *.yaml would block the read (its size reads as 0).
+        if not stat.S_ISREG(st.st_mode):
+            return None, [Diagnostic(shown, 0, 0, "error", "not a regular file")]
+        if st.st_size > MAX_BYTES:
+            return None, [Diagnostic(shown, 1, 1, "error", f"file is larger than 1 MiB ({st.st_size} bytes)")]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(shown, 0, 0, "error", f"cannot read the file: {exc.strerror or exc}")]
+    return parse_yaml(raw, shown)
+
+
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why a symbolic link may not be followed (a loop, or leading outside `root`), or None."""
+    if not path.is_symlink():
+        return None
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
+        return "symbolic link cannot be resolved (a loop)"
+    if not resolved.is_relative_to(root.resolve()):
+        return f"symbolic link leads outside {display_path(root)} (to {resolved})"
+    return None
+
+
+# --- policy files ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyFiles:
+    """The files of one policies folder."""
+
+    partners: tuple[Path, ...]
+    default: Path | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def find_policy_files(policies_dir: Path) -> PolicyFiles:
+    """`default.yaml` (or `.yml`) and every `*.yaml`/`*.yml` under `partners/`, any name, sorted."""
+    shown = display_path(policies_dir)
+    if not policies_dir.is_dir():
+        return PolicyFiles((), None, (Diagnostic(shown, 0, 0, "error", "policies folder not found"),))
+    diagnostics: list[Diagnostic] = []
+    defaults = [policies_dir / n for n in ("default.yaml", "default.yml") if (policies_dir / n).exists()]
+    if len(defaults) > 1:
+        message = "both default.yaml and default.yml exist; keep one"
+        diagnostics.append(Diagnostic(display_path(defaults[1]), 0, 0, "error", message))
+    partners: list[Path] = []
+    partners_dir = policies_dir / "partners"
+    problem = link_problem(partners_dir, policies_dir)
+    if problem is not None:
+        diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", problem))
+    elif partners_dir.is_dir():
+        partners.extend(_walk_partners(partners_dir, policies_dir, diagnostics))
+    elif partners_dir.exists():
+        diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", "partners is not a folder"))
+    return PolicyFiles(tuple(sorted(partners)), defaults[0] if defaults else None, tuple(diagnostics))
+
+
+def _walk_partners(partners_dir: Path, policies_dir: Path, diagnostics: list[Diagnostic]) -> list[Path]:
+    """Every YAML file under partners/, following links to folders only while they stay inside the
+    policies folder (and each real folder once, so a link loop ends)."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(partners_dir, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        keep = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            problem = link_problem(Path(dirpath) / name, policies_dir)
+            if problem is not None:
+                diagnostics.append(Diagnostic(display_path(Path(dirpath) / name), 0, 0, "error", problem))
+            else:
+                keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES):
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def load_desired(
+    policies_dir: Path, *, global_ignore: frozenset[str] = frozenset(), home_tenants: Iterable[str] = ()
+) -> LoadResult:
+    """Read, check and load one tenant's policies folder."""
+    found = find_policy_files(policies_dir)
+    result = load_files(
+        found.partners,
+        found.default,
+        global_ignore=global_ignore,
+        root=policies_dir,
+        home_tenants=home_tenants,
+    )
+    if not found.partners and found.default is None and not found.diagnostics:
+        note = Diagnostic(display_path(policies_dir), 0, 0, "warning", "no policy files found")
+        return LoadResult(result.desired, (note, *result.diagnostics), result.files)
+    return LoadResult(result.desired, found.diagnostics + result.diagnostics, result.files)
+
+
+def load_files(
+    partner_files: Sequence[Path],
+    default_file: Path | None,
+    *,
+    global_ignore: frozenset[str] = frozenset(),
+    root: Path | None = None,
+    home_tenants: Iterable[str] = (),
+) -> LoadResult:
+    """Read the given partner files and default file, then check and load them together."""
+    cwd = os.getcwd()
+    partners = [read_file(file, root=root, shown=display_path(file, cwd)) for file in partner_files]
+    default = read_file(default_file, root=root) if default_file is not None else None
+    return build_desired(partners, default, global_ignore=global_ignore, home_tenants=home_tenants)
+
+
+def read_file(file: Path, *, root: Path | None = None, shown: str | None = None) -> ReadFile:
+    shown = shown if shown is not None else display_path(file)
+    document, diagnostics = read_yaml(file, root=root, shown=shown)
+    return ReadFile(shown, document, diagnostics)
