@@ -1,7 +1,2 @@
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Test modules import shared fixtures from each other (e.g. `from test_planner import fresh`).
-sys.path.insert(0, str(Path(__file__).parent))
+"""The test tree mirrors src/reconciler (core, present, shell, cli, emulator); shared helpers live in
+tests/support and are imported as `tests.support.*`."""

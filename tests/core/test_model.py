@@ -1,0 +1,176 @@
+"""The canonical form (DESIGN §3 "No false drift"): plain examples and hypothesis properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.core import model
+from tests.support.strategies import (
+    b2b_settings,
+    partners,
+    rewrite,
+    targets,
+)
+
+PARTNER = "crossTenantAccessPolicyConfigurationPartner"
+GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
+USER = "0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d"
+
+
+# --- strategies ---------------------------------------------------------------------------------------------
+
+# --- properties -------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(partners)
+def test_canonical_is_idempotent(value: dict[str, Any]) -> None:
+    once = model.canonical(value)
+    assert model.canonical(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(partners, st.randoms(use_true_random=False))
+def test_canonical_ignores_target_order_guid_case_and_key_order(value: dict[str, Any], rnd: Any) -> None:
+    assert model.canonical(rewrite(value, rnd)) == model.canonical(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(b2b_settings, st.randoms(use_true_random=False))
+def test_equal_per_property(value: Any, rnd: Any) -> None:
+    assert model.equal(PARTNER, "b2bCollaborationInbound", value, rewrite(value, rnd))
+
+
+@settings(max_examples=100, deadline=None)
+@given(b2b_settings)
+def test_expansion_does_not_change_the_meaning(value: Any) -> None:
+    expanded = model.expand_property(PARTNER, "tenantRestrictions", value)
+    assert model.canonical_property(PARTNER, "tenantRestrictions", expanded) == model.canonical_property(
+        PARTNER, "tenantRestrictions", value
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(targets, targets)
+def test_different_targets_stay_different(a: dict[str, str], b: dict[str, str]) -> None:
+    same = a["targetType"] == b["targetType"] and (
+        a["target"].lower() == b["target"].lower()
+        if model.is_guid(a["target"])
+        else a["target"] == b["target"]
+    )
+    config_a = {"accessType": "allowed", "targets": [a]}
+    config_b = {"accessType": "allowed", "targets": [b]}
+    assert (model.canonical(config_a) == model.canonical(config_b)) == same
+
+
+# --- examples ------------------------------------------------------------------------------------------------------
+
+
+def test_all_null_object_equals_null() -> None:
+    # Graph returns this for "inherit" (graph-api.md §6.1).
+    assert model.canonical({"inboundAllowed": None, "outboundAllowed": None}) is None
+    assert (
+        model.canonical({"usersAndGroups": {"accessType": None, "targets": None}, "applications": {}}) is None
+    )
+    assert model.equal(PARTNER, "automaticUserConsentSettings", {"inboundAllowed": None}, None)
+
+
+def test_missing_member_counts_as_null() -> None:
+    assert model.equal(
+        PARTNER,
+        "inboundTrust",
+        {"isMfaAccepted": True},
+        {
+            "isMfaAccepted": True,
+            "isCompliantDeviceAccepted": None,
+            "isHybridAzureADJoinedDeviceAccepted": None,
+        },
+    )
+    assert not model.equal(PARTNER, "inboundTrust", {"isMfaAccepted": True}, {"isMfaAccepted": False})
+
+
+def test_false_is_not_null() -> None:
+    assert model.canonical({"isMfaAccepted": False}) == {"isMfaAccepted": False}
+    assert not model.equal(PARTNER, "inboundTrust", {"isMfaAccepted": False}, None)
+
+
+def test_targets_are_a_set() -> None:
+    a = {"accessType": "allowed", "targets": [{"target": GROUP, "targetType": "group"}]}
+    b = {
+        "accessType": "allowed",
+        "targets": [
+            {"target": GROUP.upper(), "targetType": "group"},
+            {"target": GROUP, "targetType": "group"},
+        ],
+    }
+    assert model.canonical(a) == model.canonical(b)
+
+
+def test_keywords_are_case_sensitive() -> None:
+    a = {"targets": [{"target": "AllUsers", "targetType": "user"}]}
+    b = {"targets": [{"target": "allusers", "targetType": "user"}]}
+    assert model.canonical(a) != model.canonical(b)
+
+
+def test_same_id_as_user_or_group_differs() -> None:
+    a = {"targets": [{"target": USER, "targetType": "user"}]}
+    b = {"targets": [{"target": USER, "targetType": "group"}]}
+    assert model.canonical(a) != model.canonical(b)
+
+
+def test_odata_annotations_are_not_data() -> None:
+    assert model.canonical({"@odata.type": "#microsoft.graph.inboundOutboundPolicyConfiguration"}) is None
+    assert model.canonical({"@odata.type": "x", "inboundAllowed": True}) == {"inboundAllowed": True}
+
+
+def test_precedence_order_lists_keep_their_order() -> None:
+    a = {"primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory"]}
+    b = {"primaryIdentityProviderPrecedenceOrder": ["azureActiveDirectory", "externalFederation"]}
+    assert model.canonical(a) != model.canonical(b)
+
+
+def test_unmanaged_devices_member_is_ignored() -> None:
+    users = {
+        "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    }
+    with_devices = {**users, "devices": {"mode": "allowed", "rule": "device.isCompliant -eq True"}}
+    assert model.equal(PARTNER, "tenantRestrictions", users, with_devices)
+    assert "devices" not in model.expand_property(PARTNER, "tenantRestrictions", with_devices)
+
+
+def test_expand_gives_every_member() -> None:
+    assert model.expand_property(PARTNER, "inboundTrust", {"isMfaAccepted": True}) == {
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+        "isMfaAccepted": True,
+    }
+    assert model.expand_property(PARTNER, "b2bDirectConnectInbound", None) is None
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (GROUP, True),
+        (GROUP.upper(), True),
+        (GROUP + "\n", False),
+        ("{" + GROUP + "}", False),
+        (GROUP.replace("-", ""), False),
+        (" " + GROUP, False),
+        (12, False),
+        (None, False),
+    ],
+)
+def test_is_guid(value: object, expected: bool) -> None:
+    assert model.is_guid(value) is expected
+
+
+def test_managed_property_catalog() -> None:
+    assert "isInMultiTenantOrganization" not in model.PARTNER_PROPERTIES
+    assert "tenantId" not in model.PARTNER_PROPERTIES
+    assert "automaticUserConsentSettings" not in model.DEFAULT_PROPERTIES
+    assert model.SYNC_PROPERTIES == ("displayName", "userSyncInbound")
+    assert model.property_type("crossTenantAccessPolicyTenantRestrictions", "devices") is None

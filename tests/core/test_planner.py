@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.core import model
+from reconciler.core.plan import from_json, to_json
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, SourceRef
+from tests.support.builders import (
+    ALL_APPS,
+    ALL_USERS,
+    CON,
+    CONSENT,
+    FAB,
+    MTO,
+    TRUST,
+    URL,
+    apply_locally,
+    desired,
+    fresh,
+    live,
+)
+from tests.support.strategies import settings_strategy
+
+
+def bodies(plan: Any) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.url, r.body) for r in plan.requests]
+
+
+def test_update_page_example_1_yields_exactly_that_body() -> None:
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})}), live(LivePartner(FAB, fresh(FAB)))
+    )
+    assert bodies(plan) == [("PATCH", f"{URL}/{FAB}", {"inboundTrust": TRUST})]
+    assert plan.summary_line() == "Plan: 0 to add, 1 to change, 0 to destroy."
+
+
+def test_update_page_example_2_yields_exactly_that_body() -> None:
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {"automaticUserConsentSettings": CONSENT})}),
+        live(LivePartner(FAB, fresh(FAB))),
+    )
+    assert bodies(plan) == [("PATCH", f"{URL}/{FAB}", {"automaticUserConsentSettings": CONSENT})]
+    assert [(d.path, d.before, d.after) for d in plan.changes[0].diffs] == [
+        ("automaticUserConsentSettings.inboundAllowed", None, True),
+        ("automaticUserConsentSettings.outboundAllowed", None, True),
+    ]
+
+
+def test_no_false_drift_for_order_case_and_null_members() -> None:
+    want = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [
+                    {"target": "6F546279-4DA5-4B53-A095-09EA0CEF9971", "targetType": "group"},
+                    {"target": "0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d", "targetType": "user"},
+                ],
+            },
+        }
+    }
+    have = {
+        "b2bCollaborationInbound": {
+            "applications": None,
+            "usersAndGroups": {
+                "targets": [
+                    {"targetType": "user", "target": "0A9E8A2B-5E0E-4B0B-9D8C-1C2F3A4B5C6D"},
+                    {"targetType": "group", "target": "6f546279-4da5-4b53-a095-09ea0cef9971"},
+                ],
+                "accessType": "allowed",
+            },
+        }
+    }
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB, **have))))
+    assert plan.requests == ()
+    assert [c.action for c in plan.changes] == ["noop"]
+
+
+def test_changed_property_is_sent_whole_and_absent_property_goes_back_to_null() -> None:
+    have = fresh(
+        FAB,
+        b2bCollaborationInbound={"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        inboundTrust={
+            "isMfaAccepted": True,
+            "isCompliantDeviceAccepted": False,
+            "isHybridAzureADJoinedDeviceAccepted": None,
+        },
+    )
+    blocked_apps = {**ALL_APPS, "accessType": "blocked"}
+    want = {"b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": blocked_apps}}
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, have)))
+    [(method, url, body)] = bodies(plan)
+    assert (method, url) == ("PATCH", f"{URL}/{FAB}")
+    assert body == {
+        "b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": blocked_apps},
+        "inboundTrust": None,
+    }
+
+
+def test_partial_b2b_setting_is_expanded_with_explicit_nulls() -> None:
+    want = {"b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS}}
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB))))
+    assert bodies(plan)[0][2] == {
+        "b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS, "applications": None}
+    }
+
+
+def test_unknown_and_read_only_live_properties_never_diff_or_send() -> None:
+    have = fresh(
+        FAB, isServiceProvider=True, isInMultiTenantOrganization=True, protectedContentSharing={"x": 1}
+    )
+    plan = make_plan(DesiredState({FAB: desired(FAB, {})}), live(LivePartner(FAB, have)))
+    assert plan.requests == ()
+
+
+def test_ignore_leaves_a_property_alone() -> None:
+    have = fresh(FAB, inboundTrust=TRUST)
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {}, ignore=frozenset({"inboundTrust"}))}),
+        live(LivePartner(FAB, have)),
+    )
+    assert plan.requests == ()
+    global_ignore = make_plan(
+        DesiredState({FAB: desired(FAB, {})}),
+        live(LivePartner(FAB, have)),
+        PlanOptions(ignore=frozenset({"inboundTrust"})),
+    )
+    assert global_ignore.requests == ()
+
+
+def test_create_posts_every_non_null_property_then_puts_sync() -> None:
+    sync = {"userSyncInbound": {"isSyncAllowed": True}}
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST, "b2bCollaborationOutbound": None}, sync)}),
+        live(),
+    )
+    assert [(r.id, r.method, r.url, r.body, r.depends_on) for r in plan.requests] == [
+        ("1", "POST", URL, {"tenantId": FAB, "inboundTrust": TRUST}, ()),
+        ("2", "PUT", f"{URL}/{FAB}/identitySynchronization", sync, ("1",)),
+    ]
+    assert plan.summary_line() == "Plan: 2 to add, 0 to change, 0 to destroy."
+
+
+def test_sync_update_and_create_on_existing_partner() -> None:
+    want = {"userSyncInbound": {"isSyncAllowed": False}}
+    have = LivePartner(
+        FAB, fresh(FAB), {"tenantId": FAB, "displayName": None, "userSyncInbound": {"isSyncAllowed": True}}
+    )
+    plan = make_plan(DesiredState({FAB: desired(FAB, {}, want)}), live(have))
+    assert bodies(plan) == [("PATCH", f"{URL}/{FAB}/identitySynchronization", want)]
+    plan = make_plan(DesiredState({FAB: desired(FAB, {}, want)}), live(LivePartner(FAB, fresh(FAB))))
+    assert bodies(plan) == [("PUT", f"{URL}/{FAB}/identitySynchronization", want)]
+
+
+def test_without_prune_live_only_partner_is_unmanaged() -> None:
+    plan = make_plan(DesiredState(), live(LivePartner(CON, fresh(CON))))
+    assert plan.requests == ()
+    [change] = plan.changes
+    assert (change.action, change.notes) == (
+        "unmanaged",
+        ("not in the policy files; deleted only with --prune",),
+    )
+
+
+def test_prune_deletes_sync_before_partner_and_never_mto_or_protected() -> None:
+    sync = {"tenantId": CON, "displayName": "x", "userSyncInbound": {"isSyncAllowed": True}}
+    prot = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e"
+    state = live(
+        LivePartner(CON, fresh(CON), sync),
+        LivePartner(MTO, fresh(MTO, isInMultiTenantOrganization=True)),
+        LivePartner(prot, fresh(prot)),
+    )
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {})}), state, PlanOptions(prune=True, protected=frozenset({prot}))
+    )
+    assert [(r.id, r.method, r.url, r.depends_on) for r in plan.requests] == [
+        ("1", "POST", URL, ()),
+        ("2", "DELETE", f"{URL}/{CON}/identitySynchronization", ()),
+        ("3", "DELETE", f"{URL}/{CON}", ("2",)),
+    ]
+    notes = {c.tenant_id: c.notes for c in plan.changes if c.action == "unmanaged"}
+    assert notes == {
+        MTO: ("member of a multitenant organization (isInMultiTenantOrganization): never deleted",),
+        prot: ("listed in protectedPartners: never deleted",),
+    }
+
+
+def test_sync_removal_needs_prune() -> None:
+    have = LivePartner(FAB, fresh(FAB), {"tenantId": FAB, "userSyncInbound": {"isSyncAllowed": True}})
+    assert [c.action for c in make_plan(DesiredState({FAB: desired(FAB, {})}), live(have)).changes] == [
+        "noop",
+        "unmanaged",
+    ]
+    pruned = make_plan(DesiredState({FAB: desired(FAB, {})}), live(have), PlanOptions(prune=True))
+    assert bodies(pruned) == [("DELETE", f"{URL}/{FAB}/identitySynchronization", None)]
+
+
+def test_default_manages_only_named_properties() -> None:
+    live_default = {
+        "inboundTrust": {"isMfaAccepted": False},
+        "b2bCollaborationInbound": {"usersAndGroups": ALL_USERS},
+    }
+    want = DesiredDefault({"inboundTrust": TRUST}, SourceRef("policies/default.yaml"))
+    plan = make_plan(DesiredState({}, want), live(default=live_default))
+    assert bodies(plan) == [("PATCH", "/policies/crossTenantAccessPolicy/default", {"inboundTrust": TRUST})]
+
+
+def test_safety_gates() -> None:
+    partners = [
+        LivePartner(f"00000000-0000-4000-8000-{i:012d}", fresh(f"00000000-0000-4000-8000-{i:012d}"))
+        for i in range(10)
+    ]
+    state = live(*partners)
+    pruned = make_plan(
+        DesiredState({partners[0].tenant_id: desired(partners[0].tenant_id, {})}),
+        state,
+        PlanOptions(prune=True),
+    )
+    assert pruned.refusals == (
+        "9 partner deletions exceed maxDeletes (5); review them and re-run with --force",
+    )
+    assert pruned.refused
+    forced = make_plan(
+        DesiredState({partners[0].tenant_id: desired(partners[0].tenant_id, {})}),
+        state,
+        PlanOptions(prune=True, force=True),
+    )
+    assert forced.refusals and not forced.refused
+    all_change = DesiredState(
+        {p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:4]}
+    )
+    plan = make_plan(all_change, state)
+    assert plan.refusals == (
+        "4 of 10 existing partners would change, more than 30 %; review them and re-run with --force",
+    )
+    three = DesiredState({p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:3]})
+    assert make_plan(three, state).refusals == ()
+    empty = make_plan(DesiredState(), state, PlanOptions(prune=True, max_deletes=100))
+    assert empty.refusals == (
+        "the policy files declare no partners and prune is on: this would delete every partner; "
+        "re-run with --force if that is really meant",
+    )
+
+
+def test_plan_json_round_trip() -> None:
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})}), live(LivePartner(CON, fresh(CON)))
+    )
+    assert from_json(to_json(plan)) == plan
+
+
+# --- property: apply(plan(desired, live)) then plan again is empty, and bodies are minimal ---
+
+
+@settings(max_examples=200, deadline=None)
+@given(want=settings_strategy, have=settings_strategy, merge=st.booleans())
+def test_plan_apply_plan_is_empty_and_bodies_minimal(
+    want: dict[str, Any], have: dict[str, Any], merge: bool
+) -> None:
+    raw = fresh(FAB, **have)
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, raw)))
+    for request in plan.requests:
+        assert request.body is not None
+        for name in request.body:  # minimal: only properties that differ
+            assert not model.equal(
+                "crossTenantAccessPolicyConfigurationPartner", name, want.get(name), raw.get(name)
+            )
+        raw = apply_locally(raw, dict(request.body), merge=merge)
+    again = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, raw)))
+    assert again.requests == ()
