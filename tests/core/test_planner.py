@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core import model
 from reconciler.core.plan import from_json, to_json
-from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, SourceRef
 from tests.support.builders import (
     ALL_APPS,
@@ -271,3 +272,38 @@ def test_plan_apply_plan_is_empty_and_bodies_minimal(
         raw = apply_locally(raw, dict(request.body), merge=merge)
     again = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, raw)))
     assert again.requests == ()
+
+
+# --- an independent oracle: the planner's leaf diffs against DeepDiff's on the same canonical values ------
+
+
+def _prefixes(path: list[Any]) -> str:
+    """DeepDiff's path up to the first list index (the planner treats lists as leaves), dotted."""
+    parts: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            break
+        parts.append(str(part))
+    return ".".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(want=settings_strategy, have=settings_strategy)
+def test_leaf_diffs_agree_with_deepdiff(want: dict[str, Any], have: dict[str, Any]) -> None:
+    owner = "crossTenantAccessPolicyConfigurationPartner"
+    for name in ("b2bCollaborationInbound", "inboundTrust", "automaticUserConsentSettings"):
+        before = model.canonical_property(owner, name, have.get(name))
+        after = model.canonical_property(owner, name, want.get(name))
+        ours = list(leaf_diffs(name, before, after))
+        theirs = DeepDiff({name: before}, {name: after}, view="tree")
+        changed = {_prefixes(item.path(output_format="list")) for items in theirs.values() for item in items}
+        assert bool(ours) == bool(changed)
+        # Every leaf we report lies under a place DeepDiff saw change, and every such place holds one of ours.
+        for diff in ours:
+            assert any(diff.path == c or diff.path.startswith(c + ".") for c in changed), (diff, changed)
+            assert (diff.before, diff.after) == (
+                model.value_at({name: before}, diff.path),
+                model.value_at({name: after}, diff.path),
+            )
+        for place in changed:
+            assert any(d.path == place or d.path.startswith(place + ".") for d in ours), (place, ours)

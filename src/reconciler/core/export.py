@@ -25,7 +25,6 @@ double-quoted with JSON escapes (JSON strings are YAML 1.2 double-quoted scalars
 from __future__ import annotations
 
 import json
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -34,8 +33,6 @@ from typing import Any
 
 from reconciler.core import metadata, model
 from reconciler.core.state import LivePartner, LiveState
-
-log = logging.getLogger("reconciler.export")
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema={path}"
 MAX_SLUG = 60
@@ -123,6 +120,7 @@ _YAML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufef
 class ExportResult:
     files: Mapping[str, str]  # relative path ("default.yaml", "partners/x.yaml") -> YAML text
     partner_files: Mapping[str, str]  # lowercase tenantId -> its relative path
+    notes: tuple[str, ...] = ()  # what could not be exported, for the command to show
 
 
 # --- YAML writing --------------------------------------------------------------------------------------
@@ -220,42 +218,47 @@ def clean(type_name: str, value: Any) -> Any:
     return out or None
 
 
-def _property(owner: str, name: str, raw: Mapping[str, Any], where: str) -> Any:
+def _property(owner: str, name: str, raw: Mapping[str, Any], where: str, notes: list[str]) -> Any:
     prop = metadata.load().type(owner).property(name)
     assert prop is not None
     value = clean(prop.type, raw.get(name))
     if model.canonical_property(owner, name, value) != model.canonical_property(owner, name, raw.get(name)):
         # Only members Graph does not document can differ; they cannot be written (the schema refuses them).
-        log.warning(
-            "%s: %s holds members that are not in the Graph v1.0 metadata; they are not exported", where, name
+        notes.append(
+            f"{where}: {name} holds members that are not in the Graph v1.0 metadata; they are not exported"
         )
     return value
 
 
-def partner_document(partner: LivePartner) -> dict[str, Any]:
+def partner_document(partner: LivePartner, notes: list[str] | None = None) -> dict[str, Any]:
     """The partner file's data: tenantId, the set managed properties, the identity-sync policy."""
     where = f"partner {partner.tenant_id}"
+    notes = notes if notes is not None else []
     doc: dict[str, Any] = {"tenantId": partner.tenant_id}
     for name in ordered(model.PARTNER_PROPERTIES):
-        value = _property(metadata.PARTNER_TYPE, name, partner.raw, where)
+        value = _property(metadata.PARTNER_TYPE, name, partner.raw, where, notes)
         if value is not None:
             doc[name] = value
     if partner.sync is not None:
         sync: dict[str, Any] = {}
         for name in ordered(model.SYNC_PROPERTIES):
-            value = _property(metadata.SYNC_TYPE, name, partner.sync, where)
+            value = _property(metadata.SYNC_TYPE, name, partner.sync, where, notes)
             if value is not None:
                 sync[name] = value
         doc[model.SYNC_PROPERTY] = sync
     return doc
 
 
-def default_document(default: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def default_document(
+    default: Mapping[str, Any], notes: list[str] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """The default file's data and the managed default properties left out because they are null."""
     doc: dict[str, Any] = {}
     unset: list[str] = []
     for name in ordered(model.DEFAULT_PROPERTIES):
-        value = _property(metadata.DEFAULT_TYPE, name, default, "default configuration")
+        value = _property(
+            metadata.DEFAULT_TYPE, name, default, "default configuration", notes if notes is not None else []
+        )
         if value is None:
             unset.append(name)
         else:
@@ -341,8 +344,9 @@ def export_files(
     `schemas`: the schemas folder relative to the output folder, for the editor modeline."""
     infos = infos or {}
     files: dict[str, str] = {}
+    notes: list[str] = []
     if live.default:
-        doc, unset = default_document(live.default)
+        doc, unset = default_document(live.default, notes)
         if doc:
             header = [
                 SCHEMA_MODELINE.format(path=f"{schemas}/default.schema.json"),
@@ -360,6 +364,6 @@ def export_files(
         partner = live.partners[tid]
         path = f"partners/{stems[tid]}.yaml"
         header = _partner_header(partner, infos.get(tid), f"../{schemas}/partner.schema.json")
-        files[path] = "\n".join(header) + "\n" + to_yaml(partner_document(partner))
+        files[path] = "\n".join(header) + "\n" + to_yaml(partner_document(partner, notes))
         partner_files[tid] = path
-    return ExportResult(files, partner_files)
+    return ExportResult(files, partner_files, tuple(notes))

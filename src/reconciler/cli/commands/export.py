@@ -103,6 +103,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
         infos = lookup_tenants(client, sorted(live.partners))
     schemas = Path(os.path.relpath(Path.cwd() / "schemas", out_dir.resolve())).as_posix()
     result = export.export_files(live, infos, schemas=schemas)
+    for note in result.notes:
+        print(f"xtap: warning: {note}", file=sys.stderr)
     for relative, text in result.files.items():
         target = out_dir / relative
         try:
