@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.core import rules
-from reconciler.core.schema import Problem
+from reconciler.core.messages import Problem
 from reconciler.core.state import SourceRef
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"

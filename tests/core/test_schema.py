@@ -13,6 +13,7 @@ import pytest
 from reconciler.cli import schemas
 from reconciler.core import model, schema
 from reconciler.core.documents import parse_yaml
+from reconciler.core.messages import Problem, suggest
 from tests.support import REPO
 
 KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
@@ -177,7 +178,7 @@ def test_json_booleans_are_not_numbers() -> None:
 def test_a_type_error_is_not_followed_by_an_enum_error() -> None:
     problems = schema.check("partner", {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": 3}})
     assert problems == [
-        schema.Problem(("b2bCollaborationInbound", "usersAndGroups"), "expected a mapping or null, got 3")
+        Problem(("b2bCollaborationInbound", "usersAndGroups"), "expected a mapping or null, got 3")
     ]
 
 
@@ -193,7 +194,7 @@ def test_a_type_error_is_not_followed_by_an_enum_error() -> None:
     ],
 )
 def test_did_you_mean(name: str, expected: str | None) -> None:
-    assert schema.suggest(name, model.PARTNER_PROPERTIES) == expected
+    assert suggest(name, model.PARTNER_PROPERTIES) == expected
 
 
 def test_generated_files_are_json_with_a_trailing_newline() -> None:

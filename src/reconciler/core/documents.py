@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
-from reconciler.core import schema
+from reconciler.core.messages import Problem, describe
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -70,7 +70,7 @@ class YamlDocument:
                 return (1, 1)
             probe = probe[:-1]
 
-    def diagnostic(self, problem: schema.Problem) -> Diagnostic:
+    def diagnostic(self, problem: Problem) -> Diagnostic:
         line, col = self.pos(problem.path, on_key=problem.on_key)
         return Diagnostic(self.path, line, col, problem.severity, problem.message)
 
@@ -375,7 +375,7 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
         return None, diagnostics
     if not isinstance(data, dict):
         line, col = positions.get((), (None, (1, 1)))[1]
-        got = schema.describe(data) if data is not None else "nothing (null)"
+        got = describe(data) if data is not None else "nothing (null)"
         diagnostics.append(Diagnostic(path, line, col, "error", f"expected a mapping at the top, got {got}"))
         return None, diagnostics
     return YamlDocument(path, data, positions), diagnostics

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.core import metadata, model
-from reconciler.core.schema import JsonPath, Problem, describe, suggest
+from reconciler.core.messages import JsonPath, Problem, describe, suggest
 from reconciler.core.state import SourceRef
 
 TARGET_CONFIGURATION = "crossTenantAccessPolicyTargetConfiguration"

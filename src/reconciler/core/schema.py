@@ -9,15 +9,15 @@ graph-api.md §6.3, so we catch it before a plan is ever made).
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
 
-from reconciler.core import metadata, model
+import jsonschema_rs
+
+from reconciler.core import messages, metadata, model
+from reconciler.core.messages import Problem
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://xtap.dev/schemas/"
@@ -28,8 +28,6 @@ TENANT_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 CLOUDS = ("global", "usgov", "usgovdod", "china")
 
 Kind = Literal["partner", "default", "config"]
-PathItem = str | int
-JsonPath = tuple[PathItem, ...]
 
 # --- descriptions (paraphrased from the Graph v1.0 resource pages) -------------------------------------
 
@@ -393,231 +391,33 @@ def render(kind: Kind) -> str:
 # --- validation -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One finding on a loaded document; the loader turns `path` into a line:col.
-
-    `on_key` places it on the mapping key at `path` (unknown or misspelled names) instead of its value.
-    """
-
-    path: JsonPath
-    message: str
-    severity: Literal["error", "warning"] = "error"
-    on_key: bool = False
-
-
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The known name closest to `name`: a case-insensitive match first, then difflib's best guess."""
-    options = list(candidates)
-    lowered = name.lower()
-    for option in options:
-        if option.lower() == lowered:
-            return option
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    if close:
-        return close[0]
-    close = difflib.get_close_matches(lowered, {o.lower(): o for o in options}, n=1, cutoff=0.6)
-    return {o.lower(): o for o in options}[close[0]] if close else None
-
-
-def describe(value: Any) -> str:
-    """How a value reads in a message: strings quoted, containers by kind."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)
-
-
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "null": "null",
-    "boolean": "a boolean (true/false)",
-}
-
-
-def _type_message(expected: str | list[str], value: Any) -> str:
-    types = [expected] if isinstance(expected, str) else list(expected)
-    if "boolean" in types:
-        # YAML 1.1 spellings (yes/on/...) reach us as strings; say why they are refused.
-        return f"expected a boolean (true/false), got {describe(value)}"
-    words = [_TYPE_WORDS.get(t, t) for t in types]
-    return f"expected {' or '.join(words)}, got {describe(value)}"
-
-
-def _last_name(path: JsonPath) -> str:
-    for item in reversed(path):
-        if isinstance(item, str):
-            return item
-    return "value"
-
-
-def _unknown_property(kind: Kind, path: JsonPath, key: str, allowed: Sequence[str]) -> str:
-    if not path:
-        reason = READ_ONLY_REASONS[kind].get(key)
-        if reason:
-            return f"'{key}' {reason}"
-    if path and path[-1] == "tenantRestrictions" and key == "devices":
-        return f"'devices' {UNMANAGED_REASON}"
-    guess = suggest(key, allowed)
-    if guess is not None:
-        return f"unknown property '{key}'; did you mean '{guess}'? (names are case-sensitive)"
-    if len(allowed) <= 6:
-        return f"unknown property '{key}' (expected one of: {', '.join(allowed)})"
-    return f"unknown property '{key}'"
-
-
-def _enum_message(path: JsonPath, value: Any, options: Sequence[Any]) -> str:
-    names = [o for o in options if isinstance(o, str)]
-    if len(path) >= 2 and path[-2] == "ignore":
-        guess = suggest(value, names) if isinstance(value, str) else None
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        return f"{describe(value)} in ignore is not a managed property{hint}"
-    guess = suggest(value, names) if isinstance(value, str) else None
-    hint = f"; did you mean '{guess}'?" if guess else ""
-    return f"{_last_name(path)} must be one of {', '.join(names)}, got {describe(value)}{hint}"
-
-
-def _duplicates(items: Sequence[Any]) -> list[int]:
-    seen: list[Any] = []
-    out = []
-    for index, item in enumerate(items):
-        if item in seen:
-            out.append(index)
-        else:
-            seen.append(item)
-    return out
-
-
-def _is_type(value: Any, name: str) -> bool:
-    if name == "object":
-        return isinstance(value, dict)
-    if name == "array":
-        return isinstance(value, list)
-    if name == "string":
-        return isinstance(value, str)
-    if name == "boolean":
-        return isinstance(value, bool)
-    if name == "null":
-        return value is None
-    if isinstance(value, bool):
-        return False
-    if name == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    return name == "number" and isinstance(value, int | float)
-
-
-def _pattern_message(pattern: str, value: str) -> str | None:
-    if pattern == GUID_PATTERN:
-        return None  # rules.py reports GUIDs, with one message for every GUID slot
-    if pattern == TENANT_NAME_PATTERN:
-        return (
-            f"tenant name {describe(value)} must start with a letter or digit and use only "
-            "letters, digits, '.', '_' and '-'"
-        )
-    return f"{describe(value)} does not match {pattern}"  # pragma: no cover - no other pattern is generated
-
-
-class _Checker:
-    """Applies one of our generated schemas (the subset of draft 2020-12 they use) to loaded data.
-
-    jsonschema gives the same verdicts (tests/test_schema.py cross-checks the corpus) but is several times
-    slower and its messages need translating; this walks the data once, in file order, and stops at a
-    type mismatch instead of piling enum errors on top of it.
-    """
-
-    def __init__(self, kind: Kind) -> None:
-        self.kind = kind
-        self.problems: list[Problem] = []
-
-    def add(self, path: JsonPath, message: str, *, on_key: bool = False) -> None:
-        self.problems.append(Problem(path, message, on_key=on_key))
-
-    def check(self, schema: Mapping[str, Any], value: Any, path: JsonPath) -> None:
-        expected = schema.get("type")
-        if expected is not None:
-            types = [expected] if isinstance(expected, str) else expected
-            if not any(_is_type(value, t) for t in types):
-                self.add(path, _type_message(expected, value))
-                return
-        if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
-            self.add(path, _enum_message(path, value, schema["enum"]))
-            return
-        if isinstance(value, str):
-            self._string(schema, value, path)
-        elif isinstance(value, dict):
-            self._object(schema, value, path)
-        elif isinstance(value, list):
-            self._array(schema, value, path)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            low, high = schema.get("minimum"), schema.get("maximum")
-            if (low is not None and value < low) or (high is not None and value > high):
-                bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-                self.add(path, f"{_last_name(path)} must be {bounds}, got {describe(value)}")
-
-    def _string(self, schema: Mapping[str, Any], value: str, path: JsonPath) -> None:
-        if len(value) < schema.get("minLength", 0):
-            self.add(path, f"{_last_name(path)} must not be empty")
-        pattern = schema.get("pattern")
-        if pattern is not None and re.search(pattern, value) is None:
-            message = _pattern_message(pattern, value)
-            if message is not None:
-                self.add(path, message)
-
-    def _object(self, schema: Mapping[str, Any], value: dict[str, Any], path: JsonPath) -> None:
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        names = schema.get("propertyNames")
-        for key, member in value.items():
-            pattern = names.get("pattern") if names is not None else None
-            if isinstance(pattern, str) and re.search(pattern, key) is None:
-                message = _pattern_message(pattern, key)
-                if message is not None:
-                    self.add((*path, key), message, on_key=True)
-            if key in properties:
-                self.check(properties[key], member, (*path, key))
-            elif extra is False:
-                self.add((*path, key), _unknown_property(self.kind, path, key, list(properties)), on_key=True)
-            elif isinstance(extra, Mapping):
-                self.check(extra, member, (*path, key))
-        for name in schema.get("required", ()):
-            if name not in value:
-                self.add(path, f"missing required property '{name}'")
-        if len(value) < schema.get("minProperties", 0):
-            self.add(path, f"{_last_name(path)} must name at least one entry")
-
-    def _array(self, schema: Mapping[str, Any], value: list[Any], path: JsonPath) -> None:
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for index, item in enumerate(value):
-                self.check(items, item, (*path, index))
-        if schema.get("uniqueItems"):
-            for index in _duplicates(value):
-                self.add((*path, index), f"{describe(value[index])} is listed twice in {_last_name(path)}")
-
-
-def _same(a: Any, b: Any) -> bool:
-    # JSON equality: true is not 1 (Python says True == 1).
-    return a == b and type(a) is type(b)
-
-
 def check(kind: Kind, data: Any) -> list[Problem]:
     """Every schema problem of `data` (a loaded file of `kind`), as located-by-path messages."""
-    checker = _Checker(kind)
-    checker.check(_built(kind), data, ())
-    return checker.problems
+    validator = _validator(kind)
+    # Most files are valid: one pass in Rust, no error objects built.
+    if validator.is_valid(data):
+        return []
+    return messages.problems(_WORDING[kind], _built(kind), data, validator.iter_errors(data))
+
+
+_PATTERN_WORDS: dict[str, str | None] = {
+    GUID_PATTERN: None,
+    TENANT_NAME_PATTERN: (
+        "tenant name {value} must start with a letter or digit and use only letters, digits, '.', '_' and '-'"
+    ),
+}
+_WORDING: dict[Kind, messages.Wording] = {
+    kind: messages.Wording(reasons, {("tenantRestrictions", "devices"): UNMANAGED_REASON}, _PATTERN_WORDS)
+    for kind, reasons in READ_ONLY_REASONS.items()
+}
 
 
 @cache
 def _built(kind: Kind) -> dict[str, Any]:
     return build(kind)
+
+
+@cache
+def _validator(kind: Kind) -> jsonschema_rs.Validator:
+    # offline: the schemas are self-contained; the core never reaches for the network.
+    return jsonschema_rs.Draft202012Validator(_built(kind), offline=True)

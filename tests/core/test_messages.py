@@ -1,0 +1,147 @@
+"""jsonschema-rs errors in our words: one message per place, in file order, every keyword we generate handled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema_rs
+import pytest
+
+from reconciler.core import messages, schema
+from reconciler.core.messages import Problem
+
+KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
+WORDING = messages.Wording({}, {}, {})
+
+
+def objects(node: Any) -> Iterator[dict[str, Any]]:
+    """Every subschema that may describe a mapping."""
+    if not isinstance(node, dict):
+        return
+    types = node.get("type")
+    if types == "object" or (isinstance(types, list) and "object" in types):
+        yield node
+    for sub in node.get("properties", {}).values():
+        yield from objects(sub)
+    for key in ("items", "additionalProperties"):
+        yield from objects(node.get(key))
+
+
+def keywords(node: Any) -> Iterator[str]:
+    """Every keyword used anywhere in a schema (property names under `properties` are not keywords)."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        yield key
+        if key == "properties":
+            for sub in value.values():
+                yield from keywords(sub)
+        elif key in ("items", "additionalProperties", "propertyNames"):
+            yield from keywords(value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_generated_schemas_use_only_keywords_the_messages_handle(kind: schema.Kind) -> None:
+    used = set(keywords(schema.build(kind)))
+    assert used - messages.HANDLED_KEYWORDS - messages.ANNOTATION_KEYWORDS == set()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_closed_objects_list_their_properties(kind: schema.Kind) -> None:
+    # Without `properties`, jsonschema-rs reports an unknown key as a false subschema at the object's
+    # path, without the key: we could not say which name is wrong.
+    for node in objects(schema.build(kind)):
+        if node.get("additionalProperties") is False:
+            assert isinstance(node.get("properties"), dict), node
+
+
+def test_the_keyword_guard_sees_a_keyword_it_does_not_handle() -> None:
+    assert "maxLength" in set(keywords({"properties": {"a": {"type": "string", "maxLength": 3}}}))
+
+
+def found(root: dict[str, Any], data: Any, wording: messages.Wording = WORDING) -> list[Problem]:
+    validator = jsonschema_rs.Draft202012Validator(root, offline=True)
+    return messages.problems(wording, root, data, validator.iter_errors(data))
+
+
+def test_a_keyword_without_words_still_gives_one_located_line() -> None:
+    root = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 3}}}
+    assert found(root, {"name": "abcd"}) == [Problem(("name",), 'name: "abcd" is longer than 3 characters')]
+
+
+def test_type_and_enum_errors_on_one_value_give_the_type_error_only() -> None:
+    problems = schema.check(
+        "partner", {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": {"accessType": 3}}}
+    )
+    assert problems == [
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups", "accessType"), "expected a string or null, got 3"
+        )
+    ]
+
+
+def test_types_are_named_in_the_schemas_order() -> None:
+    root = {"type": "object", "properties": {"n": {"type": ["integer", "null"]}}}
+    assert found(root, {"n": "x"}) == [Problem(("n",), "expected an integer or null, got 'x'")]
+
+
+def test_problems_come_in_file_order_and_missing_members_after_the_members() -> None:
+    root = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "name"],
+        "properties": {"b": {"type": "string"}, "a": {"type": "integer"}, "id": {}, "name": {}},
+    }
+    data = {"b": 1, "zz": 0, "a": "x"}
+    assert found(root, data) == [
+        Problem(("b",), "expected a string, got 1"),
+        Problem(("zz",), "unknown property 'zz' (expected one of: b, a, id, name)", on_key=True),
+        Problem(("a",), "expected an integer, got 'x'"),
+        Problem((), "missing required property 'id'"),
+        Problem((), "missing required property 'name'"),
+    ]
+
+
+def test_a_name_pattern_problem_comes_before_its_value_problem() -> None:
+    root = {
+        "type": "object",
+        "propertyNames": {"pattern": "^[a-z]+$"},
+        "additionalProperties": {"type": "string"},
+    }
+    wording = messages.Wording({}, {}, {"^[a-z]+$": "name {value} must be lowercase"})
+    assert found(root, {"A": 1}, wording) == [
+        Problem(("A",), "name 'A' must be lowercase", on_key=True),
+        Problem(("A",), "expected a string, got 1"),
+    ]
+
+
+def test_a_pattern_worded_elsewhere_gives_no_problem() -> None:
+    root = {"type": "object", "properties": {"g": {"type": "string", "pattern": "^x$"}}}
+    assert found(root, {"g": "y"}, messages.Wording({}, {}, {"^x$": None})) == []
+    assert found(root, {"g": "y"}) == [Problem(("g",), "'y' does not match ^x$")]
+
+
+def test_each_repeated_item_is_named_where_it_repeats() -> None:
+    problems = schema.check("config", {"protectedPartners": ["a", "b", "a", "a"]})
+    duplicates = [p for p in problems if "twice" in p.message]
+    assert duplicates == [
+        Problem(("protectedPartners", 2), "'a' is listed twice in protectedPartners"),
+        Problem(("protectedPartners", 3), "'a' is listed twice in protectedPartners"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "safety, message",
+    [
+        ({"maxDeletes": -1}, "maxDeletes must be at least 0, got -1"),
+        ({"maxUpdatePercent": 150}, "maxUpdatePercent must be between 0 and 100, got 150"),
+        ({"maxUpdatePercent": -0.5}, "maxUpdatePercent must be between 0 and 100, got -0.5"),
+    ],
+)
+def test_bounds(safety: dict[str, Any], message: str) -> None:
+    assert [p.message for p in schema.check("config", {"safety": safety})] == [message]
+
+
+def test_valid_data_takes_the_fast_path_and_gives_nothing() -> None:
+    assert schema.check("partner", {"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}) == []
