@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from reconciler.cli import schemas
-from reconciler.core import model, schema
+from reconciler.core import descriptions, model, schema
 from reconciler.core.documents import parse_yaml
 from reconciler.core.messages import Problem, suggest
 from tests.support import REPO
@@ -54,7 +54,9 @@ def test_every_property_has_a_description_and_objects_are_closed(kind: schema.Ki
     for path, node in _subschemas(schema.build(kind)):
         if not path.endswith("[]"):
             assert node.get("description"), f"{kind}{path} has no description"
-            assert "Graph `" not in node["description"], f"{kind}{path} has a placeholder description"
+            assert descriptions.GENERIC not in node["description"], (
+                f"{kind}{path} has the generic description"
+            )
         types = node.get("type")
         if types == "object" or (isinstance(types, list) and "object" in types):
             closed = node.get("additionalProperties")
@@ -92,6 +94,14 @@ def test_default_schema_has_no_tenant_and_no_read_only_properties() -> None:
         "microsoftAccount",
         "defaultConfiguredIdp",
     ]
+
+
+def test_what_leaving_a_property_out_means_is_said_per_file() -> None:
+    partner = schema.partner_schema()["properties"]["inboundTrust"]["description"]
+    default = schema.default_schema()["properties"]["inboundTrust"]["description"]
+    assert partner.endswith(" Left out or null: inherits the default configuration.")
+    assert default.endswith(" Left out: xtap leaves the tenant's value as it is.")
+    assert "inherit" not in default
 
 
 def test_shapes_enums_and_unmanaged_members() -> None:

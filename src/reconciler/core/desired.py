@@ -89,12 +89,13 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
     tenant_id = data.get("tenantId")
     if not model.is_guid(tenant_id):
         return None
+    managed = model.partner_properties()
     line, col = doc.pos(("tenantId",))
     sync = data.get(model.SYNC_PROPERTY)
     description = data.get("description")
     return DesiredPartner(
         tenant_id=tenant_id.lower(),
-        properties={k: v for k, v in data.items() if k in model.PARTNER_PROPERTIES},
+        properties={k: v for k, v in data.items() if k in managed},
         sync=sync if isinstance(sync, dict) else None,
         source=SourceRef(doc.path, line, col),
         ignore=_ignore_set(data, global_ignore),
@@ -105,7 +106,7 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
 def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault:
     data = doc.data
     return DesiredDefault(
-        properties={k: v for k, v in data.items() if k in model.DEFAULT_PROPERTIES},
+        properties={k: v for k, v in data.items() if k in model.default_properties()},
         source=SourceRef(doc.path, 1, 1),
         ignore=_ignore_set(data, global_ignore),
     )

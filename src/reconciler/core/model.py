@@ -45,6 +45,19 @@ DEFAULT_PROPERTIES: tuple[str, ...] = _managed(metadata.DEFAULT_TYPE, DEFAULT_RE
 SYNC_PROPERTIES: tuple[str, ...] = _managed(metadata.SYNC_TYPE, frozenset({"tenantId"}))
 
 
+# The same lists from the metadata in force (metadata.using): the constants above are the shipped ones.
+def partner_properties() -> tuple[str, ...]:
+    return _managed(metadata.PARTNER_TYPE, PARTNER_READ_ONLY)
+
+
+def default_properties() -> tuple[str, ...]:
+    return _managed(metadata.DEFAULT_TYPE, DEFAULT_READ_ONLY)
+
+
+def sync_properties() -> tuple[str, ...]:
+    return _managed(metadata.SYNC_TYPE, frozenset({"tenantId"}))
+
+
 def property_type(owner: str, name: str) -> metadata.Property | None:
     """The metadata property `name` of type `owner`, or None when it is not managed."""
     if (owner, name) in UNMANAGED_MEMBERS:

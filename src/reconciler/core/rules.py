@@ -14,8 +14,10 @@ from reconciler.core.messages import JsonPath, Problem, describe, suggest
 from reconciler.core.state import SourceRef
 
 TARGET_CONFIGURATION = "crossTenantAccessPolicyTargetConfiguration"
+TARGET_TYPE = "crossTenantAccessPolicyTargetType"
 ACCESS_TYPES = ("allowed", "blocked")
-# Which targetTypes fit each slot (graph-api.md §6.4); m365CollaborationInbound's slot is `users`.
+# Which targetTypes fit each slot Microsoft documents; m365CollaborationInbound's slot is `users`. A slot
+# the metadata adds later takes every targetType of the metadata until someone knows better.
 SLOT_TYPES: dict[str, tuple[str, ...]] = {
     "usersAndGroups": ("user", "group"),
     "users": ("user",),
@@ -39,13 +41,22 @@ def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
     return []
 
 
+def _target_types() -> tuple[str, ...]:
+    return tuple(t for t in metadata.load().enums.get(TARGET_TYPE, ()) if t != "unknownFutureValue")
+
+
+def _fits(slot: str) -> tuple[str, ...]:
+    return SLOT_TYPES.get(slot) or _target_types()
+
+
 def _slots(owner: str, name: str) -> tuple[str, ...]:
     """The members of property `name` that are target configurations (usersAndGroups, applications, users)."""
-    prop = metadata.load().type(owner).property(name)
-    if prop is None or prop.type not in metadata.load().types:
+    md = metadata.load()
+    prop = md.type(owner).property(name)
+    if prop is None or prop.type not in md.types:
         return ()
-    members = metadata.load().type(prop.type).properties
-    return tuple(p.name for p in members if p.type == TARGET_CONFIGURATION and p.name in SLOT_TYPES)
+    members = md.type(prop.type).properties
+    return tuple(p.name for p in members if p.type == TARGET_CONFIGURATION and not p.collection)
 
 
 def _access(config: Any) -> str | None:
@@ -68,13 +79,14 @@ def _has_target(config: Any, keyword: str) -> bool:
 def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
     """Rules on one target configuration (`path` leads to it, `slot` is its member name)."""
     problems: list[Problem] = []
-    fits = SLOT_TYPES[slot]
+    fits = _fits(slot)
+    known_types = _target_types()
     items = _target_items(config)
     seen: dict[tuple[str, str], int] = {}
     for index, item in items:
         here = (*path, "targets", index)
         target, target_type = item.get("target"), item.get("targetType")
-        valid_type = target_type in ("user", "group", "application")
+        valid_type = target_type in known_types
         if valid_type and target_type not in fits:
             expected = " or ".join(fits)
             message = f"targetType '{target_type}' does not fit {slot} (expected {expected})"
@@ -159,14 +171,14 @@ def _check_ignored_but_set(data: Mapping[str, Any]) -> list[Problem]:
 def check_partner(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of one partner file."""
     problems = _guid_problem(("tenantId",), data.get("tenantId"), "tenantId")
-    problems += _check_settings(data, metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES)
+    problems += _check_settings(data, metadata.PARTNER_TYPE, model.partner_properties())
     problems += _check_ignored_but_set(data)
     return problems
 
 
 def check_default(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of default.yaml."""
-    problems = _check_settings(data, metadata.DEFAULT_TYPE, model.DEFAULT_PROPERTIES)
+    problems = _check_settings(data, metadata.DEFAULT_TYPE, model.default_properties())
     for name in DEFAULT_INBOUND:
         setting = data.get(name)
         users = setting.get("usersAndGroups") if isinstance(setting, dict) else None
