@@ -43,10 +43,14 @@ def test_example_repository_is_valid(
 
 def test_every_problem_in_one_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo / "policies/partners/a.yaml", f"tenantId: {FABRIKAM}\nb2BCollaborationInbound: null\n")
-    write(repo / "policies/partners/b.yaml", f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: yes}}\n")
+    write(
+        repo / "policies/partners/b.yaml",
+        f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: yes, isCompliantDeviceAccepted: null, isHybridAzureADJoinedDeviceAccepted: null}}\n",
+    )
     write(repo / "policies/partners/c.yaml", f"tenantId: {CONTOSO}\n")
     write(
-        repo / "policies/default.yaml", "b2bCollaborationInbound:\n  usersAndGroups: {accessType: allowed}\n"
+        repo / "policies/default.yaml",
+        "b2bCollaborationInbound:\n  usersAndGroups: {accessType: allowed, targets: [{target: AllUsers, targetType: user}]}\n",
     )
     code, out, err = run(capsys)
     assert code == 1
@@ -132,7 +136,10 @@ def test_explicit_config_option(repo: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_github_format(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(repo / "policies/partners/a,b.yaml", f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: on}}\n")
+    write(
+        repo / "policies/partners/a,b.yaml",
+        f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: on, isCompliantDeviceAccepted: null, isHybridAzureADJoinedDeviceAccepted: null}}\n",
+    )
     write(
         repo / "policies/partners/w.yaml",
         f"tenantId: {CONTOSO}\nignore: [inboundTrust]\ninboundTrust: null\n",

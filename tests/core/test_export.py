@@ -100,12 +100,16 @@ def test_partner_file_text_is_canonical_and_commented() -> None:
         "      - {target: AllApplications, targetType: application}\n"
     )
     mto = files["partners/adatum-corporation.yaml"]
-    # Partial objects stay partial, targets are sorted by (targetType, target), GUIDs keep Graph's case.
+    # Objects of objects stay partial, objects of plain values are written whole (null: not set), targets
+    # are sorted by (targetType, target), GUIDs keep Graph's case.
     assert mto.split("\n", 4)[3] == (
         "# Exported by xtap: properties that inherit the default (null in Graph) are left out."
     )
     assert "      - {target: 6F546279-4DA5-4B53-A095-09EA0CEF9971, targetType: group}\n" in mto
-    assert "automaticUserConsentSettings:\n  inboundAllowed: true\nb2bDirectConnectInbound:\n" in mto
+    assert (
+        "automaticUserConsentSettings:\n  inboundAllowed: true\n  outboundAllowed: null\nb2bDirectConnectInbound:\n"
+        in mto
+    )
     assert files["partners/contoso-ltd.yaml"].endswith(
         'identitySynchronization:\n  displayName: "Contoso Ltd"\n  userSyncInbound:\n    isSyncAllowed: true\n'
     )

@@ -72,7 +72,8 @@ def test_a_keyword_without_words_still_gives_one_located_line() -> None:
 
 def test_type_and_enum_errors_on_one_value_give_the_type_error_only() -> None:
     problems = schema.check(
-        "partner", {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": {"accessType": 3}}}
+        "partner",
+        {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": {"accessType": 3, "targets": None}}},
     )
     assert problems == [
         Problem(
@@ -145,3 +146,61 @@ def test_bounds(safety: dict[str, Any], message: str) -> None:
 
 def test_valid_data_takes_the_fast_path_and_gives_nothing() -> None:
     assert schema.check("partner", {"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}) == []
+
+
+def test_members_missing_from_one_object_make_one_message_on_its_key() -> None:
+    problems = schema.check("partner", {"tenantId": "x", "inboundTrust": {"isMfaAccepted": True}})
+    assert problems == [
+        Problem(
+            ("inboundTrust",),
+            "inboundTrust is missing isCompliantDeviceAccepted and isHybridAzureADJoinedDeviceAccepted: write "
+            "every member (null means not set), or leave inboundTrust out to inherit it whole",
+            on_key=True,
+        )
+    ]
+
+
+def test_a_misspelled_member_is_not_also_missing() -> None:
+    trust = {
+        "isMfaAcepted": True,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+    }
+    assert [p.message for p in schema.check("partner", {"tenantId": "x", "inboundTrust": trust})] == [
+        "unknown property 'isMfaAcepted'; did you mean 'isMfaAccepted'? (names are case-sensitive)"
+    ]
+
+
+def test_the_top_of_a_file_and_a_list_item_miss_required_properties() -> None:
+    data = {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allowed", "targets": [{}]}}}
+    assert schema.check("partner", data) == [
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups", "targets", 0), "missing required property 'target'"
+        ),
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups", "targets", 0),
+            "missing required property 'targetType'",
+        ),
+        Problem((), "missing required property 'tenantId'"),
+    ]
+
+
+def test_the_null_hint_only_where_every_missing_member_may_be_null() -> None:
+    root = {
+        "type": "object",
+        "properties": {
+            "o": {
+                "type": "object",
+                "required": ["a", "b"],
+                "properties": {"a": {"type": ["string", "null"]}, "b": {"type": "string"}},
+            }
+        },
+    }
+    wording = messages.Wording({}, {}, {}, "keep it", {"p": "leave it unset"})
+    assert [p.message for p in found(root, {"o": {}}, wording)] == [
+        "o is missing a and b: write every member, or leave o out to keep it"
+    ]
+    root["properties"]["p"] = {"type": "object", "properties": {"o": root["properties"]["o"]}}
+    assert [p.message for p in found(root, {"p": {"o": {"b": "x"}}}, wording)] == [
+        "o is missing a: write every member (null means not set), or leave o out to leave it unset"
+    ]

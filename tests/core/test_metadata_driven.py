@@ -117,7 +117,7 @@ def test_an_int32_member_is_checked(newer: metadata.Metadata, value: Any, messag
 
 def test_new_names_get_suggestions_and_enums_list_the_new_member(newer: metadata.Metadata) -> None:
     data = partner(
-        guestLimits={"maxguests": 3},
+        guestLimits={"maxguests": 3, "label": None},
         b2bDirectConnectOutbound={"servicePrincipals": {"accessType": "audit", "targets": []}},
     )
     assert schema.check("partner", data) == [

@@ -281,3 +281,24 @@ def test_config_rules() -> None:
         Problem(("tenants", "c", "tenantId"), f"tenantId {FABRIKAM} is also the tenantId of tenant 'a'"),
         Problem(("protectedPartners", 0), f"a protected partner must be a GUID (like {FABRIKAM}), got 'x'"),
     ]
+
+
+@pytest.mark.parametrize("targets, shown", [([], "empty"), (None, "null")])
+@pytest.mark.parametrize("access", ["allowed", "blocked"])
+def test_an_access_type_needs_a_target(access: str, targets: Any, shown: str) -> None:
+    data = partner(b2bDirectConnectOutbound={"applications": {"accessType": access, "targets": targets}})
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bDirectConnectOutbound", "applications", "targets"),
+            f"accessType {access} needs at least one target; targets is {shown}",
+        )
+    ]
+
+
+def test_no_access_type_needs_no_target_and_a_missing_list_is_the_schemas() -> None:
+    for config in (
+        {"accessType": None, "targets": None},
+        {"accessType": None, "targets": []},
+        {"accessType": "allowed"},
+    ):
+        assert rules.check_partner(partner(b2bCollaborationInbound={"applications": config})) == []

@@ -181,7 +181,12 @@ def test_json_booleans_are_not_numbers() -> None:
     # Python's True == 1 must not let `maxDeletes: true` or `isMfaAccepted: 1` through.
     problems = schema.check("config", {"safety": {"maxDeletes": True}})
     assert [p.message for p in problems] == ["expected an integer or null, got true"]
-    problems = schema.check("partner", {"tenantId": "x", "inboundTrust": {"isMfaAccepted": 1}})
+    trust = {
+        "isMfaAccepted": 1,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+    }
+    problems = schema.check("partner", {"tenantId": "x", "inboundTrust": trust})
     assert [p.message for p in problems] == ["expected a boolean (true/false), got 1"]
 
 
@@ -212,3 +217,37 @@ def test_generated_files_are_json_with_a_trailing_newline() -> None:
         text = schema.render(kind)
         assert text.endswith("}\n")
         assert json.loads(text) == schema.build(kind)
+
+
+@pytest.mark.parametrize(
+    "type_name, plain",
+    [
+        ("crossTenantAccessPolicyInboundTrust", True),
+        ("inboundOutboundPolicyConfiguration", True),
+        ("crossTenantAccessPolicyTargetConfiguration", True),  # targets is a collection: still plain
+        ("crossTenantAccessPolicyTarget", True),
+        ("defaultInvitationRedemptionIdentityProviderConfiguration", True),
+        ("crossTenantUserSyncInbound", True),
+        ("crossTenantAccessPolicyB2BSetting", False),
+        ("crossTenantAccessPolicyTenantRestrictions", False),  # devices is unmanaged; the rest are objects
+        ("crossTenantAccessPolicyM365CollaborationInboundSetting", False),
+        ("crossTenantIdentitySyncPolicyPartner", False),
+        ("Edm.Boolean", False),
+    ],
+)
+def test_objects_of_plain_values_are_told_from_the_metadata(type_name: str, plain: bool) -> None:
+    assert schema.is_plain(type_name) is plain
+
+
+def test_objects_of_plain_values_require_every_member_and_objects_of_objects_none() -> None:
+    props = schema.partner_schema()["properties"]
+    assert props["inboundTrust"]["required"] == [
+        "isCompliantDeviceAccepted",
+        "isHybridAzureADJoinedDeviceAccepted",
+        "isMfaAccepted",
+    ]
+    assert props["automaticUserConsentSettings"]["required"] == ["inboundAllowed", "outboundAllowed"]
+    setting = props["b2bCollaborationInbound"]
+    assert "required" not in setting
+    assert setting["properties"]["usersAndGroups"]["required"] == ["accessType", "targets"]
+    assert "required" not in props["identitySynchronization"]

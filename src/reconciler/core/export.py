@@ -5,7 +5,8 @@
 
 - values are Graph's own shapes, reduced to the v1.0 metadata members (`tenantRestrictions.devices`,
   `@odata.*` and members Graph does not document are not written); nulls are left out, since a managed
-  property absent from a partner file means "inherit the default" (DESIGN §3), which is what null means;
+  property absent from a partner file means "inherit the default" (DESIGN §3), which is what null means —
+  except inside an object of plain values (`schema.is_plain`), which files write whole, null for "not set";
 - read-only and unknown properties (`isInMultiTenantOrganization`, `isServiceProvider`,
   `crossCloudMeetingConfiguration`, ...) are never written: the planner never compares them;
 - `identitySynchronization` is written when the partner has a policy (its non-null `displayName` and
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core import metadata, model
+from reconciler.core import metadata, model, schema
 from reconciler.core.state import LivePartner, LiveState
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema={path}"
@@ -215,6 +216,10 @@ def clean(type_name: str, value: Any) -> Any:
             cleaned = clean(prop.type, member)
             if cleaned is not None:
                 out[prop.name] = cleaned
+    if out and schema.is_plain(type_name):
+        # Files write an object of plain values complete (a member left out is an error): null = not set.
+        managed = [n for n in ordered(props) if (type_name, n) not in model.UNMANAGED_MEMBERS]
+        out = {name: out.get(name) for name in managed}
     return out or None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jsonschema_rs
@@ -106,6 +106,8 @@ class Wording:
     unmanaged: Mapping[tuple[str, str], str]  # (property holding it, member) -> why it is refused
     # pattern -> message with {value}, or None where rules.py words it instead
     patterns: Mapping[str, str | None]
+    absent: str = "inherit it whole"  # what leaving a property out does, in "leave X out to ..."
+    absent_under: Mapping[str, str] = field(default_factory=dict)  # the same, under one top-level property
 
 
 def _type_message(expected: str | Sequence[str], value: Any) -> str:
@@ -242,8 +244,16 @@ def problems(
     """Our problems for the library's errors on `data`, in file order."""
     order = _Order(data)
     found: list[tuple[SortKey, Problem]] = []
+    # Members missing from one object make one message (jsonschema-rs reports each on its own).
+    missing: dict[JsonPath, tuple[Mapping[str, Any], set[str]]] = {}
     for error in _one_per_place(errors):
-        found.extend(_translate(wording, root, error, order))
+        if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+            place = missing.setdefault(tuple(error.instance_path), (_node(root, error.schema_path), set()))
+            place[1].add(error.kind.property)
+        else:
+            found.extend(_translate(wording, root, error, order))
+    for path, (node, names) in missing.items():
+        found.extend(_missing(wording, node, path, names - _misspelled(node, _at(data, path)), order))
     found.sort(key=lambda item: item[0])
     return [problem for _, problem in found]
 
@@ -268,10 +278,6 @@ def _translate(
             message = _pattern_message(wording, inner.kind.pattern, inner.instance)
             at = (*path, inner.instance)
             return [(order.at(at, _KEY), Problem(at, message, on_key=True))] if message else []
-    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
-        required = list(_node(root, error.schema_path).get("required", []))
-        sub = required.index(kind.property) if kind.property in required else len(required)
-        return [(order.at(path, _AFTER, sub), Problem(path, f"missing required property '{kind.property}'"))]
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.MinProperties):
         message = f"{_last_name(path)} must name at least one entry"
         return [(order.at(path, _AFTER, 1_000), Problem(path, message))]
@@ -285,6 +291,58 @@ def _translate(
         ]
     message = _value_message(wording, root, error, path, value)
     return [(order.at(path, _VALUE), Problem(path, message))] if message else []
+
+
+def _missing(
+    wording: Wording, node: Mapping[str, Any], path: JsonPath, names: set[str], order: _Order
+) -> list[tuple[SortKey, Problem]]:
+    """The members missing from the object at `path`, in the schema's order.
+
+    The top of a file and a list item (a target) miss a *required property*; any other object is a
+    value written incomplete, which says how to write it whole or to inherit it whole.
+    """
+    required = [name for name in node.get("required", []) if name in names]
+    if not required:
+        return []
+    if not path or isinstance(path[-1], int):
+        return [
+            (order.at(path, _AFTER, index), Problem(path, f"missing required property '{name}'"))
+            for index, name in enumerate(required)
+        ]
+    members = node.get("properties", {})
+    nullable = all("null" in _types(members.get(name, {})) for name in required)
+    hint = " (null means not set)" if nullable else ""
+    owner = str(path[-1])
+    absent = wording.absent_under.get(str(path[0]), wording.absent)
+    message = (
+        f"{owner} is missing {_and(required)}: write every member{hint}, or leave {owner} out to {absent}"
+    )
+    return [(order.at(path, _AFTER), Problem(path, message, on_key=True))]
+
+
+def _at(data: Any, path: JsonPath) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _misspelled(node: Mapping[str, Any], value: Any) -> set[str]:
+    """Members written under a wrong name: the unknown-property message already names them, so the
+    object does not also count them as missing."""
+    known = list(node.get("properties", {}))
+    if not isinstance(value, dict):
+        return set()
+    guesses = (suggest(key, known) for key in value if key not in known)
+    return {guess for guess in guesses if guess is not None}
+
+
+def _types(node: Mapping[str, Any]) -> list[str]:
+    types = node.get("type", [])
+    return [types] if isinstance(types, str) else list(types)
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _key_problem(path: JsonPath, key: str, wording: Wording, allowed: Sequence[str]) -> Problem:

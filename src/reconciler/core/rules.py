@@ -76,9 +76,20 @@ def _has_target(config: Any, keyword: str) -> bool:
     return any(item.get("target") == keyword for _, item in _target_items(config))
 
 
+def _needs_targets(path: JsonPath, config: Any) -> list[Problem]:
+    """Allowed or blocked must say whom: Graph has no meaning for an access type over no targets. (A
+    `targets` left out is reported by the schema: a target configuration is written complete.)"""
+    access = _access(config)
+    if access is None or "targets" not in config or config["targets"] not in (None, []):
+        return []
+    shown = "empty" if config["targets"] == [] else "null"
+    message = f"accessType {access} needs at least one target; targets is {shown}"
+    return [Problem((*path, "targets"), message)]
+
+
 def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
     """Rules on one target configuration (`path` leads to it, `slot` is its member name)."""
-    problems: list[Problem] = []
+    problems = _needs_targets(path, config)
     fits = _fits(slot)
     known_types = _target_types()
     items = _target_items(config)

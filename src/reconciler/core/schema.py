@@ -88,8 +88,7 @@ def _item_schema(prop: metadata.Property) -> dict[str, Any]:
     if prop.type in md.types:
         item = _object_schema(prop.type)
         if prop.type == "crossTenantAccessPolicyTarget":
-            # A target without both members means nothing to Graph; we require them in files.
-            item["required"] = ["target", "targetType"]
+            # A target needs both members, and neither may be null or empty: it would mean nothing to Graph.
             item["properties"]["target"]["type"] = "string"
             item["properties"]["target"]["minLength"] = 1
             item["properties"]["targetType"]["type"] = "string"
@@ -111,13 +110,29 @@ def _value_schema(prop: metadata.Property, description: str) -> dict[str, Any]:
     return out
 
 
+def _managed_members(type_name: str) -> list[metadata.Property]:
+    members = metadata.load().type(type_name).properties
+    return [p for p in members if (type_name, p.name) not in model.UNMANAGED_MEMBERS]
+
+
+def is_plain(type_name: str) -> bool:
+    """An object of plain values: no member is a single complex value (inboundTrust, a target
+    configuration — its `targets` is a collection, which counts as plain — or a target). Files write such
+    objects complete; an object of objects (a B2B setting) may leave a member out, which then inherits."""
+    md = metadata.load()
+    if type_name not in md.types:
+        return False
+    members = _managed_members(type_name)
+    return bool(members) and all(p.collection or p.type not in md.types for p in members)
+
+
 def _object_schema(type_name: str) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for prop in metadata.load().type(type_name).properties:
-        if (type_name, prop.name) in model.UNMANAGED_MEMBERS:
-            continue
-        props[prop.name] = _value_schema(prop, descriptions.member(type_name, prop))
-    return {"type": "object", "additionalProperties": False, "properties": props}
+    props = {p.name: _value_schema(p, descriptions.member(type_name, p)) for p in _managed_members(type_name)}
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
+    if is_plain(type_name):
+        # Microsoft's update examples send such objects whole: a member left out would be a guess.
+        out["required"] = list(props)
+    return out
 
 
 def _top_property(owner: str, name: str, kind: Kind) -> dict[str, Any]:
@@ -323,7 +338,10 @@ def _wording(kind: Kind) -> messages.Wording:
         for (type_name, member), reason in UNMANAGED_REASONS.items():
             if prop.type == type_name:
                 unmanaged[(prop.name, member)] = reason
-    return messages.Wording(READ_ONLY_REASONS[kind], unmanaged, _PATTERN_WORDS)
+    absent = "keep the tenant's value" if kind == "default" else "inherit it whole"
+    # The sync policy inherits nothing: a member left out is simply not set.
+    under = {model.SYNC_PROPERTY: "leave it unset"}
+    return messages.Wording(READ_ONLY_REASONS[kind], unmanaged, _PATTERN_WORDS, absent, under)
 
 
 # Built once per kind for the metadata in force (metadata.using swaps it; the next check rebuilds).
