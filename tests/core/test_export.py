@@ -159,6 +159,17 @@ def value_of(type_name: str, name: str = "") -> st.SearchStrategy[Any]:
                 "targetType": value_of("crossTenantAccessPolicyTargetType"),
             }
         )
+    if type_name == schema.IDP_TYPE:  # Graph keeps to the documented providers, and always has a fallback
+        fallback = schema.DOCUMENTED[(type_name, "fallbackIdentityProvider")].values
+        primary = schema.DOCUMENTED[(type_name, "primaryIdentityProviderPrecedenceOrder")].values
+        return st.fixed_dictionaries(
+            {
+                "fallbackIdentityProvider": st.sampled_from(fallback),
+                "primaryIdentityProviderPrecedenceOrder": st.one_of(
+                    st.none(), st.lists(st.sampled_from(primary), unique=True, max_size=3)
+                ),
+            }
+        )
     if type_name in md.types:
         members = {p.name: member_of(p) for p in md.type(type_name).properties}
         return st.fixed_dictionaries({}, optional=members)

@@ -85,15 +85,6 @@ def test_default_schema_has_no_tenant_and_no_read_only_properties() -> None:
     props = schema.default_schema()["properties"]
     assert set(props) == {"description", "ignore", *model.DEFAULT_PROPERTIES}
     assert "tenantId" not in props and "automaticUserConsentSettings" not in props
-    order = props["invitationRedemptionIdentityProviderConfiguration"]["properties"]
-    assert order["primaryIdentityProviderPrecedenceOrder"]["items"]["enum"] == [
-        "azureActiveDirectory",
-        "externalFederation",
-        "socialIdentityProviders",
-        "emailOneTimePasscode",
-        "microsoftAccount",
-        "defaultConfiguredIdp",
-    ]
 
 
 def test_what_leaving_a_property_out_means_is_said_per_file() -> None:
@@ -251,3 +242,16 @@ def test_objects_of_plain_values_require_every_member_and_objects_of_objects_non
     assert "required" not in setting
     assert setting["properties"]["usersAndGroups"]["required"] == ["accessType", "targets"]
     assert "required" not in props["identitySynchronization"]
+
+
+def test_the_default_identity_providers_are_the_documented_ones() -> None:
+    config = schema.default_schema()["properties"]["invitationRedemptionIdentityProviderConfiguration"]
+    assert config["required"] == ["fallbackIdentityProvider", "primaryIdentityProviderPrecedenceOrder"]
+    fallback = config["properties"]["fallbackIdentityProvider"]
+    assert (fallback["type"], fallback["enum"]) == (
+        "string",
+        ["defaultConfiguredIdp", "emailOneTimePasscode", "microsoftAccount"],
+    )
+    order = config["properties"]["primaryIdentityProviderPrecedenceOrder"]
+    assert order["type"] == ["array", "null"] and order["uniqueItems"] is True
+    assert order["items"]["enum"] == ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]

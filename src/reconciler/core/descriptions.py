@@ -124,10 +124,12 @@ _MEMBERS: dict[tuple[str, str], str] = {
         "Suppress the consent prompt for your users going to the other tenant (it must allow inbound)."
     ),
     ("defaultInvitationRedemptionIdentityProviderConfiguration", "fallbackIdentityProvider"): (
-        "The identity provider used when none of the primary ones applies."
+        "The identity provider used when none of the primary ones applies. Always given: "
+        "defaultConfiguredIdp, emailOneTimePasscode or microsoftAccount."
     ),
     ("defaultInvitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder"): (
-        "The identity providers offered first, in order of precedence (order matters)."
+        "The identity providers offered first, in order of precedence (order matters): "
+        "azureActiveDirectory, externalFederation, socialIdentityProviders, each at most once."
     ),
     ("crossTenantIdentitySyncPolicyPartner", "displayName"): "A display name for the sync policy.",
     ("crossTenantIdentitySyncPolicyPartner", "userSyncInbound"): (

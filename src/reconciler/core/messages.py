@@ -358,8 +358,11 @@ def _value_message(
 ) -> str | None:
     kind = error.kind
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+        node = _node(root, error.schema_path)
+        if value is None and "enum" in node:
+            return f"{_last_name(path)} must always be given: one of {', '.join(map(str, node['enum']))}"
         # The schema's own order of types ("a mapping or null"); the library reorders them.
-        return _type_message(_node(root, error.schema_path).get("type", kind.types), value)
+        return _type_message(node.get("type", kind.types), value)
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
         return _enum_message(path, value, kind.options)
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):

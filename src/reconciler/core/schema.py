@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import jsonschema_rs
@@ -53,6 +54,33 @@ UNMANAGED_REASONS: dict[tuple[str, str], str] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class Documented:
+    """What Microsoft documents for a member beyond its metadata type (the metadata allows more)."""
+
+    values: tuple[str, ...] = ()  # only these members of the metadata's enum
+    not_null: bool = False  # Graph needs a value
+    unique: bool = False  # a collection in which a value may appear once
+    not_empty: bool = False  # a string that may not be ""
+
+
+IDP_TYPE = "defaultInvitationRedemptionIdentityProviderConfiguration"
+DOCUMENTED: dict[tuple[str, str], Documented] = {
+    # A target without both members, or with an empty one, would mean nothing to Graph.
+    ("crossTenantAccessPolicyTarget", "target"): Documented(not_null=True, not_empty=True),
+    ("crossTenantAccessPolicyTarget", "targetType"): Documented(not_null=True),
+    # v1.0 defaultInvitationRedemptionIdentityProviderConfiguration and its base type's page: the
+    # fallback "must always be specified" and is one of three; the primary providers are the other three,
+    # in order of precedence.
+    (IDP_TYPE, "fallbackIdentityProvider"): Documented(
+        values=("defaultConfiguredIdp", "emailOneTimePasscode", "microsoftAccount"), not_null=True
+    ),
+    (IDP_TYPE, "primaryIdentityProviderPrecedenceOrder"): Documented(
+        values=("azureActiveDirectory", "externalFederation", "socialIdentityProviders"), unique=True
+    ),
+}
+
 # OData primitive types as JSON Schema (integers with their range). A type missing here gets no constraint.
 _INTEGERS = {"Edm.Byte": (0, 255), "Edm.SByte": (-(2**7), 2**7 - 1), "Edm.Int16": (-(2**15), 2**15 - 1)}
 _INTEGERS |= {"Edm.Int32": (-(2**31), 2**31 - 1), "Edm.Int64": (-(2**63), 2**63 - 1)}
@@ -80,31 +108,34 @@ def _primitive(type_name: str) -> dict[str, Any]:
     return {}
 
 
-def _item_schema(prop: metadata.Property) -> dict[str, Any]:
+def _item_schema(prop: metadata.Property, rule: Documented) -> dict[str, Any]:
     """The schema of one value of `prop` (one item, for a collection)."""
     md = metadata.load()
     if md.is_enum(prop.type):
-        return {"type": "string", "enum": _enum_members(prop.type)}
+        members = _enum_members(prop.type)
+        if rule.values:
+            members = [v for v in rule.values if v in members]
+        return {"type": "string", "enum": members}
     if prop.type in md.types:
-        item = _object_schema(prop.type)
-        if prop.type == "crossTenantAccessPolicyTarget":
-            # A target needs both members, and neither may be null or empty: it would mean nothing to Graph.
-            item["properties"]["target"]["type"] = "string"
-            item["properties"]["target"]["minLength"] = 1
-            item["properties"]["targetType"]["type"] = "string"
-            item["properties"]["targetType"]["enum"] = _enum_members("crossTenantAccessPolicyTargetType")
-        return item
-    return _primitive(prop.type)
+        return _object_schema(prop.type)
+    item = _primitive(prop.type)
+    if rule.not_empty:
+        item["minLength"] = 1
+    return item
 
 
-def _value_schema(prop: metadata.Property, description: str) -> dict[str, Any]:
-    item = _item_schema(prop)
+def _value_schema(owner: str, prop: metadata.Property, description: str) -> dict[str, Any]:
+    rule = DOCUMENTED.get((owner, prop.name), Documented())
+    item = _item_schema(prop, rule)
+    out: dict[str, Any] = {"description": description}
     if prop.collection:
-        return {"description": description, "type": ["array", "null"], "items": item}
-    out: dict[str, Any] = {"description": description, **item}
+        out |= {"type": ["array", "null"], "items": item}
+        return {**out, "uniqueItems": True} if rule.unique else out
+    out |= item
+    if rule.not_null or "type" not in out:
+        return out
     # Every member is nullable in the CSDL: null means "inherit" / "not set".
-    if "type" in out:
-        out["type"] = [item["type"], "null"]
+    out["type"] = [item["type"], "null"]
     if "enum" in out:
         out["enum"] = [*out["enum"], None]
     return out
@@ -127,7 +158,10 @@ def is_plain(type_name: str) -> bool:
 
 
 def _object_schema(type_name: str) -> dict[str, Any]:
-    props = {p.name: _value_schema(p, descriptions.member(type_name, p)) for p in _managed_members(type_name)}
+    props = {
+        p.name: _value_schema(type_name, p, descriptions.member(type_name, p))
+        for p in _managed_members(type_name)
+    }
     out: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if is_plain(type_name):
         # Microsoft's update examples send such objects whole: a member left out would be a guess.
@@ -138,7 +172,7 @@ def _object_schema(type_name: str) -> dict[str, Any]:
 def _top_property(owner: str, name: str, kind: Kind) -> dict[str, Any]:
     prop = metadata.load().type(owner).property(name)
     assert prop is not None, f"{owner}.{name} missing from the metadata"
-    return _value_schema(prop, descriptions.top(owner, prop, kind))
+    return _value_schema(owner, prop, descriptions.top(owner, prop, kind))
 
 
 def _ignore_schema(names: Sequence[str], description: str) -> dict[str, Any]:
