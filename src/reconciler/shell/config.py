@@ -205,10 +205,14 @@ def _build(
     return config, diagnostics
 
 
-def load_policies(policies_dir: Path, config: Config | None) -> LoadResult:
-    """One policies folder, with the configuration's ignore list and home tenants applied."""
+def load_policies(policies_dir: Path, config: Config | None, *, prune: bool = False) -> LoadResult:
+    """One policies folder, with the configuration's ignore list and home tenants applied. Pruning (the
+    `--prune` flag or `prune: true`) makes a misplaced partner file an error."""
     if config is None:
-        return load_desired(policies_dir)
+        return load_desired(policies_dir, prune=prune)
     return load_desired(
-        policies_dir, global_ignore=config.ignore, home_tenants=config.home_tenants(policies_dir)
+        policies_dir,
+        global_ignore=config.ignore,
+        home_tenants=config.home_tenants(policies_dir),
+        prune=prune or config.prune,
     )
