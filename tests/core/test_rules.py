@@ -302,3 +302,41 @@ def test_no_access_type_needs_no_target_and_a_missing_list_is_the_schemas() -> N
         {"accessType": "allowed"},
     ):
         assert rules.check_partner(partner(b2bCollaborationInbound={"applications": config})) == []
+
+
+@pytest.mark.parametrize("name", ["prod\n", "contoso prod", "-prod", "", "prod/x"])
+def test_tenant_names_are_checked_to_the_very_end(name: str) -> None:
+    assert rules.check_config({"tenants": {name: {"tenantId": FABRIKAM}}}) == [
+        Problem(
+            ("tenants", name),
+            f"tenant name {name!r} must start with a letter or digit and use only letters, digits, '.', '_' and '-'",
+            on_key=True,
+        )
+    ]
+
+
+def test_tenant_names_may_not_differ_only_in_case() -> None:
+    tenants = {"prod": {"tenantId": FABRIKAM}, "PROD": {"tenantId": GROUP}, "Prod-2": {"tenantId": APP}}
+    assert rules.check_config({"tenants": tenants}) == [
+        Problem(
+            ("tenants", "PROD"), "tenant name 'PROD' differs from 'prod' only in letter case", on_key=True
+        )
+    ]
+
+
+def test_a_policies_path_with_a_control_character() -> None:
+    assert rules.check_config({"tenants": {"prod": {"tenantId": FABRIKAM, "policies": "p\x00"}}}) == [
+        Problem(("tenants", "prod", "policies"), "policies must not contain control characters, got 'p\\x00'")
+    ]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\nb", "a\x1b[31m", "a\x85", "a\u2028b"])
+def test_strings_sent_to_graph_carry_no_control_character(text: str) -> None:
+    data = partner(identitySynchronization={"displayName": text, "userSyncInbound": {"isSyncAllowed": True}})
+    assert rules.check_partner(data) == [
+        Problem(
+            ("identitySynchronization", "displayName"),
+            f"displayName must not contain control characters, got {text!r}",
+        )
+    ]
+    assert rules.check_partner(partner(identitySynchronization={"displayName": "Fabrikam — sync ✓"})) == []

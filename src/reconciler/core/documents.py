@@ -8,11 +8,14 @@ YAML is read with a deliberately small subset of YAML (docs/file-format.md):
   recursive composer crashes the interpreter on ~100k nested brackets) and only one document is read.
 - Scalars are resolved like YAML 1.2's core schema, not YAML 1.1: `yes`/`on`/`no`/`off` stay strings (the
   schema then says "expected a boolean (true/false)"), dates stay strings, `012` stays a string.
+- Numbers must be what JSON and Graph can carry: integers within 64 bits, floats finite (Python would
+  refuse int() of a 5,000-digit scalar, and `1e999` would become infinity).
 - Input must be UTF-8 (a BOM is tolerated) and at most 1 MiB.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,6 +92,38 @@ _MAP_TAGS = frozenset({None, "!", _CORE + "map"})
 _SEQ_TAGS = frozenset({None, "!", _CORE + "seq"})
 
 
+INT_BITS = 64
+_INT_DIGITS = len(str(2 ** (INT_BITS - 1)))  # more digits than this cannot fit, whatever they are
+
+
+class _OutOfRange:
+    """A number JSON and Graph cannot carry; `message` says why (placed where it is written)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _shown_number(text: str, unit: str) -> str:
+    return text if len(text) <= 25 else f"a {len(text.lstrip('+-'))}-{unit}"
+
+
+def _number(text: str) -> Any:
+    if _INT_RE.match(text):
+        if len(text.lstrip("+-")) <= _INT_DIGITS:
+            value = int(text)
+            if -(2 ** (INT_BITS - 1)) <= value < 2 ** (INT_BITS - 1):
+                return value
+        return _OutOfRange(
+            f"integer out of range: {_shown_number(text, 'digit integer')} (integers must fit in {INT_BITS} bits)"
+        )
+    number = float(text)
+    if math.isinf(number):
+        return _OutOfRange(
+            f"number out of range: {_shown_number(text, 'character number')} is too large to be a finite number"
+        )
+    return number
+
+
 def _resolve_plain(text: str) -> Any:
     """YAML 1.2 core-schema resolution of an untagged plain scalar (never a date, never `yes` → True)."""
     if text in _NULLS:
@@ -97,10 +132,8 @@ def _resolve_plain(text: str) -> Any:
         return True
     if text in _FALSES:
         return False
-    if _INT_RE.match(text):
-        return int(text)
-    if _FLOAT_RE.match(text):
-        return float(text)
+    if _INT_RE.match(text) or _FLOAT_RE.match(text):
+        return _number(text)
     return text
 
 
@@ -293,13 +326,18 @@ def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
     tag = event.tag
     if tag is None:
         # Untagged: plain scalars are resolved, quoted and block scalars are strings.
-        return _resolve_plain(event.value) if not event.style else event.value
-    if tag not in _SCALAR_TAGS:
+        value = _resolve_plain(event.value) if not event.style else event.value
+    elif tag not in _SCALAR_TAGS:
         problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
         return None  # reported once here; a null draws no second message from the schema
-    if tag == _CORE + "str" or event.style:
-        return event.value
-    return _resolve_plain(event.value)
+    elif tag == _CORE + "str" or event.style:
+        value = event.value
+    else:
+        value = _resolve_plain(event.value)
+    if isinstance(value, _OutOfRange):
+        problems.append((pos, value.message))
+        return None
+    return value
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:

@@ -6,7 +6,8 @@ a value the schema already refuses (a wrong enum, a wrong type) is not judged ag
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.core import metadata, model
@@ -15,6 +16,7 @@ from reconciler.core.state import SourceRef
 
 TARGET_CONFIGURATION = "crossTenantAccessPolicyTargetConfiguration"
 TARGET_TYPE = "crossTenantAccessPolicyTargetType"
+TARGET_MEMBER = ("crossTenantAccessPolicyTarget", "target")
 ACCESS_TYPES = ("allowed", "blocked")
 # Which targetTypes fit each slot Microsoft documents; m365CollaborationInbound's slot is `users`. A slot
 # the metadata adds later takes every targetType of the metadata until someone knows better.
@@ -31,8 +33,15 @@ KEYWORDS: dict[str, str] = {
     "AllMicrosoftApps": "application",
 }
 EXAMPLE_GUID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+TENANT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+# C0, DEL, C1 and the line/paragraph separators: never in a name, a path or a string sent to Graph.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # The default configuration's inbound settings cannot target specific users or groups (Entra portal).
 DEFAULT_INBOUND = ("b2bCollaborationInbound", "b2bDirectConnectInbound")
+
+
+def has_control(text: str) -> bool:
+    return _CONTROL_RE.search(text) is not None
 
 
 def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
@@ -179,10 +188,49 @@ def _check_ignored_but_set(data: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
+def _strings(type_name: str, value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """The free-text strings (Edm.String) of a value of metadata type `type_name`, with their paths."""
+    md = metadata.load()
+    if type_name == "Edm.String" and isinstance(value, str):
+        yield path, value
+    elif type_name in md.types and isinstance(value, dict):
+        for prop in md.type(type_name).properties:
+            if (type_name, prop.name) == TARGET_MEMBER:
+                continue  # check_targets says what a target may be
+            member = value.get(prop.name)
+            if prop.collection and isinstance(member, list):
+                for index, item in enumerate(member):
+                    yield from _strings(prop.type, item, (*path, prop.name, index))
+            else:
+                yield from _strings(prop.type, member, (*path, prop.name))
+
+
+def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
+    """Strings sent to Graph carry no control character: a NUL or a newline in a display name would be
+    stored in the tenant and printed raw by every tool that shows it."""
+    problems = []
+    for name in names:
+        prop = metadata.load().type(owner).property(name)
+        strings = _strings(prop.type, data.get(name), (name,)) if prop is not None else iter(())
+        for path, text in (found for found in strings if has_control(found[1])):
+            message = f"{_last(path)} must not contain control characters, got {describe(text)}"
+            problems.append(Problem(path, message))
+    return problems
+
+
+def _last(path: JsonPath) -> str:
+    return next((str(p) for p in reversed(path) if isinstance(p, str)), "value")
+
+
 def check_partner(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of one partner file."""
     problems = _guid_problem(("tenantId",), data.get("tenantId"), "tenantId")
     problems += _check_settings(data, metadata.PARTNER_TYPE, model.partner_properties())
+    problems += check_control_characters(data, metadata.PARTNER_TYPE, model.partner_properties())
+    sync = data.get(model.SYNC_PROPERTY)
+    if isinstance(sync, dict):
+        for problem in check_control_characters(sync, metadata.SYNC_TYPE, model.sync_properties()):
+            problems.append(Problem((model.SYNC_PROPERTY, *problem.path), problem.message))
     problems += _check_ignored_but_set(data)
     return problems
 
@@ -190,6 +238,7 @@ def check_partner(data: Mapping[str, Any]) -> list[Problem]:
 def check_default(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of default.yaml."""
     problems = _check_settings(data, metadata.DEFAULT_TYPE, model.default_properties())
+    problems += check_control_characters(data, metadata.DEFAULT_TYPE, model.default_properties())
     for name in DEFAULT_INBOUND:
         setting = data.get(name)
         users = setting.get("usersAndGroups") if isinstance(setting, dict) else None
@@ -207,28 +256,55 @@ def check_default(data: Mapping[str, Any]) -> list[Problem]:
 
 
 def check_config(data: Mapping[str, Any]) -> list[Problem]:
-    """Semantic problems of xtap.yaml: GUIDs, and tenants that cannot be told apart."""
+    """Semantic problems of xtap.yaml: tenant names and GUIDs, and tenants that cannot be told apart."""
     problems: list[Problem] = []
     tenants = data.get("tenants")
     if isinstance(tenants, dict):
         first_by_id: dict[str, str] = {}
+        first_by_name: dict[str, str] = {}
         for name, tenant in tenants.items():
-            if not isinstance(tenant, dict):
-                continue
-            tenant_id = tenant.get("tenantId")
-            problems += _guid_problem(("tenants", name, "tenantId"), tenant_id, "tenantId")
-            if tenant_id is None and len(tenants) > 1:
-                message = f"tenant '{name}' needs a tenantId when xtap.yaml names several tenants"
-                problems.append(Problem(("tenants", name), message, on_key=True))
-            if isinstance(tenant_id, str) and model.is_guid(tenant_id):
-                other = first_by_id.setdefault(tenant_id.lower(), name)
-                if other != name:
-                    message = f"tenantId {tenant_id.lower()} is also the tenantId of tenant '{other}'"
-                    problems.append(Problem(("tenants", name, "tenantId"), message))
+            problems += _tenant_name(name, first_by_name)
+            if isinstance(tenant, dict):
+                problems += _tenant(name, tenant, len(tenants), first_by_id)
     protected = data.get("protectedPartners")
     if isinstance(protected, list):
         for index, value in enumerate(protected):
             problems += _guid_problem(("protectedPartners", index), value, "a protected partner")
+    return problems
+
+
+def _tenant_name(name: str, first_by_name: dict[str, str]) -> list[Problem]:
+    """A name --tenant can select and a CI job can carry: `\\Z`, not `$`, so "prod\\n" is refused too."""
+    at = ("tenants", name)
+    if TENANT_NAME_RE.match(name) is None:
+        message = (
+            f"tenant name {describe(name)} must start with a letter or digit and use only letters, digits, "
+            "'.', '_' and '-'"
+        )
+        return [Problem(at, message, on_key=True)]
+    other = first_by_name.setdefault(name.lower(), name)
+    if other != name:
+        # --tenant, job names and case-insensitive file systems would mix them up.
+        message = f"tenant name {describe(name)} differs from {describe(other)} only in letter case"
+        return [Problem(at, message, on_key=True)]
+    return []
+
+
+def _tenant(name: str, tenant: Mapping[str, Any], count: int, first_by_id: dict[str, str]) -> list[Problem]:
+    tenant_id = tenant.get("tenantId")
+    problems = _guid_problem(("tenants", name, "tenantId"), tenant_id, "tenantId")
+    if tenant_id is None and count > 1:
+        message = f"tenant {describe(name)} needs a tenantId when xtap.yaml names several tenants"
+        problems.append(Problem(("tenants", name), message, on_key=True))
+    if isinstance(tenant_id, str) and model.is_guid(tenant_id):
+        other = first_by_id.setdefault(tenant_id.lower(), name)
+        if other != name:
+            message = f"tenantId {tenant_id.lower()} is also the tenantId of tenant {describe(other)}"
+            problems.append(Problem(("tenants", name, "tenantId"), message))
+    policies = tenant.get("policies")
+    if isinstance(policies, str) and has_control(policies):
+        message = f"policies must not contain control characters, got {describe(policies)}"
+        problems.append(Problem(("tenants", name, "policies"), message))
     return problems
 
 

@@ -22,8 +22,8 @@ from reconciler.core.messages import Problem
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://xtap.dev/schemas/"
-# ECMA-262 and Python both read this; a trailing newline that Python's `$` lets through is caught by
-# rules.py with model.is_guid (GUID messages all come from rules.py, see check()).
+# ECMA-262 and Python both read these; a trailing newline that Python's `$` lets through is caught by
+# rules.py (model.is_guid, TENANT_NAME_RE), which words both (see check()).
 GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 TENANT_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 CLOUDS = ("global", "usgov", "usgovdod", "china")
@@ -348,12 +348,8 @@ def render(kind: Kind) -> str:
 
 # --- validation -------------------------------------------------------------------------------------------
 
-_PATTERN_WORDS: dict[str, str | None] = {
-    GUID_PATTERN: None,  # rules.py: one message for every GUID slot
-    TENANT_NAME_PATTERN: (
-        "tenant name {value} must start with a letter or digit and use only letters, digits, '.', '_' and '-'"
-    ),
-}
+# rules.py words these (one message for every GUID slot; `\Z` where ECMA's and Python's `$` differ).
+_PATTERN_WORDS: dict[str, str | None] = {GUID_PATTERN: None, TENANT_NAME_PATTERN: None}
 
 
 def check(kind: Kind, data: Any) -> list[Problem]:

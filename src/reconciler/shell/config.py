@@ -150,8 +150,8 @@ def _build(
             if not isinstance(raw, dict):
                 continue
             policies_text = raw.get("policies", DEFAULT_POLICIES)
-            if not isinstance(policies_text, str) or not policies_text:
-                policies_text = DEFAULT_POLICIES
+            if not isinstance(policies_text, str) or not policies_text or rules.has_control(policies_text):
+                policies_text = DEFAULT_POLICIES  # reported by the checks; a NUL would crash resolve()
             policies = (root / policies_text).resolve()
             if not policies.is_relative_to(root):
                 line, col = doc.pos(("tenants", name, "policies"))

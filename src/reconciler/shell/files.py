@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import stat
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.core.desired import LoadResult, ReadFile, build_desired
 from reconciler.core.documents import MAX_BYTES, Diagnostic, YamlDocument, parse_yaml
+from reconciler.core.rules import has_control
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_NAMES = ("default.yaml", "default.yml")
@@ -27,18 +27,13 @@ PARTNERS = "partners"
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def has_control(text: str) -> bool:
-    """A control character or a line or paragraph separator: never shown raw, never in a name."""
-    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
-
-
 def escape(text: str) -> str:
     """`text` with control characters written as escapes (`\\n`, `\\x1b`, `\\u2028`)."""
     if not has_control(text):
         return text
     out = []
     for c in text:
-        if unicodedata.category(c) not in ("Cc", "Zl", "Zp"):
+        if not has_control(c):
             out.append(c)
         else:
             out.append(_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"))
