@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from reconciler.core import messages, schema
+from reconciler.core import messages, schema, schema_errors
 from reconciler.core.messages import Problem
 
 KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
@@ -62,7 +62,7 @@ def test_the_keyword_guard_sees_a_keyword_it_does_not_handle() -> None:
 
 def found(root: dict[str, Any], data: Any, wording: messages.Wording = WORDING) -> list[Problem]:
     validator = jsonschema_rs.Draft202012Validator(root, offline=True)
-    return messages.problems(wording, root, data, validator.iter_errors(data))
+    return schema_errors.problems(wording, root, data, validator.iter_errors(data))
 
 
 def test_a_keyword_without_words_still_gives_one_located_line() -> None:
@@ -77,14 +77,15 @@ def test_type_and_enum_errors_on_one_value_give_the_type_error_only() -> None:
     )
     assert problems == [
         Problem(
-            ("b2bCollaborationInbound", "usersAndGroups", "accessType"), "expected a string or null, got 3"
+            ("b2bCollaborationInbound", "usersAndGroups", "accessType"),
+            "expected a string or null, got the integer 3",
         )
     ]
 
 
 def test_types_are_named_in_the_schemas_order() -> None:
     root = {"type": "object", "properties": {"n": {"type": ["integer", "null"]}}}
-    assert found(root, {"n": "x"}) == [Problem(("n",), "expected an integer or null, got 'x'")]
+    assert found(root, {"n": "x"}) == [Problem(("n",), "expected an integer or null, got the string 'x'")]
 
 
 def test_problems_come_in_file_order_and_missing_members_after_the_members() -> None:
@@ -96,9 +97,9 @@ def test_problems_come_in_file_order_and_missing_members_after_the_members() -> 
     }
     data = {"b": 1, "zz": 0, "a": "x"}
     assert found(root, data) == [
-        Problem(("b",), "expected a string, got 1"),
+        Problem(("b",), "expected a string, got the integer 1"),
         Problem(("zz",), "unknown property 'zz' (expected one of: b, a, id, name)", on_key=True),
-        Problem(("a",), "expected an integer, got 'x'"),
+        Problem(("a",), "expected an integer, got the string 'x'"),
         Problem((), "missing required property 'id'"),
         Problem((), "missing required property 'name'"),
     ]
@@ -113,7 +114,7 @@ def test_a_name_pattern_problem_comes_before_its_value_problem() -> None:
     wording = messages.Wording({}, {}, {"^[a-z]+$": "name {value} must be lowercase"})
     assert found(root, {"A": 1}, wording) == [
         Problem(("A",), "name 'A' must be lowercase", on_key=True),
-        Problem(("A",), "expected a string, got 1"),
+        Problem(("A",), "expected a string, got the integer 1"),
     ]
 
 
@@ -204,3 +205,100 @@ def test_the_null_hint_only_where_every_missing_member_may_be_null() -> None:
     assert [p.message for p in found(root, {"p": {"o": {"b": "x"}}}, wording)] == [
         "o is missing a: write every member (null means not set), or leave o out to leave it unset"
     ]
+
+
+@pytest.mark.parametrize(
+    "value, style, expected",
+    [
+        ("true", "quoted", "the quoted string 'true'"),
+        ("x\n", "block", "the block string 'x\\n'"),
+        ("yes", None, "the string 'yes'"),
+        (True, None, "the boolean true"),
+        (3, None, "the integer 3"),
+        (2.5, None, "the number 2.5"),
+        (None, "empty", "an empty value (null)"),
+        (None, None, "null"),
+        ({}, None, "a mapping"),
+        ([], None, "a list"),
+    ],
+)
+def test_a_value_is_named_by_its_yaml_type(value: Any, style: str | None, expected: str) -> None:
+    assert messages.received(value, style) == expected
+
+
+TRUST = {
+    "isMfaAccepted": None,
+    "isCompliantDeviceAccepted": None,
+    "isHybridAzureADJoinedDeviceAccepted": None,
+}
+
+
+def test_annotations_from_a_graph_response_at_any_depth() -> None:
+    data = {"tenantId": "x", "@odata.context": "u", "inboundTrust": {**TRUST, "@odata.type": "#t"}}
+    assert [p.message for p in schema.check("partner", data)] == [
+        "'@odata.context' is an annotation from a Graph response, not a setting; remove it",
+        "'@odata.type' is an annotation from a Graph response, not a setting; remove it",
+    ]
+
+
+def test_a_member_written_too_far_left_is_told_where_it_belongs() -> None:
+    empty_above = {"tenantId": "x", "inboundTrust": None, "description": "d", "isMfaAccepted": True}
+    assert [p.message for p in schema.check("partner", empty_above)] == [
+        "unknown property 'isMfaAccepted' here: it belongs under 'inboundTrust' above, which is empty; "
+        "indent it under inboundTrust"
+    ]
+    below = {"tenantId": "x", "isMfaAccepted": True, "inboundTrust": None}
+    assert [p.message for p in schema.check("partner", below)] == [
+        "unknown property 'isMfaAccepted' here: it is a member of inboundTrust; indent it under inboundTrust"
+    ]
+    setting = {"tenantId": "x", "usersAndGroups": None}
+    assert [p.message for p in schema.check("partner", setting)] == [
+        "unknown property 'usersAndGroups' here: it is a member of b2bCollaborationInbound and of 5 more; "
+        "indent it under the one it belongs to"
+    ]
+
+
+def test_properties_of_another_file_name_that_file() -> None:
+    assert [p.message for p in schema.check("partner", {"tenantId": "x", "allowedCloudEndpoints": []})] == [
+        "'allowedCloudEndpoints' belongs in policies/policy.yaml: it is a setting of the root policy, not of a partner"
+    ]
+    assert [p.message for p in schema.check("default", {"identitySynchronization": None})] == [
+        "'identitySynchronization' belongs in a partner file under policies/partners/: it exists only for partners"
+    ]
+
+
+def test_expected_shapes_and_hints() -> None:
+    usersAndGroups = {"accessType": "allowed", "targets": ["6f546279-4da5-4b53-a095-09ea0cef9971"]}
+    data = {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": usersAndGroups}}
+    assert [p.message for p in schema.check("partner", data)] == [
+        "expected a mapping {target: …, targetType: …}, got the string '6f546279-4da5-4b53-a095-09ea0cef9971'"
+    ]
+    styles = {("safety", "maxDeletes"): "quoted", ("prune",): "quoted"}
+    assert [
+        p.message for p in schema.check("config", {"prune": "true", "safety": {"maxDeletes": "12"}}, styles)
+    ] == [
+        "expected a boolean (true/false), got the quoted string 'true'; write it without quotes",
+        "expected an integer or null, got the quoted string '12'; write it without quotes",
+    ]
+    assert [p.message for p in schema.check("config", {"prune": "on"})] == [
+        "expected a boolean (true/false), got the string 'on'; write true or false"
+    ]
+
+
+def test_an_empty_mapping_property_is_a_warning_even_in_a_valid_file() -> None:
+    consent = {"inboundAllowed": None, "outboundAllowed": None}
+    data = {
+        "tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1",
+        "inboundTrust": None,
+        "automaticUserConsentSettings": consent,
+    }
+    styles = {("inboundTrust",): "empty", ("automaticUserConsentSettings", "inboundAllowed"): "empty"}
+    assert schema.check("partner", data, styles) == [
+        Problem(
+            ("inboundTrust",),
+            "inboundTrust is empty (null) — did you mean to indent the lines below it?",
+            "warning",
+            on_key=True,
+        )
+    ]
+    assert schema.check("partner", data) == []

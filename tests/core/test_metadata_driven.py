@@ -103,9 +103,9 @@ def test_new_members_and_values_are_valid(newer: metadata.Metadata) -> None:
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("ten", "expected an integer or null, got 'ten'"),
-        (2.5, "expected an integer or null, got 2.5"),
-        (True, "expected an integer or null, got true"),
+        ("ten", "expected an integer or null, got the string 'ten'"),
+        (2.5, "expected an integer or null, got the number 2.5"),
+        (True, "expected an integer or null, got the boolean true"),
         (2**31, f"maxGuests must be between {INT32[0]} and {INT32[1]}, got {2**31}"),
         (-(2**31) - 1, f"maxGuests must be between {INT32[0]} and {INT32[1]}, got {-(2**31) - 1}"),
     ],

@@ -1,4 +1,4 @@
-"""Semantic rules on plain data (DESIGN §3, graph-api.md §6.4)."""
+"""Semantic rules on plain data: targets, access types, keywords, tenants, control characters."""
 
 from __future__ import annotations
 

@@ -173,20 +173,23 @@ def test_corpus_exercises_both_verdicts() -> None:
 def test_json_booleans_are_not_numbers() -> None:
     # Python's True == 1 must not let `maxDeletes: true` or `isMfaAccepted: 1` through.
     problems = schema.check("config", {"safety": {"maxDeletes": True}})
-    assert [p.message for p in problems] == ["expected an integer or null, got true"]
+    assert [p.message for p in problems] == ["expected an integer or null, got the boolean true"]
     trust = {
         "isMfaAccepted": 1,
         "isCompliantDeviceAccepted": None,
         "isHybridAzureADJoinedDeviceAccepted": None,
     }
     problems = schema.check("partner", {"tenantId": "x", "inboundTrust": trust})
-    assert [p.message for p in problems] == ["expected a boolean (true/false), got 1"]
+    assert [p.message for p in problems] == ["expected a boolean (true/false), got the integer 1"]
 
 
 def test_a_type_error_is_not_followed_by_an_enum_error() -> None:
     problems = schema.check("partner", {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": 3}})
     assert problems == [
-        Problem(("b2bCollaborationInbound", "usersAndGroups"), "expected a mapping or null, got 3")
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups"),
+            "expected a mapping {accessType: …, targets: …} or null, got the integer 3",
+        )
     ]
 
 

@@ -297,13 +297,21 @@ GENERATED: list[Case] = [
     bad_tenant("９" + FABRIKAM[1:], "９" + FABRIKAM[1:]),
     bad_tenant("'%2e%2e%2fusers'", "%2e%2e%2fusers"),
     bad_tenant("''", ""),
-    Case("tenant-id integer", partner("tenantId: 7\n"), lines(f"{P}:1:11: error: expected a string, got 7")),
+    Case(
+        "tenant-id integer",
+        partner("tenantId: 7\n"),
+        lines(f"{P}:1:11: error: expected a string, got the integer 7"),
+    ),
     Case(
         "tenant-id mapping",
         partner("tenantId: {a: b}\n"),
         lines(f"{P}:1:11: error: expected a string, got a mapping"),
     ),
-    Case("tenant-id null", partner("tenantId:\n"), lines(f"{P}:1:10: error: expected a string, got null")),
+    Case(
+        "tenant-id null",
+        partner("tenantId:\n"),
+        lines(f"{P}:1:10: error: expected a string, got an empty value (null)"),
+    ),
     Case(
         "duplicate tenantId, different case",
         files(
@@ -464,6 +472,33 @@ def test_a_misplaced_file_is_a_warning_and_with_prune_an_error_before_any_reques
     assert code == 0
     assert err.splitlines() == [warning.format("warning")]
     assert out.splitlines()[-1] == "Plan: 1 to add, 0 to change, 0 to destroy."
+
+
+MISTAKES = sorted((REPO / "tests" / "data" / "mistakes").rglob("*.yaml"))
+
+
+def counted(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_newcomer_mistakes_through_validate(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AZURE_TENANT_ID", raising=False)
+    target = {"partner": P, "default": "policies/default.yaml", "config": "xtap.yaml"}[path.parent.name]
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    if target == "xtap.yaml":
+        (tmp_path / P).write_text(f"tenantId: {FABRIKAM}\n", encoding="utf-8")
+    shutil.copyfile(path, tmp_path / target)
+    expected = [f"{target}:{e}" for e in expectations(path)]
+    errors = sum(": error: " in e for e in expected)
+    code, out, err = xtap(capsys, "validate")
+    assert (code, err) == (1 if errors else 0, "")
+    files = "2 files" if target == "xtap.yaml" else "1 file"
+    total = f"{counted(errors, 'error')}, {counted(len(expected) - errors, 'warning')} in {files}"
+    assert out.splitlines() == [*expected, total]
 
 
 # --- what is valid, and stays valid -------------------------------------------------------------------

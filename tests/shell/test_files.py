@@ -69,6 +69,32 @@ def test_invalid_default_file(path: Path) -> None:
     assert not result.ok
 
 
+def mistakes(kind: str) -> list[Path]:
+    return sorted((DATA / "mistakes" / kind).glob("*.yaml"))
+
+
+def test_the_mistakes_corpus_is_large_enough() -> None:
+    assert len(mistakes("partner") + mistakes("default") + mistakes("config")) >= 15
+
+
+@pytest.mark.parametrize(
+    "path", mistakes("partner") + mistakes("default"), ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
+def test_newcomer_mistake_in_a_policy_file(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} states no expectation"
+    result = load_files([], path) if path.parent.name == "default" else load_files([path], None)
+    assert found(result.diagnostics) == expected
+
+
+@pytest.mark.parametrize("path", mistakes("config"), ids=lambda p: p.stem)
+def test_newcomer_mistake_in_xtap_yaml(path: Path) -> None:
+    from reconciler.shell.config import check_config
+
+    _, diagnostics = check_config(path, cwd=REPO)
+    assert found(tuple(diagnostics)) == expectations(path)
+
+
 @pytest.mark.parametrize("path", corpus("valid/warnings"), ids=lambda p: p.stem)
 def test_warnings_only_file_is_valid(path: Path) -> None:
     result = load_files([], path) if path.stem.startswith("default-") else load_files([path], None)

@@ -1,4 +1,4 @@
-"""Checked policy documents → DesiredState (DESIGN §2–3). Pure: parsed documents in, data and diagnostics out.
+"""Checked policy documents → DesiredState. Pure: parsed documents in, data and diagnostics out.
 
 Each partner document is checked against its schema and the semantic rules; the cross-file rules (a
 tenantId in two files, the home tenant as its own partner) run over all of them together. Reading the
@@ -54,7 +54,7 @@ def build_desired(
         doc = file.document
         if doc is None:
             continue
-        problems = schema.check("partner", doc.data) + rules.check_partner(doc.data)
+        problems = schema.check("partner", doc.data, doc.styles) + rules.check_partner(doc.data)
         diagnostics.extend(doc.diagnostic(p) for p in problems)
         partner = _partner(doc, global_ignore)
         if partner is not None:
@@ -70,7 +70,7 @@ def build_desired(
         diagnostics.extend(default_file.diagnostics)
         doc = default_file.document
         if doc is not None:
-            problems = schema.check("default", doc.data) + rules.check_default(doc.data)
+            problems = schema.check("default", doc.data, doc.styles) + rules.check_default(doc.data)
             diagnostics.extend(doc.diagnostic(p) for p in problems)
             default = _default(doc, global_ignore)
     order = {name: index for index, name in enumerate(files)}

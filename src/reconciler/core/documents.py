@@ -23,6 +23,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from reconciler.core import yaml_errors
 from reconciler.core.messages import Problem, describe
 
 MAX_BYTES = 1024 * 1024
@@ -60,6 +61,8 @@ class YamlDocument:
     data: Any
     # path into data -> (position of its mapping key or None, position of its value)
     positions: Mapping[JsonPath, tuple[Pos | None, Pos]] = field(default_factory=dict)
+    # how scalars were written where it matters to a message: "quoted", "block", "empty"
+    styles: Mapping[JsonPath, str] = field(default_factory=dict)
 
     def pos(self, path: JsonPath, *, on_key: bool = False) -> Pos:
         """The nearest known position of `path` (its key if asked and known, else its value)."""
@@ -161,139 +164,144 @@ _NODE_EVENTS = frozenset({_SCALAR, _ALIAS, _MAP_START, _SEQ_START})
 _LoaderClass: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], list[tuple[Pos, str]]]:
-    """Build data + positions from libyaml's events; collects every YAML-level problem it can."""
-    get_event = _LoaderClass(text).get_event
-    positions: dict[JsonPath, tuple[Pos | None, Pos]] = {}
-    problems: list[tuple[Pos, str]] = []
-    stack: list[_Frame] = []
-    root: Any = _MISSING
-    skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
-    documents = 0
-    read_to = 0  # text index after the last event taken (where an early scanner error is searched from)
-    try:
+Positions = dict[JsonPath, tuple[Pos | None, Pos]]
+# How a scalar was written, where it matters to a message: "quoted" ('x' or "x"), "block" (| or >), or
+# "empty" (a key with nothing after it, which YAML reads as null).
+Styles = dict[JsonPath, str]
+
+
+class _Composer:
+    """Builds data + positions from libyaml's events; collects every YAML-level problem it can."""
+
+    def __init__(self, text: str) -> None:
+        self.get_event = _LoaderClass(text).get_event
+        self.positions: Positions = {}
+        self.styles: Styles = {}
+        self.problems: list[tuple[Pos, str]] = []
+        self.stack: list[_Frame] = []
+        self.root: Any = _MISSING
+        self.skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
+        self.documents = 0
+        self.read_to = 0  # text index after the last event taken (where an early scanner error is searched)
+
+    def run(self) -> None:
+        get_event = self.get_event
         while True:
             event: Any = get_event()
             if event is None:
-                break
-            read_to = event.end_mark.index
+                return
+            self.read_to = event.end_mark.index
             kind = type(event)
-            if skip:
-                if kind is _MAP_START or kind is _SEQ_START:
-                    skip += 1
-                    if len(stack) + skip > MAX_DEPTH:
-                        raise _TooDeep(event)
-                elif kind is _MAP_END or kind is _SEQ_END:
-                    skip -= 1
-                continue
-            if kind not in _NODE_EVENTS:
-                if kind is _MAP_END or kind is _SEQ_END:
-                    stack.pop()
-                elif kind is yaml.DocumentStartEvent:
-                    documents += 1
-                    if documents > 1:
-                        mark = event.start_mark
-                        message = "a file holds one YAML document; found a second one"
-                        problems.append(((mark.line + 1, mark.column + 1), message))
-                        break
-                elif kind is yaml.StreamEndEvent:
-                    break
-                continue
-            mark = event.start_mark
-            pos = (mark.line + 1, mark.column + 1)
-            parent = stack[-1] if stack else None
-            if parent is not None and parent.is_map and parent.key is None:
-                skip = _take_key(parent, event, pos, problems)
-                continue
-            # A value: the root, a sequence item, or the value of parent.key.
-            key_pos = None
-            key_name = ""
-            path: JsonPath
-            if parent is None:
-                path = ()
-            elif parent.is_map:
-                key_name = cast(str, parent.key)
-                path = (*parent.path, key_name)
-                key_pos = parent.key_pos
+            if self.skip:
+                self._skipping(event, kind)
+            elif kind in _NODE_EVENTS:
+                self._node(event, kind)
+            elif self._structure(event, kind):
+                return
+
+    def _skipping(self, event: Any, kind: type) -> None:
+        if kind is _MAP_START or kind is _SEQ_START:
+            self.skip += 1
+            if len(self.stack) + self.skip > MAX_DEPTH:
+                raise _TooDeep(event)
+        elif kind is _MAP_END or kind is _SEQ_END:
+            self.skip -= 1
+
+    def _structure(self, event: Any, kind: type) -> bool:
+        """A collection's end, a document's start, the stream's end; True to stop reading."""
+        if kind is _MAP_END or kind is _SEQ_END:
+            self.stack.pop()
+        elif kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
+                mark = event.start_mark
+                message = "a file holds one YAML document; found a second one"
+                self.problems.append(((mark.line + 1, mark.column + 1), message))
+                return True
+        return kind is yaml.StreamEndEvent
+
+    def _node(self, event: Any, kind: type) -> None:
+        mark = event.start_mark
+        pos = (mark.line + 1, mark.column + 1)
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and parent.is_map and parent.key is None:
+            self.skip = _take_key(parent, event, pos, self.problems)
+            return
+        # A value: the root, a sequence item, or the value of parent.key.
+        key_pos = None
+        path: JsonPath = ()
+        if parent is not None and parent.is_map:
+            path, key_pos = (*parent.path, cast(str, parent.key)), parent.key_pos
+        elif parent is not None:
+            path = (*parent.path, len(parent.container))
+        discard = parent is not None and parent.skip_value
+        value = self._value(event, kind, pos, path, discard)
+        if parent is None:
+            self.root = value
+        elif parent.is_map:
+            if discard:
+                parent.skip_value = False
             else:
-                path = (*parent.path, len(parent.container))
-            discard = parent is not None and parent.skip_value
-            value: Any
-            if kind is _SCALAR:
-                value = _scalar(event, pos, problems)
-            elif kind is _ALIAS:
-                problems.append((pos, "YAML aliases are not allowed"))
-                value = None
-            else:
-                is_map = kind is _MAP_START
-                tag = event.tag
-                if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
-                    problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
-                if len(stack) >= MAX_DEPTH:
-                    raise _TooDeep(event)
-                if discard:
-                    skip = 1
-                    value = None
-                else:
-                    value = {} if is_map else []
-                    stack.append(_Frame(value, path, is_map))
-            if parent is None:
-                root = value
-            elif parent.is_map:
-                if discard:
-                    parent.skip_value = False
-                else:
-                    cast(dict[str, Any], parent.container)[key_name] = value
-                parent.key = None
-                parent.key_pos = None
-            else:
-                cast(list[Any], parent.container).append(value)
-            if not discard:
-                positions[path] = (key_pos, pos)
+                cast(dict[str, Any], parent.container)[cast(str, path[-1])] = value
+            parent.key = None
+            parent.key_pos = None
+        else:
+            cast(list[Any], parent.container).append(value)
+        if not discard:
+            self.positions[path] = (key_pos, pos)
+
+    def _value(self, event: Any, kind: type, pos: Pos, path: JsonPath, discard: bool) -> Any:
+        if kind is _SCALAR:
+            style = _STYLES.get(event.style) if event.style else ("empty" if event.value == "" else None)
+            if style is not None and not discard:
+                self.styles[path] = style
+            return _scalar(event, pos, self.problems)
+        if kind is _ALIAS:
+            self.problems.append((pos, "YAML aliases are not allowed"))
+            return None
+        is_map = kind is _MAP_START
+        if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+            self.problems.append((pos, f"unsupported YAML tag '{_show_tag(event.tag)}'"))
+        if len(self.stack) >= MAX_DEPTH:
+            raise _TooDeep(event)
+        if discard:
+            self.skip = 1
+            return None
+        value: dict[str, Any] | list[Any] = {} if is_map else []
+        self.stack.append(_Frame(value, path, is_map))
+        return value
+
+
+_STYLES = {"'": "quoted", '"': "quoted", "|": "block", ">": "block"}
+
+
+def _compose(text: str) -> tuple[Any, Positions, Styles, list[tuple[Pos, str]]]:
+    """Data, positions and scalar styles of one YAML document, and every YAML-level problem found."""
+    composer = _Composer(text)
+    problems = composer.problems
+    try:
+        composer.run()
     except _TooDeep as exc:
         # Stop reading at once: libyaml's scanner does O(depth) work per token, so reading on through
         # 100k nested brackets would take minutes.
         mark = exc.event.start_mark
         problems.append(((mark.line + 1, mark.column + 1), f"nesting is deeper than {MAX_DEPTH} levels"))
-        return _MISSING, positions, problems
+        return _MISSING, composer.positions, composer.styles, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         if mark is not None and (exc.problem or "").startswith("exceeded maximum nesting depth"):
             # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels, and inside the 1,024-character look-ahead
             # of a flow collection that comes before our own limit sees level 33: point where it would have.
-            pos = _flow_cap_position(text, read_to, mark.index, MAX_DEPTH - len(stack) - skip + 1) or pos
-        problems.append((pos, _syntax_message(exc, text, mark)))
-        return _MISSING, positions, problems
+            depth = MAX_DEPTH - len(composer.stack) - composer.skip + 1
+            pos = yaml_errors.flow_cap_position(text, composer.read_to, mark.index, depth) or pos
+        pos, message = yaml_errors.syntax_problem(exc, text, pos, MAX_DEPTH)
+        problems.append((pos, message))
+        return _MISSING, composer.positions, composer.styles, problems
     except yaml.reader.ReaderError as exc:
-        problems.append((_byte_pos(text, exc.position), f"invalid character {_codepoint(exc.character)}"))
-        return _MISSING, positions, problems
-    return root, positions, problems
-
-
-def _flow_cap_position(text: str, start: int, end: int, nth: int) -> Pos | None:
-    """Where the `nth` flow bracket still open after `start` opens (quoted text skipped), if before `end`."""
-    depth = 0
-    quote = ""
-    i = start
-    while i < end:
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-            if depth >= nth:
-                line_start = text.rfind("\n", 0, i) + 1
-                return (text.count("\n", 0, i) + 1, i - line_start + 1)
-        elif ch in "]}":
-            depth -= 1
-        i += 1
-    return None
+        problems.append(yaml_errors.reader_problem(text, exc))
+        return _MISSING, composer.positions, composer.styles, problems
+    return composer.root, composer.positions, composer.styles, problems
 
 
 def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> int:
@@ -340,43 +348,9 @@ def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
     return value
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
-    problem = exc.problem or "syntax error"
-    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-        return "invalid YAML: a tab character cannot indent YAML; use spaces"
-    if exc.problem == "but found another document":
-        return "a file holds one YAML document; found a second one"
-    if exc.problem == "found undefined alias":
-        return "YAML aliases are not allowed"
-    if problem.startswith("exceeded maximum nesting depth"):
-        return f"nesting is deeper than {MAX_DEPTH} levels"
-    if exc.context and exc.context_mark is not None:
-        where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
-        return f"invalid YAML: {problem} ({exc.context} at {where})"
-    return f"invalid YAML: {problem}"
-
-
 def _show_tag(tag: str) -> str:
     """A tag as it was written: `!!binary`, not `tag:yaml.org,2002:binary`."""
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-
-
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n", line + 1)
-    return lines[line][column : column + 1] if line < len(lines) else ""
-
-
-def _codepoint(character: Any) -> str:
-    code = character if isinstance(character, int) else ord(character)
-    return f"U+{code:04X}"
-
-
-def _byte_pos(text: str, byte_offset: int) -> Pos:
-    """Line:col of a byte offset into the UTF-8 encoding of `text` (libyaml reports bytes)."""
-    prefix = text.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")
-    line = prefix.count("\n") + 1
-    col = len(prefix) - (prefix.rfind("\n") + 1) + 1
-    return (line, col)
 
 
 class _Missing:
@@ -403,7 +377,7 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        data, positions, problems = _compose(text)
+        data, positions, styles, problems = _compose(text)
     except (RecursionError, MemoryError):  # pragma: no cover - bounded by MAX_BYTES and MAX_DEPTH
         return None, [Diagnostic(path, 1, 1, "error", "file is too complex to read")]
     diagnostics = [Diagnostic(path, line, col, "error", message) for (line, col), message in problems]
@@ -416,4 +390,4 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
         got = describe(data) if data is not None else "nothing (null)"
         diagnostics.append(Diagnostic(path, line, col, "error", f"expected a mapping at the top, got {got}"))
         return None, diagnostics
-    return YamlDocument(path, data, positions), diagnostics
+    return YamlDocument(path, data, positions, styles), diagnostics

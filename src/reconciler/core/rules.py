@@ -1,4 +1,4 @@
-"""Semantic rules (DESIGN §3, graph-api.md §6.4) on loaded policy data: pure functions, no I/O.
+"""Semantic rules on loaded policy data (targets, access types, keywords, tenants): pure functions, no I/O.
 
 They run next to the schema check and must survive data the schema rejects, so every access is guarded;
 a value the schema already refuses (a wrong enum, a wrong type) is not judged again here.
@@ -144,7 +144,8 @@ def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
 
 
 def check_access_types(name: str, setting: Any) -> list[Problem]:
-    """Users/groups access must not contradict applications access (graph-api.md §6.4)."""
+    """Users/groups access must not contradict applications access (Entra cross-tenant access overview,
+    "Important considerations": blocking all users needs all apps blocked, and the reverse)."""
     if not isinstance(setting, dict):
         return []
     users, apps = setting.get("usersAndGroups"), setting.get("applications")

@@ -11,14 +11,14 @@ problem for people, with a did-you-mean for misspelled or mis-cased names (Graph
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jsonschema_rs
 
-from reconciler.core import descriptions, messages, metadata, model
-from reconciler.core.messages import Problem
+from reconciler.core import descriptions, messages, metadata, model, schema_errors
+from reconciler.core.messages import JsonPath, Problem
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://xtap.dev/schemas/"
@@ -35,7 +35,6 @@ READ_ONLY_REASONS: dict[Kind, dict[str, str]] = {
     "partner": {
         "isInMultiTenantOrganization": "is read-only: Graph sets it for multitenant organization members",
         "isServiceProvider": "is not updatable through Graph's v1.0 partner update; xtap does not manage it",
-        "invitationRedemptionIdentityProviderConfiguration": "exists only in the default configuration",
         "crossCloudMeetingConfiguration": "is not managed by xtap (undocumented, never sent)",
     },
     "default": {
@@ -43,10 +42,14 @@ READ_ONLY_REASONS: dict[Kind, dict[str, str]] = {
         "automaticUserConsentSettings": "is read-only in the default configuration (always false/false)",
         "isServiceDefault": "is read-only: Graph sets it when the system defaults are in place",
         "id": "is read-only",
-        model.SYNC_PROPERTY: "exists only for partners",
+        model.SYNC_PROPERTY: "belongs in a partner file under policies/partners/: it exists only for partners",
     },
     "config": {},
 }
+# Settings of the root policy (/policies/crossTenantAccessPolicy), managed in policies/policy.yaml.
+ROOT_POLICY_PROPERTIES = ("allowedCloudEndpoints",)
+ROOT_POLICY_FILE = "policies/policy.yaml"
+DEFAULT_FILE = "policies/default.yaml"
 # Members the metadata knows but xtap does not manage (model.UNMANAGED_MEMBERS), and why.
 UNMANAGED_REASONS: dict[tuple[str, str], str] = {
     ("crossTenantAccessPolicyTenantRestrictions", "devices"): (
@@ -352,13 +355,14 @@ def render(kind: Kind) -> str:
 _PATTERN_WORDS: dict[str, str | None] = {GUID_PATTERN: None, TENANT_NAME_PATTERN: None}
 
 
-def check(kind: Kind, data: Any) -> list[Problem]:
-    """Every schema problem of `data` (a loaded file of `kind`), as located-by-path messages."""
+def check(kind: Kind, data: Any, styles: Mapping[JsonPath, str] | None = None) -> list[Problem]:
+    """Every schema problem of `data` (a loaded file of `kind`), as located-by-path messages. `styles`
+    (from the YAML document) lets a message say how a value was written ("the quoted string 'true'")."""
     built, validator = _compiled(kind)
     # Most files are valid: one pass in Rust, no error objects built.
     if validator.is_valid(data):
-        return []
-    return messages.problems(_wording(kind), built, data, validator.iter_errors(data))
+        return schema_errors.empty_objects(built, styles) if styles else []
+    return schema_errors.problems(_wording(kind), built, data, validator.iter_errors(data), styles)
 
 
 def _wording(kind: Kind) -> messages.Wording:
@@ -368,10 +372,29 @@ def _wording(kind: Kind) -> messages.Wording:
         for (type_name, member), reason in UNMANAGED_REASONS.items():
             if prop.type == type_name:
                 unmanaged[(prop.name, member)] = reason
+    reasons = {**_elsewhere(kind), **READ_ONLY_REASONS[kind]}
     absent = "keep the tenant's value" if kind == "default" else "inherit it whole"
     # The sync policy inherits nothing: a member left out is simply not set.
     under = {model.SYNC_PROPERTY: "leave it unset"}
-    return messages.Wording(READ_ONLY_REASONS[kind], unmanaged, _PATTERN_WORDS, absent, under)
+    return messages.Wording(reasons, unmanaged, _PATTERN_WORDS, absent, under)
+
+
+def _elsewhere(kind: Kind) -> dict[str, str]:
+    """Properties that belong in another file, and which (the default's own properties come from the
+    metadata: what the default has and a partner does not)."""
+    if kind == "config":
+        return {}
+    owner = "the default configuration" if kind == "default" else "a partner"
+    out = {
+        name: f"belongs in {ROOT_POLICY_FILE}: it is a setting of the root policy, not of {owner}"
+        for name in ROOT_POLICY_PROPERTIES
+    }
+    if kind == "partner":
+        partner = {p.name for p in metadata.load().type(metadata.PARTNER_TYPE).properties}
+        for name in model.default_properties():
+            if name not in partner:
+                out[name] = f"belongs in {DEFAULT_FILE}: it exists only in the default configuration"
+    return out
 
 
 # Built once per kind for the metadata in force (metadata.using swaps it; the next check rebuilds).
