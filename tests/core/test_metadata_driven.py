@@ -218,3 +218,12 @@ def test_xtap_validate_with_the_newer_metadata(
     }
     assert result.desired.default is not None
     assert result.desired.default.properties == {"guestLimits": {"maxGuests": 10, "label": None}}
+
+
+def test_a_new_string_member_is_checked_for_control_characters(newer: metadata.Metadata) -> None:
+    assert rules.check_partner(partner(guestLimits={"maxGuests": 1, "label": "pilot\x00"})) == [
+        Problem(("guestLimits", "label"), "label must not contain control characters, got 'pilot\\x00'")
+    ]
+    assert rules.check_default({"guestLimits": {"maxGuests": 1, "label": "a\nb"}}) == [
+        Problem(("guestLimits", "label"), "label must not contain control characters, got 'a\\nb'")
+    ]

@@ -189,21 +189,47 @@ def _check_ignored_but_set(data: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
-def _strings(type_name: str, value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    """The free-text strings (Edm.String) of a value of metadata type `type_name`, with their paths."""
+# A step into a collection: every item.
+_EACH = -1
+# A metadata type may (in principle) contain itself; files nest at most 32 levels anyway.
+_MAX_TYPE_DEPTH = 16
+_string_paths_for: dict[tuple[str, str], tuple[metadata.Metadata, tuple[JsonPath, ...]]] = {}
+
+
+def _string_paths(owner: str, name: str) -> tuple[JsonPath, ...]:
+    """Where free text (Edm.String) can be in property `name` of `owner`, from the metadata in force
+    (computed once per metadata: most properties hold none, and their check then costs nothing)."""
     md = metadata.load()
-    if type_name == "Edm.String" and isinstance(value, str):
+    cached = _string_paths_for.get((owner, name))
+    if cached is None or cached[0] is not md:
+        prop = md.type(owner).property(name)
+        found = tuple(_walk_strings(md, prop, (name,), 0)) if prop is not None else ()
+        cached = (md, found)
+        _string_paths_for[(owner, name)] = cached
+    return cached[1]
+
+
+def _walk_strings(
+    md: metadata.Metadata, prop: metadata.Property, path: JsonPath, depth: int
+) -> Iterator[JsonPath]:
+    here = (*path, _EACH) if prop.collection else path
+    if prop.type == "Edm.String":
+        yield here
+    elif prop.type in md.types and depth < _MAX_TYPE_DEPTH:
+        for member in md.type(prop.type).properties:
+            if (prop.type, member.name) != TARGET_MEMBER:  # check_targets says what a target may be
+                yield from _walk_strings(md, member, (*here, member.name), depth + 1)
+
+
+def _values_at(value: Any, pattern: JsonPath, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    """The values of `value` at a path pattern (`_EACH` for every item of a list), with their real paths."""
+    if not pattern:
         yield path, value
-    elif type_name in md.types and isinstance(value, dict):
-        for prop in md.type(type_name).properties:
-            if (type_name, prop.name) == TARGET_MEMBER:
-                continue  # check_targets says what a target may be
-            member = value.get(prop.name)
-            if prop.collection and isinstance(member, list):
-                for index, item in enumerate(member):
-                    yield from _strings(prop.type, item, (*path, prop.name, index))
-            else:
-                yield from _strings(prop.type, member, (*path, prop.name))
+    elif pattern[0] == _EACH:
+        for index, item in enumerate(value) if isinstance(value, list) else ():
+            yield from _values_at(item, pattern[1:], (*path, index))
+    elif isinstance(value, dict) and pattern[0] in value:
+        yield from _values_at(value[pattern[0]], pattern[1:], (*path, pattern[0]))
 
 
 def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
@@ -211,11 +237,11 @@ def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequenc
     stored in the tenant and printed raw by every tool that shows it."""
     problems = []
     for name in names:
-        prop = metadata.load().type(owner).property(name)
-        strings = _strings(prop.type, data.get(name), (name,)) if prop is not None else iter(())
-        for path, text in (found for found in strings if has_control(found[1])):
-            message = f"{_last(path)} must not contain control characters, got {describe(text)}"
-            problems.append(Problem(path, message))
+        for pattern in _string_paths(owner, name):
+            for path, text in _values_at(data, pattern):
+                if isinstance(text, str) and has_control(text):
+                    message = f"{_last(path)} must not contain control characters, got {describe(text)}"
+                    problems.append(Problem(path, message))
     return problems
 
 
