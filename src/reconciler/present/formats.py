@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from reconciler.core import drift
+from reconciler.core import drift, text
 from reconciler.core.errors import XtapError
 from reconciler.core.plan import Plan, to_json
 from reconciler.present import drift_markdown, plan_markdown, plan_text
@@ -37,12 +38,26 @@ class Registry(Generic[T]):
         return renderer(value, options or RenderOptions())
 
 
+# json.dumps escapes the C0 controls in strings (a raw newline in its output is indentation), but not DEL,
+# C1 (the 8-bit CSI U+009B), the line separators, the bidi overrides or a lone surrogate; and `##[` (a
+# GitHub workflow command anywhere in a log line) passes as is. Outside its strings JSON holds only ASCII
+# punctuation, digits, keywords and indentation, so these can only be inside strings, where a \uXXXX
+# escape decodes to the very same text.
+_JSON_UNSAFE = re.compile(f"(?![\\n]){text.UNSAFE.pattern}|(?<=##)\\[")
+
+
+def json_text(data: Any) -> str:
+    """`data` as indented JSON, printable anywhere: no character in it acts on a terminal or a CI log."""
+    dumped = json.dumps(data, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped) + "\n"
+
+
 def plan_json(plan: Plan) -> str:
-    return json.dumps(to_json(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_text(to_json(plan))
 
 
 def drift_json(report: drift.DriftReport) -> str:
-    return json.dumps(drift.to_json(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(drift.to_json(report))
 
 
 PLAN: Registry[Plan] = Registry(

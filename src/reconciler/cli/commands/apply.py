@@ -13,6 +13,7 @@ from reconciler.cli.context import Context, Env, load_context, open_client, plan
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, from_json
 from reconciler.core.planner import fingerprint_desired, fingerprint_live
+from reconciler.core.text import printable
 from reconciler.present.plan_text import render_text
 from reconciler.shell.applier import Applier, ApplyResult
 
@@ -89,7 +90,7 @@ def report(result: ApplyResult) -> str:
         lines.append(
             "Re-running `xtap apply` is safe: it re-plans from the live tenant and finishes the rest."
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # names and Graph's error messages
 
 
 def run(args: argparse.Namespace, env: Env) -> int:

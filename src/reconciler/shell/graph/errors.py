@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.core.errors import XtapError
+from reconciler.core.text import printable
 
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
@@ -109,7 +110,8 @@ class GraphError(XtapError):
         ids = [f"request-id {self.request_id}"] if self.request_id else []
         if self.client_request_id:
             ids.append(f"client-request-id {self.client_request_id}")
-        return f"{head} ({', '.join(ids)})" if ids else head
+        # Graph's own message is the service's text: one line, with nothing in it that acts on a terminal.
+        return printable(f"{head} ({', '.join(ids)})" if ids else head)
 
 
 class AuthError(XtapError):
