@@ -16,6 +16,8 @@ from types import ModuleType
 
 from reconciler import __version__
 from reconciler.core.errors import EXIT_ERROR, XtapError
+from reconciler.core.text import printable
+from reconciler.shell import console
 
 # Each name is a module under reconciler.cli.commands with add_parser(subparsers) and run(args, env) -> int.
 COMMANDS: tuple[str, ...] = (
@@ -60,10 +62,17 @@ def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log messages carry Graph's and the files' text: made printable (a traceback at -vv stays as is)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+
 def _configure_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_PrintableFormatter("%(message)s"))
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -74,15 +83,25 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    environment = dict(os.environ) if env is None else env
+    # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
+    with console.guarded(environment):
+        return _main(argv, environment)
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
     modules = _modules()
     parser = build_parser(modules)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     try:
-        code: int = modules[args.command].run(args, dict(os.environ) if env is None else env)
+        code: int = modules[args.command].run(args, env)
         return code
     except XtapError as exc:
-        print(f"xtap: error: {exc}", file=sys.stderr)
+        # Messages quote files and Graph: each of their lines is made printable (a message may hold
+        # several located errors, one per line).
+        lines = str(exc).split("\n")
+        print("xtap: error: " + "\n".join(printable(line) for line in lines), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("xtap: interrupted", file=sys.stderr)
@@ -91,6 +110,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.verbose >= 2:
             raise
         print(
-            f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr
+            printable(f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)"),
+            file=sys.stderr,
         )
         return EXIT_ERROR

@@ -23,6 +23,7 @@ import httpx
 
 from reconciler.core import model
 from reconciler.core.errors import XtapError
+from reconciler.shell import console
 from reconciler.shell.graph.clouds import Cloud, get_cloud
 from reconciler.shell.graph.errors import AuthError
 
@@ -64,8 +65,7 @@ def github_masker(env: Mapping[str, str]) -> Masker:
 
     def mask(value: str) -> None:
         if env.get("GITHUB_ACTIONS") == "true" and value:
-            sys.stderr.write(f"::add-mask::{value}\n")
-            sys.stderr.flush()
+            console.add_mask(sys.stderr, value)
 
     return mask
 
