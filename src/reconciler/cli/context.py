@@ -18,6 +18,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
+from reconciler.shell.files import write_output
 from reconciler.shell.graph import GraphClient, connect
 
 Env = Mapping[str, str]
@@ -98,7 +99,4 @@ def use_color(env: Env, stream: Any = None) -> bool:
 
 
 def write_file(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)

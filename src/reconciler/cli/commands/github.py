@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.cli.context import Env
 from reconciler.core.errors import EXIT_OK, XtapError
 from reconciler.present import github, markdown
+from reconciler.shell.files import write_output
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -111,10 +112,7 @@ def _read(path: str) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)
 
 
 def _read_json_object(path: str) -> dict[str, Any]:
