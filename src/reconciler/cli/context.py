@@ -94,8 +94,9 @@ def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
 
 
 def use_color(env: Env, stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything but "" (no-color.org)."""
     stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in env
+    return bool(getattr(stream, "isatty", lambda: False)()) and not env.get("NO_COLOR")
 
 
 def write_file(path: str, text: str) -> None:

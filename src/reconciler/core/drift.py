@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -139,6 +139,30 @@ class DriftReport:
         if self.previous is not None:
             line += f", {len(self.new_drift)} new since the previous report"
         return line + "."
+
+
+def earlier(report: DriftReport) -> str:
+    """How the report given with --previous is named: `the report of <when>`, `an earlier report`."""
+    when = report.previous.generated_at if report.previous is not None else None
+    return f"the report of {when}" if when else "an earlier report"
+
+
+def by_resource(items: Sequence[DriftItem]) -> list[list[DriftItem]]:
+    """`items` grouped per resource (the default; a partner with its sync policy), in first-seen order."""
+    groups: dict[tuple[bool, str | None], list[DriftItem]] = {}
+    for item in items:
+        key = (
+            item.resource == "default",
+            None if item.resource == "default" else item.tenant_id or item.name,
+        )
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
+def resource_title(item: DriftItem) -> str:
+    """How the resource of `item` is named for people: `partner fabrikam (90e2…)`, `default configuration`."""
+    resource = "default" if item.resource == "default" else "partner"
+    return values.title(resource, item.name, item.tenant_id)
 
 
 # --- building ---------------------------------------------------------------------------------------------

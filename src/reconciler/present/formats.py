@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from reconciler.core import drift, text
 from reconciler.core.errors import XtapError
 from reconciler.core.plan import Plan, to_json
-from reconciler.present import drift_markdown, plan_markdown, plan_text
+from reconciler.present import drift_markdown, drift_text, plan_markdown, plan_text
 
 T = TypeVar("T")
 
@@ -20,6 +20,7 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class RenderOptions:
     color: bool = False
+    verbose: int = 0  # -v: information lines in a drift report's text
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ PLAN: Registry[Plan] = Registry(
 DRIFT: Registry[drift.DriftReport] = Registry(
     "drift report",
     {
+        "text": lambda report, o: drift_text.render_text(report, color=o.color, verbose=o.verbose),
         "markdown": lambda report, o: drift_markdown.render_markdown(report),
         "json": lambda report, o: drift_json(report),
     },
