@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.cli.context import Env
 from reconciler.core.errors import EXIT_OK, XtapError
+from reconciler.core.plan import Plan, from_json
 from reconciler.present import github, markdown
 from reconciler.shell.files import write_output
 
@@ -37,17 +38,31 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_find_comment)
 
-    p = cmds.add_parser("plan-comment", parents=[common], help="write the plan comment body of a tenant")
-    p.add_argument(
-        "--plan", metavar="FILE", required=True, help="Markdown from `xtap plan --format markdown`"
-    )
-    p.add_argument(
-        "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
-    )
-    p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
-    p.add_argument("--limit", type=int, default=markdown.BODY_LIMIT, help="maximum characters (%(default)s)")
-    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    p.set_defaults(github_run=_plan_comment)
+    for name, what, limit, handler in (
+        (
+            "plan-comment",
+            "the plan comment body of a tenant (every change listed)",
+            markdown.BODY_LIMIT,
+            _plan_comment,
+        ),
+        (
+            "plan-summary",
+            "the job summary of a tenant's plan (every change in full)",
+            github.SUMMARY_LIMIT,
+            _plan_summary,
+        ),
+    ):
+        p = cmds.add_parser(name, parents=[common], help=f"write {what}")
+        p.add_argument(
+            "--plan", metavar="FILE", required=True, help="the plan saved by `xtap plan --out FILE`"
+        )
+        p.add_argument(
+            "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
+        )
+        p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
+        p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
+        p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+        p.set_defaults(github_run=handler)
 
     p = cmds.add_parser(
         "drift-action",
@@ -140,15 +155,40 @@ def _find_comment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _saved_plan(args: argparse.Namespace) -> Plan | None:
+    """The saved plan; None after a failed plan (exit 1), which may have saved none."""
+    if args.exit_code == 1:
+        return None
+    try:
+        data = json.loads(_read(args.plan))
+    except json.JSONDecodeError as exc:
+        raise XtapError(
+            f"{args.plan}: not a saved plan (`xtap plan --out FILE` writes one): {exc.msg} at line {exc.lineno}"
+        ) from None
+    return from_json(data, origin=args.plan)
+
+
 def _plan_comment(args: argparse.Namespace) -> int:
     body = github.plan_comment_body(
-        _tenant(args), _read(args.plan), args.exit_code, run_url=args.run_url, limit=args.limit
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
     )
-    if args.out:
-        _write(args.out, body)
-    else:
-        sys.stdout.write(body)
+    _emit(args.out, body)
     return EXIT_OK
+
+
+def _plan_summary(args: argparse.Namespace) -> int:
+    body = github.plan_summary(
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
+    )
+    _emit(args.out, body)
+    return EXIT_OK
+
+
+def _emit(out: str | None, text: str) -> None:
+    if out:
+        _write(out, text)
+    else:
+        sys.stdout.write(text)
 
 
 def _drift_action(args: argparse.Namespace) -> int:
