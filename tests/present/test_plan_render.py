@@ -124,7 +124,8 @@ def test_a_huge_create_sorted_first_hides_no_change_header_from_the_comment() ->
     # The create's table is what gave way; the updates and the deletion keep theirs.
     assert comment.count("00000000-0000-4000-8000-000000000000 (group)") == 0
     assert (
-        "- <code>+</code> create partner aaa-huge (00000000-0000-4000-8000-00000000aaaa) — 2 values (detail left out, see below)\n"
+        "<details><summary><code>+</code> create partner aaa-huge (00000000-0000-4000-8000-00000000aaaa) — "
+        "2 values, detail left out</summary>\n\n_Left out to fit; see the note below._\n\n</details>\n\n"
         in comment
     )
     assert (
@@ -135,7 +136,7 @@ def test_a_huge_create_sorted_first_hides_no_change_header_from_the_comment() ->
     )
     assert "| <code>inboundTrust.isMfaAccepted</code> | <code>true</code> | <code>null</code> |" in comment
     assert (
-        "\n**The detail of 1 change(s) is left out** (every change is listed above) to keep this under 65,536 "
+        "</details>\n\n**The detail of 1 change(s) is left out** (every change is listed above) to keep this under 65,536 "
         "characters. The full plan is in the job summary and the `xtap-plan-contoso` artifact of "
         "[this run](https://gh/run/9).\n\n---\n**Changes planned.**"
     ) in comment
@@ -164,11 +165,12 @@ def test_when_even_the_headers_do_not_fit_the_notice_counts_what_is_not_listed()
     )
     text = render_markdown(Plan(changes, Fingerprints({}, "")), limit=8_000)
     assert len(text) <= 8_000
-    listed = text.count("(detail left out, see below)")
+    listed = text.count(", detail left out</summary>")
     assert 0 < listed < 300
     assert (
-        f"\n**{300 - listed} more change(s) are not listed**, and the detail of the {listed} above is left out, "
-        "to keep this under 8,000 characters. The full plan is in `xtap plan --format text` or `--format json`.\n"
+        f"</details>\n\n**{300 - listed} more change(s) are not listed**, and the detail of the {listed} above is "
+        "left out, to keep this under 8,000 characters. The full plan is in `xtap plan --format text` or "
+        "`--format json`.\n"
     ) in text
 
 

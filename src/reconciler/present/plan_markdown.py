@@ -33,9 +33,13 @@ def _count(change: Change) -> str:
     return f"{count} value{'s' if count != 1 else ''}"
 
 
+# Every section ends with a blank line: it closes the HTML block a `<details>` opens (GFM runs an HTML block
+# to the next blank line), so the Markdown that follows (a list item, the notice) is read as Markdown.
+
+
 def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     if change.action == "unmanaged":
-        return f"- {_head(change)}: {escape('; '.join(change.notes))}\n"
+        return f"- {_head(change)}: {escape('; '.join(change.notes))}\n\n"
     rows = ["| property | before | after |", "|---|---|---|"]
     for diff in change.diffs:
         rows.append(
@@ -45,15 +49,18 @@ def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     source = f"\n\nDeclared in {code(change.source)}." if change.source else ""
     notes = "".join(f"\n\n{escape(n)}" for n in change.notes)
     body = "\n".join(rows) if change.diffs else "_no property values_"
-    return (
-        f"<details><summary>{_head(change)} — {_count(change)}</summary>\n\n"
-        f"{body}{source}{notes}\n\n</details>\n"
-    )
+    return _details(f"{_head(change)} — {_count(change)}", f"{body}{source}{notes}")
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
 
 
 def _md_header_only(change: Change) -> str:
-    """A change whose detail does not fit: its header line, as a list item that cannot be unfolded."""
-    return f"- {_head(change)} — {_count(change)} (detail left out, see below)\n"
+    """A change whose detail does not fit: its header line, and why there is nothing under it."""
+    return _details(
+        f"{_head(change)} — {_count(change)}, detail left out", "_Left out to fit; see the note below._"
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def _notice(fit: _Fit, limit: int, elsewhere: str) -> str:
         )
     else:
         what = f"**The detail of {fit.without_detail} change(s) is left out** (every change is listed above)"
-    return f"\n{what} to keep this under {limit:,} characters. The full plan is in {elsewhere}.\n"
+    return f"{what} to keep this under {limit:,} characters. The full plan is in {elsewhere}.\n\n"
 
 
 def _banner_and_gates(plan: Plan) -> list[str]:
@@ -124,11 +131,11 @@ def render_markdown(
     changes = [c for c in plan.changes if c.action != "noop"]
     full = [_md_section(c, plan.defaults) for c in changes]
     count = plan.count("noop")
-    tail = f"\n{unchanged(count)}.\n" if count else ""
+    tail = f"{unchanged(count)}.\n" if count else ""
     if len(text) + sum(map(len, full)) + len(tail) <= limit:
-        return text + "".join(full) + tail
+        return (text + "".join(full) + tail).rstrip("\n") + "\n"
     # Room for the notice at its longest, so that whatever is chosen fits with it.
     stated = stated_limit or limit
     reserve = len(_notice(_Fit((), len(changes), len(changes)), stated, elsewhere))
     fit = _fit(changes, full, limit - len(text) - len(tail) - reserve)
-    return text + "".join(fit.sections) + _notice(fit, stated, elsewhere) + tail
+    return (text + "".join(fit.sections) + _notice(fit, stated, elsewhere) + tail).rstrip("\n") + "\n"
