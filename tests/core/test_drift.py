@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from reconciler.cli.main import COMMANDS
-from reconciler.core import drift
+from reconciler.core import drift, drift_json
 from reconciler.core.errors import XtapError
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
@@ -341,7 +341,7 @@ def test_ignored_properties_are_never_drift() -> None:
 
 
 def roundtrip(r: drift.DriftReport) -> drift.Previous:
-    return drift.read_previous(json.loads(formats.drift_json(r)))
+    return drift_json.read_previous(json.loads(formats.drift_json(r)))
 
 
 def test_ids_are_stable_and_change_with_the_live_value() -> None:
@@ -378,7 +378,7 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
     ]
     assert [i.id for i in second.new_drift] == [second.items[1].id]
     assert second.summary_line() == "Drift: 2 items in 2 resources, 1 new since the previous report."
-    data = drift.to_json(second)
+    data = drift_json.to_json(second)
     assert (data["summary"]["new"], data["summary"]["resolved"]) == (1, 0)
     # Fabrikam fixed: its item is resolved, the partner made in the portal is no longer new.
     third = report(
@@ -394,7 +394,7 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
     assert [(r.kind, r.tenant_id, r.path) for r in third.resolved] == [
         ("changed", FAB, "inboundTrust.isMfaAccepted")
     ]
-    assert drift.to_json(third)["summary"]["new"] == 0
+    assert drift_json.to_json(third)["summary"]["new"] == 0
 
 
 @pytest.mark.parametrize(
@@ -418,7 +418,7 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
 )
 def test_a_malformed_previous_report_is_a_clean_error(data: Any, message: str) -> None:
     with pytest.raises(XtapError) as caught:
-        drift.read_previous(data, origin="r.json")
+        drift_json.read_previous(data, origin="r.json")
     assert str(caught.value) == message
 
 
@@ -439,7 +439,7 @@ def test_json_report_follows_the_schema_with_and_without_previous() -> None:
     for r in (first, second):
         data = json.loads(formats.drift_json(r))
         assert list(validator.iter_errors(data)) == []
-    data = drift.to_json(first)
+    data = drift_json.to_json(first)
     assert data["drift"] is True
     assert data["summary"] == {
         "drift": 5,

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.cli.commands.drift import out_format, stdout_format
 from reconciler.cli.context import use_color
-from reconciler.core import drift
+from reconciler.core import drift, drift_json
 from reconciler.core.planner import make_plan
 from reconciler.core.state import DesiredState, LivePartner, LiveState
 from reconciler.emulator import seeds
@@ -105,7 +105,7 @@ def test_text_without_drift_and_with_a_previous_report() -> None:
         "xtap drift for tenant default\n\nNo drift. The tenant matches the policy files.\n"
     )
     first = report()
-    previous = drift.read_previous(drift.to_json(first) | {"generated_at": "2026-11-30T05:00:00Z"})
+    previous = drift_json.read_previous(drift_json.to_json(first) | {"generated_at": "2026-11-30T05:00:00Z"})
     again = report(previous)
     text = drift_text.render_text(again)
     assert "      ~ inboundTrust.isMfaAccepted: false in the tenant, true in the file\n" in text  # not new

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from reconciler.core import drift, text
+from reconciler.core.drift_json import to_json as drift_to_json
 from reconciler.core.errors import XtapError
 from reconciler.core.plan import Plan, to_json
 from reconciler.present import drift_markdown, drift_text, plan_markdown, plan_text
@@ -58,7 +59,7 @@ def plan_json(plan: Plan) -> str:
 
 
 def drift_json(report: drift.DriftReport) -> str:
-    return json_text(drift.to_json(report))
+    return json_text(drift_to_json(report))
 
 
 PLAN: Registry[Plan] = Registry(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color, write_file
-from reconciler.core import drift
+from reconciler.core import drift, drift_json
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, XtapError
 from reconciler.present import formats
 
@@ -71,7 +71,7 @@ def read_previous(path: str) -> drift.Previous:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise XtapError(f"{path}: not an xtap drift report (invalid JSON: {exc})") from None
-    return drift.read_previous(data, origin=path)
+    return drift_json.read_previous(data, origin=path)
 
 
 def run(args: argparse.Namespace, env: Env) -> int:

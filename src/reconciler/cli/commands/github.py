@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.cli.context import Env
 from reconciler.core.errors import EXIT_OK, XtapError
 from reconciler.core.plan import Plan, from_json
+from reconciler.core.text import printable
 from reconciler.present import github, markdown
 from reconciler.shell.files import write_output
 
@@ -232,7 +233,10 @@ def _apply_tenants(args: argparse.Namespace) -> int:
             codes.setdefault(tenant, None)
     for tenant, code in sorted(codes.items()):
         if code is None:
-            print(f"xtap: warning: no plan result for tenant {tenant}; it is not applied", file=sys.stderr)
+            print(
+                printable(f"xtap: warning: no plan result for tenant {tenant}; it is not applied"),
+                file=sys.stderr,
+            )
     print(json.dumps(github.tenants_to_apply(codes, force=args.force), separators=(",", ":")))
     return EXIT_OK
 
