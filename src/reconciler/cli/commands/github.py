@@ -39,31 +39,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_find_comment)
 
-    for name, what, limit, handler in (
-        (
-            "plan-comment",
-            "the plan comment body of a tenant (every change listed)",
-            markdown.BODY_LIMIT,
-            _plan_comment,
-        ),
-        (
-            "plan-summary",
-            "the job summary of a tenant's plan (every change in full)",
-            github.SUMMARY_LIMIT,
-            _plan_summary,
-        ),
-    ):
-        p = cmds.add_parser(name, parents=[common], help=f"write {what}")
-        p.add_argument(
-            "--plan", metavar="FILE", required=True, help="the plan saved by `xtap plan --out FILE`"
-        )
-        p.add_argument(
-            "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
-        )
-        p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
-        p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
-        p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-        p.set_defaults(github_run=handler)
+    _plan_parsers(cmds, common)
 
     p = cmds.add_parser(
         "drift-action",
@@ -103,6 +79,35 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="also apply tenants refused by a safety gate (3)")
     p.set_defaults(github_run=_apply_tenants)
+
+
+def _plan_parsers(cmds: Any, common: argparse.ArgumentParser) -> None:
+    """plan-comment and plan-summary: the same saved plan, fitted to a comment or in full for a summary."""
+    for name, what, limit, handler in (
+        (
+            "plan-comment",
+            "the plan comment body of a tenant (every change listed)",
+            markdown.BODY_LIMIT,
+            _plan_comment,
+        ),
+        (
+            "plan-summary",
+            "the job summary of a tenant's plan (every change in full)",
+            github.SUMMARY_LIMIT,
+            _plan_summary,
+        ),
+    ):
+        p = cmds.add_parser(name, parents=[common], help=f"write {what}")
+        p.add_argument(
+            "--plan", metavar="FILE", required=True, help="the plan saved by `xtap plan --out FILE`"
+        )
+        p.add_argument(
+            "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
+        )
+        p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
+        p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
+        p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+        p.set_defaults(github_run=handler)
 
 
 def _marker_options(p: argparse.ArgumentParser, what: str) -> None:
