@@ -101,12 +101,10 @@ def test_changed_property_is_sent_whole_and_absent_property_goes_back_to_null() 
     }
 
 
-def test_partial_b2b_setting_is_expanded_with_explicit_nulls() -> None:
+def test_a_partial_b2b_setting_goes_out_as_written_without_nulls() -> None:
     want = {"b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS}}
     plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB))))
-    assert bodies(plan)[0][2] == {
-        "b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS, "applications": None}
-    }
+    assert bodies(plan)[0][2] == {"b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS}}
 
 
 def test_unknown_and_read_only_live_properties_never_diff_or_send() -> None:
@@ -184,8 +182,8 @@ def test_prune_deletes_sync_before_partner_and_never_mto_or_protected() -> None:
     ]
     notes = {c.tenant_id: c.notes for c in plan.changes if c.action == "unmanaged"}
     assert notes == {
-        MTO: ("member of a multitenant organization (isInMultiTenantOrganization): never deleted",),
-        prot: ("listed in protectedPartners: never deleted",),
+        MTO: ("never deleted (a multitenant organization member, isInMultiTenantOrganization)",),
+        prot: ("never deleted (listed in protectedPartners)",),
     }
 
 

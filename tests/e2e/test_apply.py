@@ -100,7 +100,7 @@ def test_prune_never_deletes_the_mto_partner(demo: Emulator, tmp_path: Path, cap
     assert demo.get_partner(LIT) is None
     assert demo.get_partner(MTO) is not None
     assert (
-        f"? partner {MTO}: unmanaged, member of a multitenant organization (isInMultiTenantOrganization): never deleted"
+        f"? partner {MTO}: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)"
         in out
     )
     assert ("DELETE", f"{PARTNERS}/{MTO}", None) not in writes(demo)
