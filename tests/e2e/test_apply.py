@@ -116,7 +116,7 @@ def test_saved_plan_refused_when_tenant_changed(empty: Emulator, tmp_path: Path,
     code, _out, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert code == 3
     assert err == (
-        f"xtap: error: the tenant changed since this plan was made (partner:{FAB}); make a new plan. "
+        f"xtap: error: the saved plan is refused: the tenant changed since it was made (partner:{FAB}); make a new plan. "
         "Nothing was changed.\n"
     )
     assert writes(empty) == []
@@ -132,7 +132,7 @@ def test_saved_plan_refused_when_files_changed_and_applied_when_fresh(
     code, _, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert (code, err) == (
         3,
-        "xtap: error: the policy files changed since this plan was made; make a new plan. Nothing was changed.\n",
+        "xtap: error: the saved plan is refused: the policy files changed since it was made; make a new plan. Nothing was changed.\n",
     )
     write_policies(tmp_path, {"fabrikam": {"tenantId": FAB, "inboundTrust": TRUST}})
     empty.clear_journal()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler import __version__
-from reconciler.core.errors import XtapError
+from reconciler.core.errors import RefusedError, XtapError
 from reconciler.core.state import Request
 
 FORMAT_VERSION = 2
@@ -157,7 +157,7 @@ def from_json(data: Any, *, origin: str = "plan file") -> Plan:
             raise TypeError("not a JSON object")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
-            raise XtapError(
+            raise RefusedError(
                 f"{origin}: unsupported plan format_version {version!r} (this xtap reads {FORMAT_VERSION})"
             )
         changes = tuple(

@@ -156,12 +156,20 @@ class _Ids:
         return str(next(self._counter))
 
 
-def _managed_names(all_names: tuple[str, ...], ignore: frozenset[str]) -> tuple[str, ...]:
-    return tuple(n for n in all_names if n not in ignore)
+def _managed_names(
+    all_names: tuple[str, ...], ignore: frozenset[str], written: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
+    """The managed names not ignored: those the file writes first, in its order (a body reads like the
+    file, Microsoft's Create example goes out as documented), then the rest in metadata order."""
+    names = [n for n in all_names if n not in ignore]
+    if written is None:
+        return tuple(names)
+    first = [n for n in written if n in names]
+    return (*first, *(n for n in names if n not in written))
 
 
 def _sync_names(sync: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(n for n in model.SYNC_PROPERTIES if n in sync)
+    return tuple(n for n in sync if n in model.SYNC_PROPERTIES)
 
 
 def _sync_body(sync: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,7 +217,8 @@ def plan_partner(
         return _plan_create(desired, name, options, ids)
     ignore = options.ignore | desired.ignore
     owner = metadata.PARTNER_TYPE
-    delta = _delta(owner, _managed_names(model.PARTNER_PROPERTIES, ignore), desired.properties, live.raw)
+    managed = _managed_names(model.PARTNER_PROPERTIES, ignore, desired.properties)
+    delta = _delta(owner, managed, desired.properties, live.raw)
     here = _Here(name, tenant_id, str(desired.source), desired.description)
     changes = [
         here.change(
@@ -252,7 +261,7 @@ def _plan_create(desired: DesiredPartner, name: str, options: PlanOptions, ids: 
     post: dict[str, Any] = {"tenantId": tenant_id}
     rest: dict[str, Any] = {}
     diffs: list[PropertyDiff] = []
-    for prop in _managed_names(model.PARTNER_PROPERTIES, ignore):
+    for prop in _managed_names(model.PARTNER_PROPERTIES, ignore, desired.properties):
         value = desired.properties.get(prop)
         canon = model.canonical_property(owner, prop, value)
         if canon is None:
@@ -344,7 +353,9 @@ def plan_default(desired: DesiredState, live: LiveState, options: PlanOptions, i
     here = _Here("default", None, str(desired.default.source))
     ignore = options.ignore | desired.default.ignore
     names = tuple(
-        n for n in _managed_names(model.DEFAULT_PROPERTIES, ignore) if n in desired.default.properties
+        n
+        for n in _managed_names(model.DEFAULT_PROPERTIES, ignore, desired.default.properties)
+        if n in desired.default.properties
     )
     delta = _delta(metadata.DEFAULT_TYPE, names, desired.default.properties, live.default or {})
     if not delta.body:
