@@ -657,6 +657,13 @@ def test_a_workflow_command_that_xtap_did_not_write_is_neutralized_on_both_strea
     out, err = capsys.readouterr()
     assert out == "  :\\x3astop-commands::x\nok ##\\x5bset-output name=a]b\n::notice::ours\n"
     assert err == "::add-mask::tok\n:\\x3aerror::forged\n"
+    with console.guarded({"GITHUB_ACTIONS": "true"}):
+        sys.stdout.write("a clean report\n  :")  # passed on whole: nothing in it to neutralize …
+        sys.stdout.write(":stop-commands::y\rok\n")  # … but the line it left open is still watched
+        sys.stdout.write("x\n\u3000::z\n##[w]\n")
+    assert capsys.readouterr().out == (
+        "a clean report\n  :\\x3astop-commands::y\rok\nx\n\u3000:\\x3az\n##\\x5bw]\n"
+    )
     with console.guarded({}):  # not under Actions: nothing changes
         print("::error::local")
     assert capsys.readouterr().out == "::error::local\n"

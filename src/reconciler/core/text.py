@@ -22,9 +22,11 @@ import re
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
-# Cc (C0, DEL, C1), the bidirectional formatting characters, the line and paragraph separators
-# (U+2028/2029 sit between U+200F and U+202A) and the surrogates.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+# Beyond the C0 controls: DEL and C1, the bidirectional formatting characters, the line and paragraph
+# separators (U+2028/2029 sit between U+200F and U+202A) and the surrogates. JSON escapes C0 itself.
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
+BEYOND_C0 = re.compile(f"[{_BEYOND_C0}]")
+UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -45,13 +44,12 @@ class Registry(Generic[T]):
 # GitHub workflow command anywhere in a log line) passes as is. Outside its strings JSON holds only ASCII
 # punctuation, digits, keywords and indentation, so these can only be inside strings, where a \uXXXX
 # escape decodes to the very same text.
-_JSON_UNSAFE = re.compile(f"(?![\\n]){text.UNSAFE.pattern}|(?<=##)\\[")
-
-
 def json_text(data: Any) -> str:
     """`data` as indented JSON, printable anywhere: no character in it acts on a terminal or a CI log."""
     dumped = json.dumps(data, indent=2, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped) + "\n"
+    if text.BEYOND_C0.search(dumped) is not None:  # rare: a search is much cheaper than a sub
+        dumped = text.BEYOND_C0.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+    return dumped.replace("##[", "##\\u005b") + "\n"
 
 
 def plan_json(plan: Plan) -> str:

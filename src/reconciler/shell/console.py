@@ -33,6 +33,8 @@ class Stream(Protocol):
 
 _BREAK = re.compile(r"\r\n|\r|\n")  # the runner splits lines at each of these
 _V1 = re.compile(r"(?<=##)\[")
+# A line that starts (after whitespace, as str.lstrip and the runner's TrimStart see it) with `::`.
+_V2_START = re.compile(r"(?:\A|[\r\n])\s*::")
 
 
 def neutralize(line: str) -> str:
@@ -71,6 +73,13 @@ class CommandGuard(io.TextIOBase):
         return getattr(self.inner, "encoding", "utf-8") or "utf-8"
 
     def write(self, text: str) -> int:
+        clean = "##[" not in text and ("::" not in text or _V2_START.search(text) is None)
+        if clean and not self._line:
+            # Nothing to neutralize, at a line start: pass it on whole (a big report is one write).
+            self.inner.write(text)
+            self._line = text[max(text.rfind("\n"), text.rfind("\r")) + 1 :]
+            self._sent = len(self._line)
+            return len(text)
         pos = 0
         for match in _BREAK.finditer(text):
             self._emit(text[pos : match.start()], match.group())
