@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Context, Env, load_context, open_client, plan_live, use_color
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, from_json
 from reconciler.core.planner import fingerprint_desired, fingerprint_live
@@ -17,13 +19,17 @@ from reconciler.present.plan_text import render_text
 from reconciler.shell.applier import Applier, ApplyResult
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "apply", parents=[common], help="apply the policy files (or a saved plan) to the tenant"
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "apply")
+    add_policies(p)
     p.add_argument(
-        "planfile", nargs="?", help="a plan saved by `xtap plan --out`; refused if the tenant changed"
+        "planfile",
+        nargs="?",
+        metavar="PLANFILE",
+        help="a plan saved by `xtap plan --out`; refused if the tenant or the files changed. Given alone, "
+        "a folder is POLICIES and a file is PLANFILE",
     )
+    add_sign_in(p)
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--prune", action="store_true", help="delete partners that no file declares")
     p.add_argument("--force", action="store_true", help="override the safety gates")
@@ -92,7 +98,21 @@ def report(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def positionals(args: argparse.Namespace) -> argparse.Namespace:
+    """`xtap apply X`: a folder is the policies folder, anything else a saved plan (as `terraform apply`
+    read its one argument). With two arguments, the folder comes first."""
+    single = args.policies
+    if args.planfile is None and single is not None and not _names_folder(single):
+        return argparse.Namespace(**{**vars(args), "policies": None, "planfile": single})
+    return args
+
+
+def _names_folder(path: str) -> bool:
+    return Path(path).is_dir() or path.endswith(("/", os.sep))
+
+
 def run(args: argparse.Namespace, env: Env) -> int:
+    args = positionals(args)
     saved = _read_plan(args.planfile) if args.planfile else None
     prune = args.prune or (saved.prune if saved else False)
     ctx = load_context(args, env, prune=prune, force=args.force)

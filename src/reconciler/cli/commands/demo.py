@@ -14,8 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Env
+from reconciler.cli.environment import Env
 from reconciler.cli.main import main as xtap
+from reconciler.cli.parser import add_command
 from reconciler.core.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, XtapError
 from reconciler.shell.graph.auth import CREDENTIAL_ENV
 
@@ -23,10 +24,8 @@ FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 TAILSPIN = "7b3c5e2a-1d4f-4a6b-8c9d-0e1f2a3b4c5d"
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "demo", parents=[common], help="run validate → plan → apply → drift on an in-process emulator"
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "demo")
     p.add_argument(
         "--policies",
         metavar="DIR",

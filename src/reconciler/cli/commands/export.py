@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Context, Env, config_from_args, open_client, plan_options, write_file
+from reconciler.cli.parser import add_command, add_sign_in
 from reconciler.core import export
 from reconciler.core.errors import EXIT_OK, RefusedError, XtapError
 from reconciler.core.planner import make_plan
@@ -25,12 +26,9 @@ from reconciler.shell.files import YAML_SUFFIXES, display_path
 from reconciler.shell.graph import GraphClient
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "export",
-        parents=[common],
-        help="write the live tenant as policy files (adoption: then plan is empty)",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "export")
+    add_sign_in(p)
     p.add_argument("--out-dir", metavar="DIR", help="where to write (default: the tenant's policies folder)")
     p.add_argument("--force", action="store_true", help="overwrite existing policy files")
 
