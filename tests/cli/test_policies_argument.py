@@ -16,7 +16,11 @@ from reconciler.emulator import Emulator
 from tests.support.e2e import PARTNERS, use_emulator, write_policies, writes, xtap
 
 FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
+TRUST = {
+    "isMfaAccepted": True,
+    "isCompliantDeviceAccepted": False,
+    "isHybridAzureADJoinedDeviceAccepted": False,
+}
 MISSING = "policies: error: policies folder not found\n"
 
 

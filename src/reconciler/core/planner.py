@@ -297,28 +297,26 @@ def fingerprint_desired(desired: DesiredState) -> str:
 def safety_refusals(
     changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
 ) -> list[str]:
-    """DESIGN §4 safety gates; each refusal is one sentence naming the override."""
+    """DESIGN §4 safety gates; each refusal is one sentence saying what trips it. How to override it is
+    for the command to say, and only when the gate refuses: under --force the same sentence is shown as
+    overridden."""
     refusals = []
     max_deletes = options.max_deletes
     if max_deletes is None:
         max_deletes = 5 if options.prune else 0
     deletes = sum(1 for c in changes if c.action == "delete" and c.resource == "partner")
     if deletes > max_deletes:
-        refusals.append(
-            f"{deletes} partner deletions exceed maxDeletes ({max_deletes}); "
-            "review them and re-run with --force"
-        )
+        refusals.append(f"{deletes} partner deletions exceed maxDeletes ({max_deletes})")
     existing = len(live.partners)
     updated = len({c.tenant_id for c in changes if c.action == "update" and c.resource != "default"})
     if existing >= UPDATE_GATE_MIN_EXISTING and updated * 100 > options.max_update_percent * existing:
         refusals.append(
             f"{updated} of {existing} existing partners would change, more than "
-            f"{options.max_update_percent:g} %; review them and re-run with --force"
+            f"{options.max_update_percent:g} %"
         )
     if options.prune and not desired.partners and live.partners:
         refusals.append(
-            "the policy files declare no partners and prune is on: this would delete every partner; "
-            "re-run with --force if that is really meant"
+            "the policy files declare no partners and prune is on: this would delete every partner"
         )
     return refusals
 

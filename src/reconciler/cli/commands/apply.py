@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.commands.plan import FORCE_ADVICE
 from reconciler.cli.context import Context, Env, load_context, open_client, plan_live, use_color
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
@@ -123,7 +124,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
             plan = dataclasses.replace(saved, forced=args.force)
         sys.stdout.write(render_text(plan, color=use_color(env)))
         if plan.refused:
-            raise RefusedError("the plan was refused by a safety gate (see above); nothing was changed")
+            raise RefusedError(
+                "the plan was refused by a safety gate (see above); nothing was changed. "
+                f"If these changes are meant, {FORCE_ADVICE}"
+            )
         if not plan.has_changes:
             return EXIT_OK
         _confirm(plan, args.auto_approve)

@@ -11,6 +11,9 @@ from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, RefusedError
 from reconciler.present import formats
 
+# Said only when a gate refuses; a forced plan shows the gate as overridden instead.
+FORCE_ADVICE = "re-run with --force (or raise the limit under `safety:` in xtap.yaml)"
+
 
 def add_parser(sub: Any) -> None:
     p = add_command(sub, "plan")
@@ -38,7 +41,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if args.out:
         write_file(args.out, formats.plan_json(plan))
     if plan.refused:
-        raise RefusedError("the plan was refused by a safety gate (see above); nothing will be applied")
+        raise RefusedError(
+            "the plan was refused by a safety gate (see above); nothing will be applied. "
+            f"If these changes are meant, {FORCE_ADVICE}"
+        )
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK
