@@ -61,6 +61,15 @@ def _check_fresh(saved: Plan, ctx: Context, live_prints: dict[str, str]) -> None
         )
 
 
+def shown(plan: Plan, planfile: str | None, *, color: bool) -> str:
+    """What apply prints before it writes: the whole plan, or for a saved plan that was read when it was
+    made, its summary line (as terraform applies a saved plan). A safety gate, refusing or overridden,
+    is shown in full either way: that is what the approver must see."""
+    if planfile is None or plan.refusals or not plan.has_changes:
+        return render_text(plan, color=color)
+    return f"Applying the plan saved in {planfile}: {plan.summary_line()}\n"
+
+
 def _confirm(plan: Plan, auto_approve: bool) -> None:
     if auto_approve:
         return
@@ -122,7 +131,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         if saved is not None:
             _check_fresh(saved, ctx, fingerprint_live(live))
             plan = dataclasses.replace(saved, forced=args.force)
-        sys.stdout.write(render_text(plan, color=use_color(env)))
+        sys.stdout.write(shown(plan, args.planfile, color=use_color(env)))
         if plan.refused:
             raise RefusedError(
                 "the plan was refused by a safety gate (see above); nothing was changed. "
