@@ -233,3 +233,10 @@ def test_the_readme_exit_codes_are_the_catalogs() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     common = "; ".join(f"{code} {meaning}" for code, meaning in catalog.COMMON_EXIT_CODES)
     assert f"Unless its row says otherwise, every command also exits {common}." in text
+
+
+@pytest.mark.parametrize("name", ["README.md", ".pre-commit-hooks.yaml"])
+def test_the_pre_commit_examples_pin_a_commit(name: str) -> None:
+    # No release is tagged: an example with `rev: v0.1.0` fails in pre-commit for whoever copies it.
+    revs = re.findall(r"\brev: (\S+)", (REPO / name).read_text(encoding="utf-8"))
+    assert revs == ["<sha>"]
