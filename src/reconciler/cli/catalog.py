@@ -9,18 +9,31 @@ Kept free of dataclasses and of every other heavy import: this module is on the 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from reconciler.core.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_REFUSED
 
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 
 
-class Command(NamedTuple):
+class Command:
+    """One row of the table, read-only. A plain class with slots: a dataclass or a NamedTuple would
+    import dataclasses or typing, a good part of what `xtap --help` may cost."""
+
+    __slots__ = ("description", "exit_codes", "name", "summary")
     name: str
     summary: str  # one line, in `xtap --help`
     description: str  # the head of `xtap NAME --help`
     exit_codes: tuple[tuple[int, str], ...]  # in the order a reader looks for them
+
+    def __init__(
+        self, name: str, summary: str, description: str, exit_codes: tuple[tuple[int, str], ...]
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "summary", summary)
+        object.__setattr__(self, "description", description)
+        object.__setattr__(self, "exit_codes", exit_codes)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"catalog entries are read-only ({name})")
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -15,10 +15,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, NoReturn
 
 from reconciler.cli import catalog
 from reconciler.core.errors import EXIT_ERROR
+
+# `typing` is not imported to run: `xtap --help` would pay for it. mypy treats any name TYPE_CHECKING as
+# true, so the names below exist for the type checker only (annotations are not evaluated).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):
