@@ -61,8 +61,8 @@ COMMANDS: tuple[Command, ...] = (
         "apply",
         "apply the policy files (or a saved plan) to the tenant",
         "Plan, ask for confirmation, send the minimal writes in $batch requests, then read the tenant back\n"
-        "until it matches. A plan saved by `xtap plan --out` is applied as it was shown, and refused if the\n"
-        "tenant or the files changed since.",
+        "until it matches. A plan saved by `xtap plan --out` is made again and applied only if it is\n"
+        "still exactly that plan: refused if the files, the configuration or the tenant changed since.",
         (
             (EXIT_OK, "applied and verified, or nothing to do"),
             (EXIT_REFUSED, "refused by a safety gate or a stale saved plan (nothing written)"),
