@@ -19,7 +19,7 @@ from reconciler.cli.parser import add_command, add_leaf, add_tenant
 from reconciler.core.errors import EXIT_OK, XtapError
 from reconciler.present import github, markdown
 
-_TENANT_HELP = "the tenant's name, as in xtap.yaml (required unless said otherwise)"
+_TENANT_HELP = "the tenant's name, as in xtap.yaml (required)"
 
 
 def add_parser(sub: Any) -> None:
@@ -27,7 +27,12 @@ def add_parser(sub: Any) -> None:
     # Options live on the leaves only: argparse lets a subparser's defaults overwrite values parsed one
     # level up, so `--tenant` must be parsed where it is used.
     cmds = group.add_subparsers(dest="github_command", metavar="SUBCOMMAND", required=True, title="helpers")
+    _add_plan_helpers(cmds)
+    _add_drift_helper(cmds)
+    _add_apply_helpers(cmds)
 
+
+def _add_plan_helpers(cmds: Any) -> None:
     p = _helper(cmds, "find-comment", "print the id of the comment that starts with the marker")
     add_tenant(p, help="the tenant's name, as in xtap.yaml (not needed with --marker)")
     _marker_options(p, "plan comment")
@@ -52,6 +57,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(github_run=_plan_comment)
 
+
+def _add_drift_helper(cmds: Any) -> None:
     p = _helper(
         cmds,
         "drift-action",
@@ -70,6 +77,8 @@ def add_parser(sub: Any) -> None:
     )
     p.set_defaults(github_run=_drift_action)
 
+
+def _add_apply_helpers(cmds: Any) -> None:
     p = _helper(cmds, "apply-summary", "write the job summary of a tenant's apply")
     add_tenant(p, help=_TENANT_HELP)
     p.add_argument("--exit-code", type=int, required=True, help="exit code of `xtap apply`")
