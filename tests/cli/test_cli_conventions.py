@@ -240,3 +240,17 @@ def test_the_pre_commit_examples_pin_a_commit(name: str) -> None:
     # No release is tagged: an example with `rev: v0.1.0` fails in pre-commit for whoever copies it.
     revs = re.findall(r"\brev: (\S+)", (REPO / name).read_text(encoding="utf-8"))
     assert revs == ["<sha>"]
+
+
+def test_an_option_before_the_command_is_the_top_levels_to_refuse(capsys: pytest.CaptureFixture[str]) -> None:
+    # The command's own options parse as usual; the stray one is named with the top level's usage.
+    code, out, err = run(capsys, "-v", "plan", "--format", "text")
+    assert (code, out) == (1, "")
+    assert err == (
+        "usage: xtap [-h] [--version] COMMAND ...\nxtap: error: unknown option '-v' (see `xtap --help`)\n"
+    )
+    code, out, err = run(capsys, "--help", "plan")
+    assert (code, err) == (0, "")
+    assert [name for name, _ in re.findall(r"^    (\w+) +(.+)$", out, flags=re.M)] == [
+        c.name for c in catalog.COMMANDS
+    ]

@@ -31,18 +31,17 @@ def command_module(name: str) -> ModuleType:
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
-    """The command named on the line, if it is one of ours and comes first (`xtap --help plan` asks for
-    the top level's help, which lists every command)."""
-    if argv and argv[0] in catalog.BY_NAME:
-        return argv[0]
-    return None
+    """The command named on the line: its first word that is not an option, if it is one of ours."""
+    word = next((w for w in argv if not w.startswith("-")), None)
+    return word if word in catalog.BY_NAME else None
 
 
-def build_parser(command: str | None = None) -> Parser:
-    """The parser of `command` alone, or without one the top level listing every command by its help.
+def build_parser(command: str | None = None, *, alone: bool = True) -> Parser:
+    """The top-level parser with the full parser of `command`; `alone`, nothing else.
 
-    Each parser argparse builds costs start-up time (its translations are looked up on disk): the
-    commands not chosen cannot be parsed anyway, so they are not built.
+    Each parser argparse builds costs start-up time (its translations are looked up on disk), so when
+    the line starts with the command, the others, which cannot be parsed anyway, are not built. Else
+    (`xtap --help`, `xtap -v plan`, a misspelt command) every command is listed by its one line.
     """
     parser = Parser(
         prog="xtap",
@@ -51,11 +50,11 @@ def build_parser(command: str | None = None) -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"xtap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
-    if command is not None:
-        command_module(command).add_parser(sub)
-        return parser
     for entry in catalog.COMMANDS:
-        sub.add_parser(entry.name, help=entry.summary, add_help=False)
+        if entry.name == command:
+            command_module(entry.name).add_parser(sub)
+        elif not (alone and command is not None):
+            sub.add_parser(entry.name, help=entry.summary, add_help=False)
     return parser
 
 
@@ -76,7 +75,8 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(chosen_command(words))
+    command = chosen_command(words)
+    parser = build_parser(command, alone=bool(words) and words[0] == command)
     try:
         args = parser.parse_args(words)
     except SystemExit as exc:  # --help, --version or a usage error; argparse has printed it
