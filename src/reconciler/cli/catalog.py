@@ -48,7 +48,7 @@ COMMANDS: tuple[Command, ...] = (
         "plan",
         "show what apply would change (read-only)",
         "Read the tenant from Microsoft Graph, compare it with the policy files and show what `xtap apply`\n"
-        "would send: text on a terminal, Markdown for a pull-request comment, JSON for scripts. Read-only;\n"
+        "would send: text by default, Markdown for a pull-request comment, JSON for scripts. Read-only;\n"
         "the safety gates are checked here already.",
         (
             (EXIT_OK, "no changes (or changes, without --detailed-exitcode)"),
@@ -61,8 +61,8 @@ COMMANDS: tuple[Command, ...] = (
         "apply",
         "apply the policy files (or a saved plan) to the tenant",
         "Plan, ask for confirmation, send the minimal writes in $batch requests, then read the tenant back\n"
-        "until it matches. A plan saved by `xtap plan --out` is made again and applied only if it is\n"
-        "still exactly that plan: refused if the files, the configuration or the tenant changed since.",
+        "until it matches. A plan saved by `xtap plan --out` is made again and applied only if it is still\n"
+        "exactly that plan: refused if the files, the configuration or the tenant changed since.",
         (
             (EXIT_OK, "applied and verified, or nothing to do"),
             (EXIT_REFUSED, "refused by a safety gate or a stale saved plan (nothing written)"),
@@ -128,8 +128,8 @@ COMMANDS: tuple[Command, ...] = (
         "demo",
         "run validate → plan → apply → drift against an in-process emulator",
         "The whole loop, narrated, against an emulator that lives as long as the command: validate, plan,\n"
-        "apply, plan again (empty), a simulated portal change, drift. Nothing leaves 127.0.0.1 and none of\n"
-        "your files or credentials is used.",
+        "apply, plan again (empty), a simulated portal change, drift. Nothing leaves 127.0.0.1, the policy\n"
+        "files are copied (never changed) and your credentials are not used.",
         ((EXIT_OK, "every step behaved as expected"), (EXIT_ERROR, "a step did not")),
     ),
 )
@@ -153,4 +153,4 @@ def epilog(name: str) -> str:
     """The `exit codes:` block at the end of `xtap NAME --help`."""
     own = [f"  {code:<3}  {meaning}" for code, meaning in BY_NAME[name].exit_codes]
     common = [f"  {code:<3}  {meaning}" for code, meaning in COMMON_EXIT_CODES]
-    return "\n".join(["exit codes:", *own, "and, unless said above, as every command:", *common])
+    return "\n".join(["exit codes:", *own, "as for every command (unless said above):", *common])
