@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color, write_file
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core import drift, drift_json
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, XtapError
 from reconciler.present import formats
@@ -20,12 +21,10 @@ from reconciler.present import formats
 _EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "drift",
-        parents=[common],
-        help="report what changed in the tenant behind Git's back (read-only; exit 2 on drift)",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "drift")
+    add_policies(p)
+    add_sign_in(p)
     p.add_argument(
         "--format",
         choices=formats.DRIFT.names,
