@@ -66,7 +66,14 @@ def test_every_command_is_covered() -> None:
         [c.name for c in catalog.COMMANDS if c.name != "github"]
         + [
             f"github {h}"
-            for h in ("find-comment", "plan-comment", "drift-action", "apply-summary", "apply-tenants")
+            for h in (
+                "find-comment",
+                "plan-comment",
+                "plan-summary",
+                "drift-action",
+                "apply-summary",
+                "apply-tenants",
+            )
         ]
     )
 
@@ -203,6 +210,7 @@ WHERE = {
     "demo": set(),
     "github find-comment": {"--tenant"},
     "github plan-comment": {"--tenant"},
+    "github plan-summary": {"--tenant"},
     "github drift-action": {"--tenant"},
     "github apply-summary": {"--tenant"},
     "github apply-tenants": set(),

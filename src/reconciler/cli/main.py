@@ -20,8 +20,6 @@ from reconciler import __version__
 from reconciler.cli import catalog
 from reconciler.cli.parser import Parser
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, XtapError
-from reconciler.core.text import printable
-from reconciler.shell import console
 
 # Each name is a module under reconciler.cli.commands with add_parser(subparsers) and run(args, env) -> int;
 # the catalog says what each does.
@@ -63,6 +61,8 @@ def build_parser(command: str | None = None, *, alone: bool = True) -> Parser:
 def _configure_logging(verbosity: int) -> None:
     import logging  # not on the path of `xtap --help`
 
+    from reconciler.core.text import printable
+
     class PrintableFormatter(logging.Formatter):
         """Log messages carry Graph's and the files' text: made printable (a -vv traceback stays as is)."""
 
@@ -83,9 +83,13 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     environment = dict(os.environ) if env is None else env
-    # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
-    with console.guarded(environment):
-        return _main(argv, environment)
+    if environment.get("GITHUB_ACTIONS") == "true":
+        # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
+        from reconciler.shell import console
+
+        with console.guarded(environment):
+            return _main(argv, environment)
+    return _main(argv, environment)
 
 
 def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
@@ -102,6 +106,8 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
         code: int = command_module(args.command).run(args, env)
         return code
     except XtapError as exc:
+        from reconciler.core.text import printable  # not on the path of `xtap --help`
+
         # Messages quote files and Graph: each of their lines is made printable (a message may hold
         # several located errors, one per line).
         lines = str(exc).split("\n")
@@ -113,6 +119,8 @@ def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
     except Exception as exc:  # a bug, not an expected failure: say so, traceback only when asked
         if verbose >= 2:
             raise
+        from reconciler.core.text import printable
+
         print(
             printable(f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)"),
             file=sys.stderr,
