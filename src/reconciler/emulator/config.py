@@ -8,6 +8,10 @@ from typing import Any, Literal
 READ_ROLE = "Policy.Read.All"
 WRITE_ROLE = "Policy.ReadWrite.CrossTenantAccess"
 LOOKUP_ROLE = "CrossTenantInformation.ReadBasic.All"
+# Who may call what (any one of the roles): Policy.ReadWrite.CrossTenantAccess is the higher read permission.
+READ_ROLES = frozenset({READ_ROLE, WRITE_ROLE})
+WRITE_ROLES = frozenset({WRITE_ROLE})
+LOOKUP_ROLES = frozenset({LOOKUP_ROLE, WRITE_ROLE})
 
 
 @dataclass(frozen=True)

@@ -330,14 +330,14 @@ class Emulator:
     def partners(self) -> dict[str, dict[str, Any]]:
         with self._store.lock:
             return {
-                tid: self._graph.partner_entity(self._base(), p)
+                tid: self._graph.views.partner_entity(self._base(), p)
                 for tid in self._store.partner_ids()
                 if (p := self._store.partner(tid)) is not None
             }
 
     def get_partner(self, tid: str) -> dict[str, Any] | None:
         stored = self._store.partner(tid.lower())
-        return None if stored is None else self._graph.partner_entity(self._base(), stored)
+        return None if stored is None else self._graph.views.partner_entity(self._base(), stored)
 
     def put_partner(self, partner: dict[str, Any]) -> None:
         tid = str(partner["tenantId"]).lower()
@@ -352,7 +352,7 @@ class Emulator:
 
     def get_sync(self, tid: str) -> dict[str, Any] | None:
         stored = self._store.sync(tid.lower())
-        return None if stored is None else self._graph.sync_entity(self._base(), tid.lower(), stored)
+        return None if stored is None else self._graph.views.sync_entity(self._base(), tid.lower(), stored)
 
     def set_sync(self, tid: str, policy: dict[str, Any] | None) -> None:
         key = tid.lower()
@@ -365,12 +365,12 @@ class Emulator:
         self._store.set_sync(key, stored, track=False)
 
     def get_default(self) -> dict[str, Any]:
-        return self._graph.render_default(self._base(), self._store.default())
+        return self._graph.views.default(self._base(), self._store.default())
 
     def patch_default(self, patch: dict[str, Any]) -> None:
         with self._store.lock:
             body = {k: v for k, v in patch.items() if not k.startswith("@odata.")}
-            updated = self._graph._apply_patch(self._store.default(), body)
+            updated = self._graph.rules.apply_patch(self._store.default(), body)
             if "isServiceDefault" not in body:
                 updated["isServiceDefault"] = False
             self._store.set_default(updated, track=False)

@@ -16,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from reconciler.emulator.config import FaultRule, JournalEntry
 from reconciler.emulator.faults import FaultEngine
-from reconciler.emulator.graph import Call, GraphApi, GraphError, Reply, error_body, fault_error
+from reconciler.emulator.graph import GraphApi
+from reconciler.emulator.replies import Call, GraphError, Reply, error_body, fault_error
 from reconciler.emulator.tokens import BearerError, IdentityPlatform, TokenError
 from reconciler.emulator.tokens import error_body as token_error_body
 
