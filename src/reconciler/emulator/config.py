@@ -11,7 +11,8 @@ LOOKUP_ROLE = "CrossTenantInformation.ReadBasic.All"
 # Who may call what (any one of the roles): Policy.ReadWrite.CrossTenantAccess is the higher read permission.
 READ_ROLES = frozenset({READ_ROLE, WRITE_ROLE})
 WRITE_ROLES = frozenset({WRITE_ROLE})
-LOOKUP_ROLES = frozenset({LOOKUP_ROLE, WRITE_ROLE})
+# Tenant lookups need CrossTenantInformation.ReadBasic.All; Microsoft names no higher permission for them.
+LOOKUP_ROLES = frozenset({LOOKUP_ROLE})
 
 
 @dataclass(frozen=True)
