@@ -223,7 +223,7 @@ class GraphApi:
         return Reply(200, body)
 
     def _page_size(self, params: Mapping[str, str]) -> int:
-        if "$top" not in params:
+        if "$top" not in params or self.quirks.top == "ignored":
             return self.page_size
         if not params["$top"].isdigit() or int(params["$top"]) < 1:
             raise GraphError(400, "BadRequest", f"Invalid value '{params['$top']}' for $top query option.")
@@ -245,6 +245,7 @@ class GraphApi:
             raise GraphError(400, "Request_BadRequest", f"Invalid value '{raw_tid}' for property 'tenantId'.")
         tid = raw_tid.lower()
         self.rules.read_only(body, ("isInMultiTenantOrganization",))
+        self.rules.documented_post(body)
         for nav in self.views.partner_navs:
             body.pop(nav, None)
         self.check_rejection(tid)

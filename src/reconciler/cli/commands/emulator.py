@@ -40,6 +40,31 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="nested PATCH: OData merge (default) or replace each top-level property",
     )
     p.add_argument(
+        "--nested-nulls",
+        choices=("accept", "reject", "false"),
+        default="accept",
+        help="a null inside a complex property of a write body: stored as null (default), refused with 400, "
+        "or a Boolean stored as false",
+    )
+    p.add_argument(
+        "--top",
+        choices=("honoured", "ignored"),
+        default="honoured",
+        help="$top on the partner list: honoured (default) or ignored",
+    )
+    p.add_argument(
+        "--read-only-keys",
+        choices=("reject", "ignore"),
+        default="reject",
+        help="read-only keys (tenantId, isInMultiTenantOrganization, ...) in a body: 400 (default) or ignored",
+    )
+    p.add_argument(
+        "--post-properties",
+        choices=("all", "documented"),
+        default="all",
+        help="partner POST accepts every writable property (default) or only those the v1.0 Create page lists",
+    )
+    p.add_argument(
         "--duplicate-status",
         type=int,
         choices=(400, 409),
@@ -98,7 +123,13 @@ def serve(args: argparse.Namespace, stop: threading.Event) -> int:
             faults=faults,
             host=args.host,
             port=args.port,
-            quirks=Quirks(duplicate_partner_status=args.duplicate_status),
+            quirks=Quirks(
+                nested_nulls=args.nested_nulls,
+                top=args.top,
+                read_only_keys=args.read_only_keys,
+                post_properties=args.post_properties,
+                duplicate_partner_status=args.duplicate_status,
+            ),
         )
     except (ValueError, OSError) as exc:
         raise XtapError(f"emulator: {exc}") from None
