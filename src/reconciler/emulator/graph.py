@@ -22,7 +22,7 @@ from reconciler.emulator.replies import Call, GraphError, Reply, error_body
 from reconciler.emulator.store import TenantStore
 from reconciler.emulator.sync import SyncHandler
 from reconciler.emulator.validation import BodyError
-from reconciler.emulator.views import Views, context
+from reconciler.emulator.views import POLICY_TYPE, Views, context
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _BY_ID = re.compile(r"^findTenantInformationByTenantId\(tenantId='([^']*)'\)$", re.IGNORECASE)
@@ -32,6 +32,7 @@ _KEY_SEGMENT = re.compile(r"^partners\('([^']*)'\)$", re.IGNORECASE)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PARTNER_READ_ONLY = ("tenantId", "isInMultiTenantOrganization")
 DEFAULT_READ_ONLY = ("automaticUserConsentSettings", "isServiceDefault", "id")
+POLICY_READ_ONLY = ("id", "deletedDateTime")
 
 
 def _encode_skiptoken(last: str) -> str:
@@ -186,15 +187,23 @@ class GraphApi:
 
     # -- the policy itself -------------------------------------------------------------------------
     def _root(self, call: Call) -> Reply:
-        self.need(call, READ_ROLES, "GET")
-        return Reply(
-            200,
-            {
-                "@odata.context": context(call.base, "policies/crossTenantAccessPolicy/$entity"),
-                "displayName": "CrossTenantAccessPolicy",
-                "allowedCloudEndpoints": [],
-            },
-        )
+        """`/policies/crossTenantAccessPolicy`: `allowedCloudEndpoints` lists the other Microsoft clouds
+        partners may come from (v1.0 Get/Update crossTenantAccessPolicy pages)."""
+        if call.method == "GET":
+            self.need(call, READ_ROLES)
+            params = self._query(call, ("$select",))
+            select = (
+                [s.strip() for s in params["$select"].split(",") if s.strip()]
+                if "$select" in params
+                else None
+            )
+            return Reply(200, self.views.policy(call.base, self.store.policy(lagged=True), select))
+        self.need(call, WRITE_ROLES, "PATCH")
+        body = self.rules.check(POLICY_TYPE, call.body)
+        self.rules.read_only(body, POLICY_READ_ONLY)
+        with self.store.lock:
+            self.store.set_policy(self.rules.apply_patch(self.store.policy(), body))
+        return Reply(204)
 
     # -- partners ----------------------------------------------------------------------------------
     def _partners(self, call: Call) -> Reply:

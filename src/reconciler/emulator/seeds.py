@@ -1,7 +1,7 @@
 """Initial tenants the emulator can start from: "empty", "demo" and "generated:N".
 
 A state dict (also what the state file holds) is:
-`{"tenantId", "default", "partners": {tid: partner}, "identitySynchronization": {tid: policy},
+`{"tenantId", "policy", "default", "partners": {tid: partner}, "identitySynchronization": {tid: policy},
 "directory": {tid: {"displayName", "defaultDomainName", "federationBrandName"}}}`; a partner holds
 Graph's property names, an absent property is null, unknown keys are kept as undocumented extras.
 """
@@ -65,6 +65,12 @@ def system_default() -> dict[str, Any]:
     }
 
 
+def root_policy() -> dict[str, Any]:
+    """The policy itself in a tenant nobody has customized: `allowedCloudEndpoints` is empty by default
+    (v1.0 crossTenantAccessPolicy resource page)."""
+    return {"displayName": "CrossTenantAccessPolicy", "allowedCloudEndpoints": []}
+
+
 def _directory_entry(name: str, domain: str) -> dict[str, Any]:
     return {"displayName": name, "defaultDomainName": domain, "federationBrandName": None}
 
@@ -72,6 +78,7 @@ def _directory_entry(name: str, domain: str) -> dict[str, Any]:
 def empty(tenant_id: str = DEMO_TENANT) -> dict[str, Any]:
     return {
         "tenantId": tenant_id,
+        "policy": root_policy(),
         "default": system_default(),
         "partners": {},
         "identitySynchronization": {},

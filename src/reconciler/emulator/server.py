@@ -375,6 +375,16 @@ class Emulator:
                 updated["isServiceDefault"] = False
             self._store.set_default(updated, track=False)
 
+    def get_policy(self) -> dict[str, Any]:
+        """`/policies/crossTenantAccessPolicy` as GET returns it."""
+        return self._graph.views.policy(self._base(), self._store.policy())
+
+    def patch_policy(self, patch: dict[str, Any]) -> None:
+        """Change the policy itself (e.g. `{"allowedCloudEndpoints": [...]}`), merged per patch_semantics."""
+        with self._store.lock:
+            body = {k: v for k, v in patch.items() if not k.startswith("@odata.")}
+            self._store.set_policy(self._graph.rules.apply_patch(self._store.policy(), body), track=False)
+
     def state(self) -> dict[str, Any]:
         """A deep copy of the whole state dict (the state-file format), e.g. to seed another emulator."""
         with self._store.lock:

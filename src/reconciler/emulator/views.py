@@ -62,6 +62,12 @@ def _with_extras(out: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+POLICY_TYPE = "crossTenantAccessPolicy"
+# The key real responses carry (seen in a third-party tool's output of a live tenant; Microsoft's
+# Get example omits it).
+POLICY_ID = "crossTenantAccessPolicy"
+
+
 def context(base: str, fragment: str) -> str:
     return f"{base}/v1.0/$metadata#{fragment}"
 
@@ -73,6 +79,22 @@ class Views:
         self.partner_navs = {n.name for n in partner_type.navigation}
         default_known = {p.name for p in meta.type(metadata.DEFAULT_TYPE).properties} - {"id"}
         self.default_props = _ordered(default_known, _DEFAULT_ORDER)
+        self.policy_props = [p.name for p in meta.type(POLICY_TYPE).properties]
+
+    def policy(self, base: str, stored: Mapping[str, Any], select: list[str] | None = None) -> dict[str, Any]:
+        """The policy itself: every property its v1.0 type declares (null when unset), in CSDL order."""
+        out: dict[str, Any] = {prop: stored.get(prop) for prop in self.policy_props}
+        out["id"] = POLICY_ID
+        out = _with_extras(out, stored)
+        if select is not None:
+            for name in select:
+                if name not in self.policy_props:
+                    raise _no_such_property(name, POLICY_TYPE)
+            out = {k: v for k, v in out.items() if k in select}
+        fragment = (
+            "policies/crossTenantAccessPolicy" + (f"({','.join(select)})" if select else "") + "/$entity"
+        )
+        return {"@odata.context": context(base, fragment), **out}
 
     def partner(self, stored: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {prop: stored.get(prop) for prop in self.partner_props}
@@ -135,10 +157,10 @@ class Views:
         return "(" + ",".join(names) + ")"
 
 
-def _no_such_property(name: str) -> GraphError:
+def _no_such_property(name: str, type_name: str = metadata.PARTNER_TYPE) -> GraphError:
     return GraphError(
         400,
         "BadRequest",
         f"Parsing OData Select and Expand failed: Could not find a property named '{name}' on "
-        f"type 'microsoft.graph.{metadata.PARTNER_TYPE}'.",
+        f"type 'microsoft.graph.{type_name}'.",
     )
