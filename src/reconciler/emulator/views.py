@@ -109,11 +109,12 @@ class Views:
         }
 
     def sync(self, stored: Mapping[str, Any]) -> dict[str, Any]:
-        return {
+        out = {
             "tenantId": stored.get("tenantId"),
             "displayName": stored.get("displayName"),
             "userSyncInbound": stored.get("userSyncInbound"),
         }
+        return _with_extras(out, stored)
 
     def sync_entity(self, base: str, tid: str, stored: Mapping[str, Any]) -> dict[str, Any]:
         fragment = f"policies/crossTenantAccessPolicy/partners('{tid}')/identitySynchronization/$entity"
@@ -127,7 +128,7 @@ class Views:
             out[prop] = stored.get(prop)
         # The default's automatic consent is documented as always false/false and read-only.
         out["automaticUserConsentSettings"] = {"inboundAllowed": False, "outboundAllowed": False}
-        return out
+        return _with_extras(out, stored)
 
     # -- $select / $expand -------------------------------------------------------------------------
     def select_expand(self, params: Mapping[str, str]) -> tuple[list[str] | None, bool]:
