@@ -57,6 +57,11 @@ class FaultRule:
     Matched against outer HTTP requests and `$batch` sub-requests alike. `drop` closes the TCP
     connection with no response (`after_effect`: the request is executed first). For a sub-request a
     status fault becomes that sub-response; a drop drops the whole batch connection.
+
+    `batch=True` matches only whole `POST /v1.0/$batch` requests (never a sub-request, never another
+    request): the batch is answered with `status` (e.g. 424, a throttled batch) and Graph's error JSON
+    without running any sub-request, or, with `after_effect`, after running them all, with `status`
+    and the usual `responses` body.
     """
 
     method: str | None = None
@@ -68,6 +73,7 @@ class FaultRule:
     after_effect: bool = False
     code: str | None = None
     message: str | None = None
+    batch: bool = False
 
 
 NestedNulls = Literal["accept", "reject", "false"]

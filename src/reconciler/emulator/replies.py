@@ -77,6 +77,7 @@ _DEFAULT_CODES = {
     403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     404: ("Request_ResourceNotFound", "Resource not found."),
     409: ("Request_MultipleObjectsWithSameKeyValue", "A conflicting object is present in the directory."),
+    424: ("FailedDependency", "The batch failed because a request in it was throttled."),
     429: ("TooManyRequests", "Too many requests."),
     500: ("generalException", "An internal server error occurred."),
     502: ("badGateway", "Bad gateway."),
