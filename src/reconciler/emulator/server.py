@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from reconciler.emulator import certs, seeds
+from reconciler.emulator.admin import AdminApi
 from reconciler.emulator.config import (
     LOOKUP_ROLE,
     READ_ROLE,
@@ -183,7 +184,10 @@ class Emulator:
         self._graph = GraphApi(
             self._store, self._engine, quirks or Quirks(), page_size, patch_semantics, self._journal.extend
         )
-        self._frontend = Frontend(self._identity, self._graph, self._engine, self._journal)
+        # Authenticates `xtap emulator set/delete` (the admin path); per process, like the port.
+        self.admin_secret = secrets.token_urlsafe(32)
+        admin = AdminApi(self._store, self.admin_secret)
+        self._frontend = Frontend(self._identity, self._graph, self._engine, self._journal, admin)
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
         self._cert_dir: Path | None = None

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from reconciler.emulator.admin import PREFIX as ADMIN_PREFIX
+from reconciler.emulator.admin import AdminApi
 from reconciler.emulator.config import FaultRule, JournalEntry
 from reconciler.emulator.faults import FaultEngine
 from reconciler.emulator.graph import GraphApi
@@ -84,17 +86,27 @@ def _parse_body(raw: bytes) -> Any:
 
 class Frontend:
     def __init__(
-        self, identity: IdentityPlatform, graph: GraphApi, faults: FaultEngine, journal: Journal
+        self,
+        identity: IdentityPlatform,
+        graph: GraphApi,
+        faults: FaultEngine,
+        journal: Journal,
+        admin: AdminApi | None = None,
     ) -> None:
         self.identity = identity
         self.graph = graph
         self.faults = faults
         self.journal = journal
+        self.admin = admin
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, base: str
     ) -> HttpResult:
         path, _, query = target.partition("?")
+        if self.admin is not None and path.startswith(ADMIN_PREFIX):
+            # A portal change: no faults, no latency, no journal.
+            answer = self.admin.handle(method, path, headers.get("Authorization"), _parse_body(raw))
+            return HttpResult(answer.status, [("Content-Type", "application/json")], answer.encode())
         latency = self.faults.faults.latency_ms
         if latency > 0:
             time.sleep(latency / 1000)
