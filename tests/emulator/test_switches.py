@@ -301,3 +301,49 @@ def test_a_patch_of_tenant_restrictions_without_devices(semantics: Any, devices:
         assert http.patch(f"{PARTNERS}/{WOODGROVE}", json={"tenantRestrictions": BLOCKED}).status_code == 204
         restrictions = http.get(f"{PARTNERS}/{WOODGROVE}").json()["tenantRestrictions"]
         assert restrictions == (BLOCKED if devices is None else {**BLOCKED, "devices": devices})
+
+
+# -- conformance under every setting -----------------------------------------------------------------
+
+NON_DEFAULT = [
+    ("replace", Quirks()),
+    ("merge", Quirks(nested_nulls="reject")),
+    ("merge", Quirks(nested_nulls="false")),
+    ("merge", Quirks(top="ignored")),
+    ("merge", Quirks(read_only_keys="ignore")),
+    ("merge", Quirks(post_properties="documented")),
+    (
+        "replace",
+        Quirks(nested_nulls="reject", read_only_keys="ignore", post_properties="documented", top="ignored"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("semantics", "quirks"),
+    NON_DEFAULT,
+    ids=[
+        "replace",
+        "nested-reject",
+        "nested-false",
+        "top-ignored",
+        "read-only-ignore",
+        "post-documented",
+        "strict",
+    ],
+)
+def test_every_graph_doc_example_is_accepted_under_every_setting(semantics: Any, quirks: Quirks) -> None:
+    with Emulator(seed="demo", patch_semantics=semantics, quirks=quirks) as emu, graph(emu) as http:
+        assert http.post(PARTNERS, json=CREATE_EXAMPLE).status_code == 201
+        update = EXAMPLES["partner_update"]
+        for body in update["examples"]:
+            assert http.patch(f"{PARTNERS}/{update['tenantId']}", json=body).status_code == 204
+            after = http.get(f"{PARTNERS}/{update['tenantId']}").json()
+            assert {key: after[key] for key in body} == body
+        for body in EXAMPLES["default_update"]["examples"]:
+            assert http.patch(f"{POLICY}/default", json=body).status_code == 204
+        sync_url = f"{PARTNERS}/{EXAMPLES['sync_create']['tenantId']}/identitySynchronization"
+        assert http.put(sync_url, json=EXAMPLES["sync_create"]["examples"][0]).status_code == 204
+        assert http.patch(sync_url, json=EXAMPLES["sync_update"]["examples"][0]).status_code == 204
+        listed = http.get(f"{PARTNERS}?{EXAMPLES['list_sync_policies']['query']}")
+        assert listed.status_code == 200

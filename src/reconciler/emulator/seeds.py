@@ -37,7 +37,8 @@ def _b2b(
 
 
 def system_default() -> dict[str, Any]:
-    """The default configuration of a tenant nobody has customized (Entra docs; graph-api.md §3)."""
+    """The default configuration of a tenant nobody has customized (Entra cross-tenant access overview:
+    B2B collaboration allowed both ways, B2B direct connect blocked, no trust)."""
     return {
         "isServiceDefault": True,
         "inboundTrust": {
@@ -87,9 +88,9 @@ def empty(tenant_id: str = DEMO_TENANT) -> dict[str, Any]:
 
 
 def demo() -> dict[str, Any]:
-    """The demo tenant: one partner of each kind xtap meets (graph-api.md §10 fixtures)."""
+    """The demo tenant: one partner of each kind xtap meets (tests/data/emulator/graph_api_fixtures.json)."""
     state = empty(DEMO_TENANT)
-    contoso = {  # graph-api.md §10.2
+    contoso = {  # every setting customized
         "tenantId": CONTOSO,
         "isServiceProvider": False,
         "isInMultiTenantOrganization": False,
@@ -112,7 +113,7 @@ def demo() -> dict[str, Any]:
         "tenantRestrictions": _b2b("blocked", "blocked"),
         "m365CollaborationInbound": {"users": _targets("allowed", ("AllUsers", "user"))},
     }
-    mto = {  # graph-api.md §10.3: MTO member, partial shapes, an undocumented extra property
+    mto = {  # an MTO member, partial shapes (as in the v1.0 Create response), an undocumented extra property
         "tenantId": MTO,
         "isInMultiTenantOrganization": True,
         "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": None},
@@ -171,14 +172,15 @@ def _guid(rng: random.Random) -> str:
 
 
 def _random_b2b(rng: random.Random, users_slot: str = "usersAndGroups") -> dict[str, Any]:
-    # One access type for both halves keeps every generated partner valid under graph-api.md §6.4.
+    # One access type for both halves keeps every generated partner valid: Entra refuses all users blocked
+    # with applications allowed, and the reverse (cross-tenant access settings docs).
     access = rng.choice(("allowed", "blocked"))
     if rng.random() < 0.5:
         users = _targets(access, ("AllUsers", "user"))
     else:
         picks = [(_guid(rng), rng.choice(("user", "group"))) for _ in range(rng.randint(1, 3))]
         if users_slot == "users":
-            # m365CollaborationInbound.users takes user targets only (graph-api.md §6.4); the draw above
+            # m365CollaborationInbound.users takes user targets only (its type says "users"); the draw above
             # still happens so every other generated value stays the same for a given seed.
             picks = [(target, "user") for target, _ in picks]
         users = _targets(access, *picks)
