@@ -90,43 +90,6 @@ def empty(tenant_id: str = DEMO_TENANT) -> dict[str, Any]:
 def demo() -> dict[str, Any]:
     """The demo tenant: one partner of each kind xtap meets (tests/data/emulator/graph_api_fixtures.json)."""
     state = empty(DEMO_TENANT)
-    contoso = {  # every setting customized
-        "tenantId": CONTOSO,
-        "isServiceProvider": False,
-        "isInMultiTenantOrganization": False,
-        "inboundTrust": {
-            "isMfaAccepted": True,
-            "isCompliantDeviceAccepted": True,
-            "isHybridAzureADJoinedDeviceAccepted": False,
-        },
-        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
-        "b2bCollaborationInbound": {
-            "usersAndGroups": _targets(
-                "allowed",
-                ("6f546279-4da5-4b53-a095-09ea0cef9971", "group"),
-                ("0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d", "user"),
-            ),
-            "applications": _targets("allowed", ("AllApplications", "application")),
-        },
-        "b2bCollaborationOutbound": _b2b("allowed", "allowed"),
-        "b2bDirectConnectInbound": _b2b("allowed", "allowed", app_target="Office365"),
-        "tenantRestrictions": _b2b("blocked", "blocked"),
-        "m365CollaborationInbound": {"users": _targets("allowed", ("AllUsers", "user"))},
-    }
-    mto = {  # an MTO member, partial shapes (as in the v1.0 Create response), an undocumented extra property
-        "tenantId": MTO,
-        "isInMultiTenantOrganization": True,
-        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": None},
-        "b2bDirectConnectInbound": {"applications": _targets("allowed", ("Office365", "application"))},
-        "b2bDirectConnectOutbound": {
-            "usersAndGroups": _targets(
-                "blocked",
-                ("6F546279-4DA5-4B53-A095-09EA0CEF9971", "group"),
-                ("2b7c1d4e-8f9a-4b3c-9d2e-1f0a9b8c7d6e", "user"),
-            )
-        },
-        "protectedContentSharing": {"inboundAllowed": None, "outboundAllowed": None},
-    }
     state["partners"] = {
         FABRIKAM: {
             "tenantId": FABRIKAM,
@@ -138,8 +101,8 @@ def demo() -> dict[str, Any]:
                 "isHybridAzureADJoinedDeviceAccepted": False,
             },
         },
-        CONTOSO: contoso,
-        MTO: mto,
+        CONTOSO: _contoso(),
+        MTO: _mto(),
         UNMANAGED: {
             "tenantId": UNMANAGED,
             "isInMultiTenantOrganization": False,
@@ -165,6 +128,51 @@ def demo() -> dict[str, Any]:
         }
     )
     return state
+
+
+def _contoso() -> dict[str, Any]:
+    # Every setting customized.
+    return {
+        "tenantId": CONTOSO,
+        "isServiceProvider": False,
+        "isInMultiTenantOrganization": False,
+        "inboundTrust": {
+            "isMfaAccepted": True,
+            "isCompliantDeviceAccepted": True,
+            "isHybridAzureADJoinedDeviceAccepted": False,
+        },
+        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
+        "b2bCollaborationInbound": {
+            "usersAndGroups": _targets(
+                "allowed",
+                ("6f546279-4da5-4b53-a095-09ea0cef9971", "group"),
+                ("0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d", "user"),
+            ),
+            "applications": _targets("allowed", ("AllApplications", "application")),
+        },
+        "b2bCollaborationOutbound": _b2b("allowed", "allowed"),
+        "b2bDirectConnectInbound": _b2b("allowed", "allowed", app_target="Office365"),
+        "tenantRestrictions": _b2b("blocked", "blocked"),
+        "m365CollaborationInbound": {"users": _targets("allowed", ("AllUsers", "user"))},
+    }
+
+
+def _mto() -> dict[str, Any]:
+    # An MTO member, partial shapes (as in the v1.0 Create response), an undocumented extra property.
+    return {
+        "tenantId": MTO,
+        "isInMultiTenantOrganization": True,
+        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": None},
+        "b2bDirectConnectInbound": {"applications": _targets("allowed", ("Office365", "application"))},
+        "b2bDirectConnectOutbound": {
+            "usersAndGroups": _targets(
+                "blocked",
+                ("6F546279-4DA5-4B53-A095-09EA0CEF9971", "group"),
+                ("2b7c1d4e-8f9a-4b3c-9d2e-1f0a9b8c7d6e", "user"),
+            )
+        },
+        "protectedContentSharing": {"inboundAllowed": None, "outboundAllowed": None},
+    }
 
 
 def _guid(rng: random.Random) -> str:
