@@ -145,6 +145,7 @@ def test_an_added_delete_is_refused(emu: Emulator, capsys: Any) -> None:
             ],
             "notes": [],
             "description": None,
+            "effects": [],
         }
     )
     err = refused(emu, capsys, plan)
