@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from reconciler.cli.context import Env
+from reconciler.cli import catalog
+from reconciler.cli.environment import Env
+from reconciler.cli.parser import add_command, add_leaf
 from reconciler.core.errors import EXIT_OK, XtapError
 
 _SWITCHES = (
@@ -43,14 +45,8 @@ _SWITCHES = (
 )
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "emulator",
-        parents=[common],
-        help="serve an emulated Microsoft Graph + token endpoint on loopback HTTPS until interrupted",
-        description="Serve an emulated Microsoft Graph and token endpoint on loopback HTTPS until SIGINT "
-        "(Ctrl-C) or SIGTERM. `xtap emulator set|delete` change a running one as an admin would in the portal.",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "emulator")
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: an ephemeral port)")
     p.add_argument(
@@ -101,14 +97,21 @@ def _fault_options(p: argparse.ArgumentParser) -> None:
 
 
 def _admin_parsers(p: argparse.ArgumentParser) -> None:
-    actions = p.add_subparsers(dest="emulator_action", metavar="{set,delete}")
-    env_help = "the emulator's env file (default: XTAP_GRAPH_URL, SSL_CERT_FILE and the admin secret from the environment)"
-    s = actions.add_parser(
+    # Options live on the leaves only: argparse lets a subparser's defaults overwrite values parsed one
+    # level up (hence the admin --env-file's own dest).
+    actions = p.add_subparsers(dest="emulator_action", metavar="{set,delete}", title="portal changes")
+    env_help = (
+        "the emulator's env file (default: XTAP_GRAPH_URL, SSL_CERT_FILE and the admin secret "
+        "from the environment)"
+    )
+    s = add_leaf(
+        actions,
         "set",
-        help="change a partner, the default or the policy itself in a running emulator (a portal change)",
-        description="Set PROPERTY (a dotted path) of a partner, the default or the policy itself to VALUE "
-        "in the running emulator, as an admin would in the portal: no Graph call, no journal entry. A "
-        "partner that does not exist is created.",
+        "change a partner, the default or the policy itself in a running emulator (a portal change)",
+        "Set PROPERTY (a dotted path) of a partner, the default or the policy itself to VALUE in the\n"
+        "running emulator, as an admin would in the portal: no Graph call, no journal entry. A partner\n"
+        "that does not exist is created.",
+        catalog.epilog("emulator"),
     )
     s.add_argument(
         "target", metavar="PARTNER_OR_DEFAULT", help="a partner's tenant id, `default` or `policy`"
@@ -125,11 +128,13 @@ def _admin_parsers(p: argparse.ArgumentParser) -> None:
         help="allow a member the v1.0 metadata does not know (as Graph returns beta members)",
     )
     s.add_argument("--env-file", dest="admin_env_file", metavar="FILE", help=env_help)
-    d = actions.add_parser(
+    d = add_leaf(
+        actions,
         "delete",
-        help="delete a partner (or only its identitySynchronization policy) in a running emulator",
-        description="Delete PARTNER and its identitySynchronization policy in the running emulator, as an "
-        "admin would in the portal; with --sync, only its identitySynchronization policy.",
+        "delete a partner (or only its identitySynchronization policy) in a running emulator",
+        "Delete PARTNER and its identitySynchronization policy in the running emulator, as an admin would\n"
+        "in the portal; with --sync, only its identitySynchronization policy.",
+        catalog.epilog("emulator"),
     )
     d.add_argument("partner", metavar="PARTNER", help="the partner's tenant id")
     d.add_argument(
