@@ -130,16 +130,10 @@ def decide(
 # --- TABLE: every row of "Interpreting the API response", on every B2B-shaped setting ----------------------
 
 
-# Where core/access.py answers otherwise today: with both slots `blocked` it blocks anyone either slot names.
-DISAGREES = pytest.mark.xfail(strict=True, reason="access.py: two block lists must both name the pair")
-
-
 def row(
     users: dict[str, Any], apps: dict[str, Any], who: Principal, to: str, expected: str, name: str
 ) -> Any:
-    both_blocked = users["accessType"] == apps["accessType"] == "blocked"
-    marks = [DISAGREES] if both_blocked and expected == "allowed" and "others elsewhere" not in name else []
-    return pytest.param(b2b(users, apps), who, to, expected, id=name, marks=marks)
+    return pytest.param(b2b(users, apps), who, to, expected, id=name)
 
 
 ALLOW_G1, BLOCK_G1 = allow(group(G1)), block(group(G1))
@@ -234,7 +228,7 @@ DEFAULTS = {
 }
 
 
-DISAGREEING_CASES = {"AllMicrosoftApps: Office365", "default blocks group: others"}
+DISAGREEING_CASES = {"AllMicrosoftApps: Office365"}
 
 
 def case(
@@ -360,3 +354,20 @@ def test_single_slot_channels_are_decided_by_that_slot() -> None:
     )
     decision = decide(PARTNERS["asc a1"], SERVICE_DEFAULT, ASC, U1_ALONE, A1)
     assert decision.users is None and decision.apps is not None and decision.apps.matched == A1
+
+
+def test_two_block_lists_are_explained_by_the_slot_that_lets_the_principal_through() -> None:
+    # TABLE "Block users in group 'g1' from accessing any application": others pass; their slot says why.
+    setting = {"b2bCollaborationInbound": b2b(BLOCK_G1, BLOCK_ALL_APPS)}
+    allowed = decide(setting, SERVICE_DEFAULT, B2B_IN, IN_G2, A1).deciding
+    assert allowed is not None and (allowed.rule.slot, allowed.passes, allowed.matched) == (
+        "usersAndGroups",
+        True,
+        None,
+    )
+    blocked = decide(setting, SERVICE_DEFAULT, B2B_IN, IN_G1, A1).deciding
+    assert blocked is not None and (blocked.rule.slot, blocked.passes, blocked.matched) == (
+        "usersAndGroups",
+        False,
+        G1,
+    )
