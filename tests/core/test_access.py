@@ -228,16 +228,10 @@ DEFAULTS = {
 }
 
 
-DISAGREEING_CASES = {"AllMicrosoftApps: Office365"}
-
-
 def case(
     name: str, partner: str, default: str, where: tuple[str, str], who: Principal, to: str, *want: str
 ) -> Any:
-    marks = (
-        [pytest.mark.xfail(strict=True, reason="access.py disagrees")] if name in DISAGREEING_CASES else []
-    )
-    return pytest.param(partner, default, where, who, to, want, id=name, marks=marks)
+    return pytest.param(partner, default, where, who, to, want, id=name)
 
 
 P, D = "partner", "default"

@@ -8,7 +8,8 @@ applications slot. A principal — a user id, the groups it belongs to, or "any 
 application — an app id, a keyword such as `Office365`, or "any other app" — when both slots let it:
 
 - `allowed` + targets is an allow list: the principal passes when a target names it (its user id, one of
-  its groups, or `AllUsers`), an app when a target names it or is `AllApplications`;
+  its groups, or `AllUsers`), an app when a target names it or is `AllApplications` (and the `Office365`
+  suite when a target is `AllMicrosoftApps`, "any Microsoft cloud application");
 - `blocked` + targets is a block list: the principal passes unless a target names it;
 - except when both slots are block lists: then they block together, only the pairs both name (Microsoft's
   "Block users in group g1 from accessing any application": other users keep every application);
@@ -186,7 +187,11 @@ def _user_passes(rule: Rule, principal: Principal) -> tuple[bool, str | None]:
 def _app_passes(rule: Rule, app: str) -> tuple[bool, str | None]:
     named = None
     for _type, target in rule.targets:
-        if target == "AllApplications" or (app != ANY and target == app):
+        if (
+            target == "AllApplications"
+            or (app != ANY and target == app)
+            or (target == "AllMicrosoftApps" and app == "Office365")  # the suite is Microsoft's
+        ):
             named = target
             break
     return (named is not None, named) if rule.access_type == "allowed" else (named is None, named)
