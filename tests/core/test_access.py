@@ -33,6 +33,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.core import access
 from reconciler.core.access import ANY, Principal
@@ -365,3 +367,147 @@ def test_two_block_lists_are_explained_by_the_slot_that_lets_the_principal_throu
         False,
         G1,
     )
+
+
+# --- properties: the decision against a reference evaluator, the impact against brute force --------------
+
+IDS = ["1e000000-0000-4000-8000-00000000000" + str(i) for i in range(3)]  # user or group object ids
+APPS = ["a0000000-0000-4000-8000-00000000000" + str(i) for i in range(3)]
+NOBODY, NO_GROUP, NO_APP = (f"{c * 8}-0000-4000-8000-000000000000" for c in "bcd")  # named by no rule
+ACCESS = st.sampled_from(["allowed", "blocked"] * 4 + [None])
+
+
+def often(value: st.SearchStrategy[Any], rarely: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`value` nine times in ten: odd shapes stay in, without drowning the changes that matter."""
+    return st.sampled_from([True] * 9 + [False]).flatmap(lambda usual: value if usual else rarely)
+
+
+def slots(choices: list[dict[str, str]]) -> st.SearchStrategy[dict[str, Any] | None]:
+    targets = often(st.lists(st.sampled_from(choices), min_size=1, max_size=3), st.sampled_from([None, []]))
+    whole = st.fixed_dictionaries({"accessType": ACCESS, "targets": targets})
+    part = st.fixed_dictionaries({}, optional={"accessType": ACCESS, "targets": targets})  # a half-set member
+    return often(whole, st.one_of(part, st.none()))
+
+
+USER_TARGETS = [user("AllUsers"), *(user(i) for i in IDS), *(group(i) for i in IDS)]
+APP_TARGETS = [ALL_APPS, OFFICE365, ALL_MICROSOFT_APPS, *(app(a) for a in APPS)]
+
+
+def settings_for(ch: access.Channel) -> st.SearchStrategy[dict[str, Any] | None]:
+    """One channel's property as Graph may hold it: absent, or any mix of set and unset members."""
+    members = {k: slots(v) for k, v in ((ch.users, USER_TARGETS), (ch.apps, APP_TARGETS)) if k is not None}
+    return often(
+        st.fixed_dictionaries(members), st.one_of(st.none(), st.fixed_dictionaries({}, optional=members))
+    )
+
+
+Config = tuple[dict[str, Any] | None, dict[str, Any]]
+
+
+@st.composite
+def changes(draw: st.DrawFn) -> tuple[access.Channel, Config, Config]:
+    """A channel, and a partner with its default before and after (often the same default)."""
+    ch = draw(st.sampled_from(access.CHANNELS))
+
+    def partner() -> dict[str, Any] | None:
+        return draw(often(settings_for(ch).map(lambda v: {ch.graph_property: v}), st.none()))
+
+    default = {ch.graph_property: draw(settings_for(ch))}
+    later = draw(st.sampled_from([default, default, {ch.graph_property: draw(settings_for(ch))}]))
+    return ch, (partner(), default), (partner(), later)
+
+
+def reference(partner: Any, default: Any, ch: access.Channel, who: Principal, to: str) -> str:
+    """Microsoft's table, read independently: leaf-wise inheritance, allow and block lists, keywords."""
+
+    def rule(slot_name: str) -> tuple[Any, list[dict[str, str]]]:
+        def leaf(name: str) -> Any:
+            own = ((partner or {}).get(ch.graph_property) or {}).get(slot_name) or {}
+            fallback = ((default or {}).get(ch.graph_property) or {}).get(slot_name) or {}
+            return own.get(name) if own.get(name) is not None else fallback.get(name)
+
+        return leaf("accessType"), leaf("targets") or []
+
+    def ids(value: str | None) -> str | None:  # GUIDs compare in any case, keywords as written
+        return value.lower() if value and len(value) == 36 else value
+
+    def named_user(t: dict[str, str]) -> bool:
+        if t["targetType"] == "user":
+            return t["target"] in ("AllUsers", ids(who.user))
+        return t["target"] in {ids(g) for g in who.groups}
+
+    def named_app(t: dict[str, str]) -> bool:
+        office = t["target"] == "AllMicrosoftApps" and to == "Office365"
+        return t["target"] in ("AllApplications", ids(to)) or office
+
+    verdicts = []
+    for slot_name, named in ((ch.users, named_user), (ch.apps, named_app)):
+        if slot_name is not None:
+            kind, targets = rule(slot_name)
+            hit = any(named(t) for t in targets)
+            verdicts.append((kind, hit if kind == "allowed" else kind == "blocked" and not hit))
+    both_blocked = len(verdicts) == 2 and all(kind == "blocked" for kind, _ in verdicts)
+    let_through = [ok for _, ok in verdicts]
+    return "allowed" if (any(let_through) if both_blocked else all(let_through)) else "blocked"
+
+
+PRINCIPALS = [
+    Principal(u, frozenset(g for i, g in enumerate([*IDS, NO_GROUP]) if mask >> i & 1))
+    for u in (None, NOBODY, *IDS)
+    for mask in range(2 ** (len(IDS) + 1))
+]
+QUESTIONS = [ANY, NO_APP, "Office365", "AllMicrosoftApps", *APPS]
+principals = st.builds(
+    Principal,
+    st.sampled_from([None, NOBODY, *IDS, *(i.upper() for i in IDS)]),
+    st.frozensets(st.sampled_from([*IDS, NO_GROUP, IDS[0].upper()])),
+)
+PROPERTY = settings(max_examples=100, deadline=None)
+
+
+@PROPERTY
+@given(changes(), principals, st.sampled_from(QUESTIONS))
+def test_decide_agrees_with_the_reference_reading(case: Any, who: Principal, to: str) -> None:
+    ch, (partner, default), _ = case
+    got = access.decide(access.configuration(partner, default), ch, who, to).decision
+    assert got == reference(partner, default, ch, who, to)
+
+
+def brute_force(before: access.Configuration, after: access.Configuration, ch: access.Channel) -> set[str]:
+    """How access changes over every principal and question the ids above can make."""
+    seen = set()
+    for who in PRINCIPALS:
+        for to in QUESTIONS:
+            was, now = (access.decide(c, ch, who, to).decision for c in (before, after))
+            if was != now:
+                seen.add(now)
+    return seen
+
+
+@settings(PROPERTY, max_examples=120)
+@given(changes())
+def test_the_impact_is_what_brute_force_finds(case: Any) -> None:
+    ch, old, new = case
+    before, after = access.configuration(*old), access.configuration(*new)
+    kind, flips = access.channel_impact(before, after, ch)
+    expected = {frozenset(): None, frozenset({"allowed"}): "widens", frozenset({"blocked"}): "narrows"}
+    assert kind == expected.get(frozenset(brute_force(before, after, ch)), "changes")
+    for who, to, was, now in flips:  # each flip it reports is real, by the reference reading too
+        assert (reference(*old, ch, who, to), reference(*new, ch, who, to)) == (was, now)
+
+
+@PROPERTY
+@given(
+    changes(),
+    principals,
+    st.sampled_from([*QUESTIONS, *(a.upper() for a in APPS)]),
+)
+def test_a_random_principal_never_changes_in_a_way_the_impact_misses(
+    case: Any, who: Principal, to: str
+) -> None:
+    ch, old, new = case
+    before, after = access.configuration(*old), access.configuration(*new)
+    kind, _ = access.channel_impact(before, after, ch)
+    was, now = (access.decide(c, ch, who, to).decision for c in (before, after))
+    if was != now:
+        assert kind in ("changes", "widens" if now == "allowed" else "narrows")
