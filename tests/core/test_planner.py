@@ -220,9 +220,7 @@ def test_safety_gates() -> None:
         state,
         PlanOptions(prune=True),
     )
-    assert pruned.refusals == (
-        "9 partner deletions exceed maxDeletes (5); review them and re-run with --force",
-    )
+    assert pruned.refusals == ("9 partner deletions exceed maxDeletes (5)",)
     assert pruned.refused
     forced = make_plan(
         DesiredState({partners[0].tenant_id: desired(partners[0].tenant_id, {})}),
@@ -234,15 +232,12 @@ def test_safety_gates() -> None:
         {p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:4]}
     )
     plan = make_plan(all_change, state)
-    assert plan.refusals == (
-        "4 of 10 existing partners would change, more than 30 %; review them and re-run with --force",
-    )
+    assert plan.refusals == ("4 of 10 existing partners would change, more than 30 %",)
     three = DesiredState({p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:3]})
     assert make_plan(three, state).refusals == ()
     empty = make_plan(DesiredState(), state, PlanOptions(prune=True, max_deletes=100))
     assert empty.refusals == (
-        "the policy files declare no partners and prune is on: this would delete every partner; "
-        "re-run with --force if that is really meant",
+        "the policy files declare no partners and prune is on: this would delete every partner",
     )
 
 
@@ -421,12 +416,77 @@ def test_sync_policy_deletions_count_against_max_deletes() -> None:
         ("delete", "identitySynchronization", FAB),
         ("delete", "partner", CON),
     ]
-    assert plan.refusals == (
-        "2 deletions (1 partner, 1 identity-sync policy) exceed maxDeletes (1); review them and re-run with --force",
-    )
+    assert plan.refusals == ("2 deletions (1 partner, 1 identity-sync policy) exceed maxDeletes (1)",)
 
 
 def test_partners_without_a_file_are_named_by_their_display_name() -> None:
     have = live(LivePartner(CON, fresh(CON)))
     plan = make_plan(DesiredState(), have, PlanOptions(prune=True), names={CON: "Contoso Ltd"})
     assert [(c.name, c.tenant_id) for c in plan.changes] == [("Contoso Ltd", CON)]
+
+
+def test_every_change_says_who_gains_or_loses_access() -> None:
+    group = "6f546279-4da5-4b53-a095-09ea0cef9971"
+    default = {
+        "b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        "b2bDirectConnectInbound": {
+            "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+            "applications": {**ALL_APPS, "accessType": "blocked"},
+        },
+    }
+    want = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [{"target": group, "targetType": "group"}],
+            },
+            "applications": ALL_APPS,
+        },
+        "b2bDirectConnectInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        "inboundTrust": {
+            **TRUST,
+            "isCompliantDeviceAccepted": False,
+            "isHybridAzureADJoinedDeviceAccepted": False,
+        },
+    }
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB)), default=default)
+    )
+    [change] = plan.changes
+    name = change.name
+    assert [(e.channel, e.direction, e.impact, e.summary) for e in change.effects] == [
+        (
+            "b2b-direct-connect",
+            "inbound",
+            "widens",
+            f"{name}: any user may now reach any app by B2B direct connect inbound (before: blocked by the default)",
+        ),
+        ("inbound-trust", None, "widens", f"{name}: inbound trust — isMfaAccepted true"),
+        (
+            "b2b-collaboration",
+            "inbound",
+            "narrows",
+            f"{name}: any other user can no longer reach any app by B2B collaboration inbound "
+            "(before: allowed by the default)",
+        ),
+    ]
+
+
+def test_a_deleted_partner_falls_back_to_the_default_and_a_default_change_reaches_every_inheriting_partner() -> (
+    None
+):
+    have = live(
+        LivePartner(
+            CON, fresh(CON, b2bCollaborationInbound={"usersAndGroups": ALL_USERS, "applications": ALL_APPS})
+        ),
+        default={},
+    )
+    plan = make_plan(DesiredState(), have, PlanOptions(prune=True, force=True))
+    [change] = plan.changes
+    assert [(e.channel, e.impact) for e in change.effects] == [("b2b-collaboration", "narrows")]
+    state = DesiredState(default=DesiredDefault({"inboundTrust": TRUST}, SourceRef("policies/default.yaml")))
+    [default_change] = make_plan(state, live(default={})).changes
+    assert [e.summary for e in default_change.effects] == [
+        "every partner that inherits the default: inbound trust — isMfaAccepted true, "
+        "isCompliantDeviceAccepted true, isHybridAzureADJoinedDeviceAccepted true"
+    ]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.core import effective, model
+from reconciler.core.plan import Effect
 
 Direction = Literal["inbound", "outbound"]
 Decision = Literal["allowed", "blocked"]
@@ -242,14 +243,6 @@ def settings(config: Configuration) -> dict[str, Any]:
 # --- impact: before and after, over representative principals and apps -------------------------------------
 
 
-@dataclass(frozen=True)
-class Effect:
-    channel: str  # a channel name, or inbound-trust / automatic-consent / identity-sync
-    direction: Direction | None
-    impact: Impact
-    summary: str  # one plain-language line
-
-
 def _named(configs: Iterable[Configuration], channel: Channel) -> tuple[set[str], set[str], set[str]]:
     users: set[str] = set()
     groups: set[str] = set()
@@ -310,8 +303,12 @@ def channel_impact(
     return _classify(widened, narrowed), flips
 
 
+_ORDER = {"widens": 0, "narrows": 1, "changes": 2}
+
+
 def impact(before: Configuration, after: Configuration, name: str) -> list[Effect]:
-    """Every channel and setting whose effect differs between two configurations of partner `name`."""
+    """Every channel and setting whose effect differs between two configurations of partner `name`,
+    widening first, then narrowing, then both."""
     effects: list[Effect] = []
     for channel in CHANNELS:
         kind, flips = channel_impact(before, after, channel)
@@ -325,7 +322,7 @@ def impact(before: Configuration, after: Configuration, name: str) -> list[Effec
         kind, text = _setting_impact(before, after, setting)
         if kind is not None:
             effects.append(Effect(setting, None, kind, f"{name}: {text}"))
-    return effects
+    return sorted(effects, key=lambda e: _ORDER[e.impact])
 
 
 _WORDS = {
@@ -341,11 +338,22 @@ def channel_words(channel: Channel) -> str:
     return f"{_WORDS[channel.name]} {channel.direction}"
 
 
-def _who(channel: Channel, person: Principal, app: str) -> str:
-    subject = person.describe() if channel.users is not None else "any user"
-    if channel.apps is None:
-        return subject
-    return f"{subject} to {'any app' if app == ANY else app}"
+def _phrase(items: list[str], everyone: bool, word: str) -> str:
+    if everyone:
+        return f"any {word}"
+    first = items[0]
+    return f"{first} and {len(items) - 1} more" if len(items) > 1 else first
+
+
+def _side(
+    channel: Channel, flips: list[tuple[Principal, str, Decision, Decision]], people: int, apps: int
+) -> tuple[str, str]:
+    """Who and what a set of flips concerns, in words ("any user", "a member of g1 and 2 more")."""
+    who = list(dict.fromkeys(p.describe() for p, *_ in flips))
+    what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
+    subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
+    target = _phrase(what, len(what) == apps, "app") if channel.apps is not None else ""
+    return subject, target
 
 
 def _summary(
@@ -356,34 +364,25 @@ def _summary(
     before: Configuration,
     after: Configuration,
 ) -> str:
-    gained = [f for f in flips if f[3] == "allowed"]
-    lost = [f for f in flips if f[3] == "blocked"]
+    people, apps = representatives((before, after), channel)
+    via = f"by {channel_words(channel)}"
     parts = []
-    if gained:
-        person, app, _, _ = gained[0]
-        more = f" and {len(gained) - 1} more" if len(gained) > 1 else ""
-        parts.append(f"{_who(channel, person, app)}{more} may now get in")
-    if lost:
-        person, app, _, _ = lost[0]
-        more = f" and {len(lost) - 1} more" if len(lost) > 1 else ""
-        parts.append(f"{_who(channel, person, app)}{more} no longer")
-    origin = _origin_words(before, channel)
-    return f"{name}: {channel_words(channel)} — {'; '.join(parts)} (before: {origin})"
+    for now, verb in (("allowed", "may now reach"), ("blocked", "can no longer reach")):
+        mine = [f for f in flips if f[3] == now]
+        if not mine:
+            continue
+        subject, target = _side(channel, mine, len(people), len(apps))
+        reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
+        was = decide(before, channel, mine[0][0], mine[0][1])
+        parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
+    return f"{name}: {'; '.join(parts)}"
 
 
-def _origin_words(config: Configuration, channel: Channel) -> str:
-    slots = [config.rule(channel, s) for s in (channel.users, channel.apps) if s is not None]
-    origins = {r.origin for r in slots if r.is_set}
-    where = (
-        "the partner's setting"
-        if origins == {"partner"}
-        else "the default"
-        if origins == {"default"}
-        else "partner and default"
-        if origins
-        else "not set"
-    )
-    return f"{'; '.join(r.describe() for r in slots)}, from {where}" if origins else where
+def _by(decision: ChannelDecision) -> str:
+    slot = decision.deciding
+    if slot is None or not slot.rule.is_set:
+        return "no setting"
+    return "the partner's setting" if slot.rule.origin == "partner" else "the default"
 
 
 def _setting_impact(before: Configuration, after: Configuration, setting: str) -> tuple[Impact | None, str]:

@@ -34,6 +34,16 @@ class PropertyDiff:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What a change does to who can reach what (core/access.py): one channel or setting, one line."""
+
+    channel: str  # b2b-collaboration, ..., inbound-trust, automatic-consent, identity-sync
+    direction: str | None  # inbound / outbound; None for trust, consent and sync
+    impact: Literal["widens", "narrows", "changes"]
+    summary: str
+
+
+@dataclass(frozen=True)
 class Change:
     action: Action
     resource: Resource
@@ -44,6 +54,7 @@ class Change:
     requests: tuple[Request, ...] = ()
     notes: tuple[str, ...] = ()
     description: str | None = None  # the partner file's `description`, for people
+    effects: tuple[Effect, ...] = ()  # its access impact, widening first
 
     @property
     def properties(self) -> tuple[str, ...]:
@@ -147,6 +158,10 @@ def _change_json(change: Change) -> dict[str, Any]:
         "requests": [r.to_json() for r in change.requests],
         "notes": list(change.notes),
         "description": change.description,
+        "effects": [
+            {"channel": e.channel, "direction": e.direction, "impact": e.impact, "summary": e.summary}
+            for e in change.effects
+        ],
     }
 
 
@@ -180,6 +195,9 @@ def from_json(data: Any, *, origin: str = "plan file") -> Plan:
                 ),
                 notes=tuple(c.get("notes", ())),
                 description=c.get("description"),
+                effects=tuple(
+                    Effect(e["channel"], e["direction"], e["impact"], e["summary"]) for e in c["effects"]
+                ),
             )
             for c in data["changes"]
         )

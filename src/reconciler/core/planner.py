@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import __version__
-from reconciler.core import effective, metadata, model, urls
+from reconciler.core import access, effective, metadata, model, urls
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest
 from reconciler.core.state import (
     DesiredPartner,
@@ -414,7 +414,9 @@ def deletions(changes: tuple[Change, ...] | list[Change]) -> list[Change]:
 def safety_refusals(
     changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
 ) -> list[str]:
-    """DESIGN §4 safety gates; each refusal is one sentence naming the override."""
+    """DESIGN §4 safety gates; each refusal is one sentence saying what trips it. How to override it is
+    for the command to say, and only when the gate refuses: under --force the same sentence is shown as
+    overridden."""
     refusals = []
     max_deletes = options.max_deletes
     if max_deletes is None:
@@ -429,7 +431,7 @@ def safety_refusals(
                 f"{len(gone)} deletions ({partners} partner{'s' if partners != 1 else ''}, "
                 f"{syncs} identity-sync polic{'ies' if syncs != 1 else 'y'})"
             )
-        refusals.append(f"{what} exceed maxDeletes ({max_deletes}); review them and re-run with --force")
+        refusals.append(f"{what} exceed maxDeletes ({max_deletes})")
     existing = len(live.partners)
     updated = len(
         {
@@ -441,12 +443,11 @@ def safety_refusals(
     if existing >= UPDATE_GATE_MIN_EXISTING and updated * 100 > options.max_update_percent * existing:
         refusals.append(
             f"{updated} of {existing} existing partners would change, more than "
-            f"{options.max_update_percent:g} %; review them and re-run with --force"
+            f"{options.max_update_percent:g} %"
         )
     if options.prune and not desired.partners and live.partners:
         refusals.append(
-            "the policy files declare no partners and prune is on: this would delete every partner; "
-            "re-run with --force if that is really meant"
+            "the policy files declare no partners and prune is on: this would delete every partner"
         )
     return refusals
 
@@ -463,12 +464,15 @@ def make_plan(
     options = options or PlanOptions()
     ids = _Ids()
     changes: list[Change] = []
+    defaults = (live.default, effective.defaults_after(desired, live.default))
     changes.extend(plan_policy(desired, live, ids))
-    changes.extend(plan_default(desired, live, options, ids))
+    changes.extend(default_effects(c, *defaults) for c in plan_default(desired, live, options, ids))
     for tid in sorted(desired.partners, key=lambda t: (partner_name(desired.partners[t], t), t)):
-        changes.extend(plan_partner(desired.partners[tid], live.partners.get(tid), options, ids))
+        mine = plan_partner(desired.partners[tid], live.partners.get(tid), options, ids)
+        changes.extend(with_effects(mine, desired.partners[tid], live.partners.get(tid), options, defaults))
     for tid in sorted(set(live.partners) - set(desired.partners)):
-        changes.extend(plan_partner(None, live.partners[tid], options, ids, names))
+        mine = plan_partner(None, live.partners[tid], options, ids, names)
+        changes.extend(with_effects(mine, None, live.partners[tid], options, defaults))
     return Plan(
         changes=tuple(changes),
         fingerprints=Fingerprints(
@@ -482,6 +486,69 @@ def make_plan(
         prune=options.prune,
         refusals=tuple(safety_refusals(changes, desired, live, options)),
         forced=options.force,
-        defaults=effective.defaults_after(desired, live.default),
+        defaults=defaults[1],
         options=options.to_json(),
     )
+
+
+# --- access impact of each change (core/access.py) ------------------------------------------------------
+
+
+def _outcome(
+    desired: DesiredPartner | None, live: LivePartner | None, options: PlanOptions, deleted: bool
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """A partner's properties and sync policy once the plan is applied (ignored ones stay as they are)."""
+    if desired is None:
+        return (None, None) if deleted or live is None else (live.raw, live.sync)
+    ignore = options.ignore | desired.ignore
+    raw = dict(live.raw) if live is not None else {}
+    props = {n: (raw.get(n) if n in ignore else desired.properties.get(n)) for n in model.PARTNER_PROPERTIES}
+    keep_sync = model.SYNC_PROPERTY in ignore or (desired.sync is None and not deleted)
+    sync = (live.sync if live is not None else None) if keep_sync else desired.sync
+    return props, sync
+
+
+def with_effects(
+    changes: list[Change],
+    desired: DesiredPartner | None,
+    live: LivePartner | None,
+    options: PlanOptions,
+    defaults: tuple[Mapping[str, Any] | None, Mapping[str, Any]],
+) -> list[Change]:
+    """`changes` of one partner with their access impact: channels, trust and consent on the partner change,
+    identity sync on the sync change."""
+    if not any(c.requests for c in changes):
+        return changes
+    deleted = any(c.action == "delete" for c in changes)
+    before = access.configuration(live.raw if live else None, defaults[0], live.sync if live else None)
+    props, sync = _outcome(desired, live, options, deleted)
+    after = access.configuration(props, defaults[1], sync)
+    name = changes[0].name
+    effects = access.impact(before, after, name)
+    out = []
+    for change in changes:
+        mine = tuple(
+            e
+            for e in effects
+            if (e.channel == "identity-sync") == (change.resource == "identitySynchronization")
+        )
+        out.append(replace(change, effects=mine) if change.requests and mine else change)
+    if not any(c.resource == "identitySynchronization" and c.requests for c in changes):
+        sync_effects = tuple(e for e in effects if e.channel == "identity-sync")
+        out = [
+            replace(c, effects=c.effects + sync_effects) if c.resource == "partner" and c.requests else c
+            for c in out
+        ]
+    return out
+
+
+def default_effects(change: Change, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> Change:
+    """A change of the default configuration, as it reaches every tenant without a setting of its own."""
+    if not change.requests:
+        return change
+    effects = access.impact(
+        access.configuration(None, before),
+        access.configuration(None, after),
+        "every partner that inherits the default",
+    )
+    return replace(change, effects=tuple(effects))
