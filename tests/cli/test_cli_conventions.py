@@ -85,7 +85,7 @@ def test_an_unknown_command_exits_1_with_a_suggestion(capsys: pytest.CaptureFixt
     assert err == (
         "usage: xtap [-h] [--version] COMMAND ...\n"
         "xtap: error: unknown command 'plna'; did you mean 'plan'? (one of: validate, plan, apply, drift, "
-        "export, show, tenants, github, emulator, demo)\n"
+        "export, show, access, tenants, github, emulator, demo)\n"
     )
 
 

@@ -104,6 +104,16 @@ COMMANDS: tuple[Command, ...] = (
         ((EXIT_OK, "shown"), (EXIT_ERROR, "error (an unknown partner, sign-in, Graph)")),
     ),
     Command(
+        "access",
+        "may users of a partner tenant reach an app, and which rule decides (files or --live)",
+        "Answer one question from the access model: may a user (--user, --group) of the partner tenant\n"
+        "--tenant-id reach an application (--app) over each channel (B2B collaboration, B2B direct connect,\n"
+        "tenant restrictions, Microsoft 365 collaboration, app service connect), and why: the rule that\n"
+        "decides, with its file:line. From the policy files (default.yaml over Microsoft's service default),\n"
+        "or the tenant with --live. Read-only.",
+        ((EXIT_OK, "answered"), (EXIT_ERROR, "error (bad input, invalid files, sign-in, Graph)")),
+    ),
+    Command(
         "tenants",
         "list the tenants of xtap.yaml (one a line, or JSON for a CI matrix)",
         "List the tenant names of the configuration, in its order: one a line, or with --json one array\n"

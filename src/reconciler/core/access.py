@@ -97,6 +97,7 @@ class Principal:
 class Rule:
     """One slot of a channel as resolved: its access type and targets, and where each comes from."""
 
+    setting: str  # the Graph property it belongs to (b2bCollaborationInbound, ...)
     slot: str
     access_type: str | None
     targets: tuple[tuple[str, str], ...]  # (targetType, target), GUIDs lowercase
@@ -106,6 +107,10 @@ class Rule:
     @property
     def is_set(self) -> bool:
         return self.access_type in ("allowed", "blocked")
+
+    @property
+    def slot_path(self) -> str:
+        return f"{self.setting}.{self.slot}"
 
     def describe(self) -> str:
         if not self.is_set:
@@ -160,7 +165,7 @@ class Configuration:
             for t in (targets.value or [])
             if isinstance(t, Mapping)
         )
-        return Rule(slot, access.value, items, access.origin, targets.origin)
+        return Rule(channel.graph_property, slot, access.value, items, access.origin, targets.origin)
 
 
 def configuration(
@@ -402,3 +407,96 @@ def _setting_impact(before: Configuration, after: Configuration, setting: str) -
         "identity-sync": "identity sync",
     }[setting]
     return kind, f"{label} — {', '.join(words)}"
+
+
+# --- answering one question (`xtap access`) ------------------------------------------------------------------
+
+
+# Microsoft's service default, for answers from the files when default.yaml does not set a property: B2B
+# collaboration allowed both ways for everyone and every app, B2B direct connect blocked both ways, no trust,
+# no automatic consent (the "Get crossTenantAccessPolicyConfigurationDefault" example with
+# isServiceDefault: true; Entra cross-tenant access overview, "Default settings"), tenant restrictions
+# blocked for everyone ("all access settings are disabled by default", Graph overview; the Get example).
+# Microsoft 365 collaboration and app service connect have no documented default: nobody sets them here,
+# so they block (docs/access.md).
+def _everyone(access_type: str) -> dict[str, Any]:
+    return {
+        "usersAndGroups": {
+            "accessType": access_type,
+            "targets": [{"target": "AllUsers", "targetType": "user"}],
+        },
+        "applications": {
+            "accessType": access_type,
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        },
+    }
+
+
+SERVICE_DEFAULT: Mapping[str, Any] = {
+    "b2bCollaborationInbound": _everyone("allowed"),
+    "b2bCollaborationOutbound": _everyone("allowed"),
+    "b2bDirectConnectInbound": _everyone("blocked"),
+    "b2bDirectConnectOutbound": _everyone("blocked"),
+    "tenantRestrictions": _everyone("blocked"),
+    "inboundTrust": {
+        "isMfaAccepted": False,
+        "isCompliantDeviceAccepted": False,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    },
+    "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
+}
+
+
+def _slot_json(slot: SlotDecision | None, locate: Any) -> dict[str, Any] | None:
+    if slot is None:
+        return None
+    rule = slot.rule
+    return {
+        "accessType": rule.access_type,
+        "targets": [{"target": t, "targetType": kind} for kind, t in rule.targets],
+        "origin": rule.origin,
+        "location": locate(rule.slot_path, rule.origin),
+        "passes": slot.passes,
+        "matched": slot.matched,
+    }
+
+
+def answer(
+    config: Configuration,
+    selected: list[Channel],
+    principal: Principal,
+    app: str,
+    locate: Any,
+) -> list[dict[str, Any]]:
+    """The decision of every selected channel, as data: `locate(path, origin)` says where a rule is written."""
+    out = []
+    for channel in selected:
+        decision = decide(config, channel, principal, app)
+        deciding = decision.deciding
+        out.append(
+            {
+                "channel": channel.name,
+                "direction": channel.direction,
+                "decision": decision.decision,
+                "source": decision.source,
+                "usersAndGroups": _slot_json(decision.users, locate),
+                "applications": _slot_json(decision.apps, locate),
+                "location": locate(deciding.rule.slot_path, deciding.rule.origin) if deciding else None,
+                "because": explain(decision),
+            }
+        )
+    return out
+
+
+def explain(decision: ChannelDecision) -> str:
+    """Why, in a few words: the rule that decided ("usersAndGroups allows AllUsers")."""
+    slot = decision.deciding
+    if slot is None or not slot.rule.is_set:
+        return "nobody sets this channel (neither the partner nor the default), so nobody gets in"
+    rule = slot.rule
+    verb = "allows" if rule.access_type == "allowed" else "blocks"
+    if slot.matched is not None:
+        return f"{rule.slot} {verb} {slot.matched}"
+    names = ", ".join(t for _, t in rule.targets) or "nobody"
+    subject = "this app" if rule.slot == "applications" else "this user"
+    return f"{rule.slot} {verb} only {names}, not {subject}"

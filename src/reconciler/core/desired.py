@@ -99,6 +99,7 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
         source=SourceRef(doc.path, line, col),
         ignore=_ignore_set(data, global_ignore),
         description=description if isinstance(description, str) else None,
+        locations=_locations(doc),
     )
 
 
@@ -108,4 +109,14 @@ def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault
         properties={k: v for k, v in data.items() if k in model.DEFAULT_PROPERTIES},
         source=SourceRef(doc.path, 1, 1),
         ignore=_ignore_set(data, global_ignore),
+        locations=_locations(doc),
     )
+
+
+def _locations(doc: YamlDocument, depth: int = 3) -> dict[str, tuple[int, int]]:
+    """dotted path → (line, col) of its key, for the keys of the first `depth` levels of the document."""
+    out = {}
+    for path, (key_pos, _value) in doc.positions.items():
+        if key_pos is not None and 0 < len(path) <= depth and all(isinstance(p, str) for p in path):
+            out[".".join(path)] = key_pos  # type: ignore[arg-type]
+    return out

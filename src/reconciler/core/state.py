@@ -22,6 +22,17 @@ class SourceRef:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+def _where(source: SourceRef, locations: Mapping[str, tuple[int, int]], path: str) -> SourceRef:
+    """The position of the nearest written ancestor of a dotted path (the file's start if none)."""
+    probe = path
+    while probe:
+        found = locations.get(probe)
+        if found is not None:
+            return SourceRef(source.path, *found)
+        probe = probe.rpartition(".")[0]
+    return SourceRef(source.path, 1, 1)
+
+
 @dataclass(frozen=True)
 class DesiredPartner:
     tenant_id: str  # lowercase GUID
@@ -33,6 +44,12 @@ class DesiredPartner:
     source: SourceRef
     ignore: frozenset[str] = frozenset()
     description: str | None = None
+    # Where the file writes its settings: dotted path (down to `accessType`/`targets`) → (line, col) of
+    # the key. A few entries per file, kept for the answers that point at a line (access, lint).
+    locations: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def where(self, path: str) -> SourceRef:
+        return _where(self.source, self.locations, path)
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,10 @@ class DesiredDefault:
     properties: Mapping[str, Any]
     source: SourceRef
     ignore: frozenset[str] = frozenset()
+    locations: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def where(self, path: str) -> SourceRef:
+        return _where(self.source, self.locations, path)
 
 
 @dataclass(frozen=True)
