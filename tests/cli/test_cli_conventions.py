@@ -46,8 +46,15 @@ def long_options(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def typo(option: str) -> str:
-    """`--format` → `--formta`: the last two letters swapped, so it is no prefix argparse would accept."""
-    return option[:-2] + option[-1] + option[-2]
+    """`--format` → `--formta`: the last two different letters swapped, so it is no prefix argparse would
+    accept (`access` → `accses`, not itself)."""
+    chars = list(option)
+    i = len(chars) - 1
+    while i > 1 and chars[i] == chars[i - 1]:
+        i -= 1
+    chars[i - 1], chars[i] = chars[i], chars[i - 1]
+    assert "".join(chars) != option, option
+    return "".join(chars)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -206,6 +213,7 @@ WHERE = {
     "drift": SIGN_IN,
     "export": SIGN_IN,
     "show": SIGN_IN,
+    "access": SIGN_IN,
     "tenants": {"--config", "--tenant"},
     "emulator": set(),
     "emulator set": set(),
