@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from reconciler.cli.main import main
 from reconciler.core import metadata, model
 from reconciler.core.documents import parse_yaml
-from reconciler.core.planner import DEFAULT_URL, PARTNERS_URL, PlanOptions, make_plan
+from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
+from reconciler.core.urls import DEFAULT as DEFAULT_URL
+from reconciler.core.urls import PARTNERS as PARTNERS_URL
 from reconciler.shell.files import load_files
 from tests.support import REPO
 from tests.support.builders import apply_locally, desired, fresh

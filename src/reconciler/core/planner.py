@@ -19,12 +19,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core import metadata, model
+from reconciler.core import metadata, model, urls
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest
 from reconciler.core.state import DesiredPartner, DesiredState, LivePartner, LiveState, Request
-
-PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
-DEFAULT_URL = "/policies/crossTenantAccessPolicy/default"
 
 # Safety gate for mass updates, after octoDNS: more than 30 % of at least 10 existing partners.
 UPDATE_GATE_MIN_EXISTING = 10
@@ -40,14 +37,6 @@ class PlanOptions:
     force: bool = False
     tenant_name: str = "default"
     tenant_id: str | None = None
-
-
-def partner_url(tenant_id: str) -> str:
-    return f"{PARTNERS_URL}/{tenant_id}"
-
-
-def sync_url(tenant_id: str) -> str:
-    return f"{PARTNERS_URL}/{tenant_id}/identitySynchronization"
 
 
 def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
@@ -133,7 +122,7 @@ def plan_partner(
             if model.canonical_property(owner, prop, value) is not None:
                 body[prop] = model.expand_property(owner, prop, value)
                 diffs.extend(leaf_diffs(prop, None, model.canonical_property(owner, prop, value)))
-        create = Request(ids.next(), "POST", PARTNERS_URL, body)
+        create = Request(ids.next(), "POST", urls.PARTNERS, body)
         changes = [Change("create", "partner", name, tenant_id, source, tuple(diffs), (create,))]
         if manage_sync and desired.sync is not None:
             sync_body = _sync_body(desired.sync)
@@ -145,7 +134,7 @@ def plan_partner(
                     tenant_id,
                     source,
                     tuple(leaf_diffs("identitySynchronization", None, model.canonical(sync_body))),
-                    (Request(ids.next(), "PUT", sync_url(tenant_id), sync_body, (create.id,)),),
+                    (Request(ids.next(), "PUT", urls.sync(tenant_id), sync_body, (create.id,)),),
                 )
             )
         return changes
@@ -157,7 +146,7 @@ def plan_partner(
     changes = []
     body, diffs = _property_changes(owner, names, desired.properties, live.raw)
     if body:
-        patch = Request(ids.next(), "PATCH", partner_url(tenant_id), body)
+        patch = Request(ids.next(), "PATCH", urls.partner(tenant_id), body)
         changes.append(Change("update", "partner", name, tenant_id, source, tuple(diffs), (patch,)))
     else:
         changes.append(Change("noop", "partner", name, tenant_id, source))
@@ -181,14 +170,14 @@ def _plan_sync(
         assert live.sync is not None
         gone = tuple(leaf_diffs("identitySynchronization", _live_sync(live.sync), None))
         if options.prune:
-            request = Request(ids.next(), "DELETE", sync_url(tid))
+            request = Request(ids.next(), "DELETE", urls.sync(tid))
             return [Change("delete", "identitySynchronization", name, tid, source, gone, (request,))]
         note = "the file has no identitySynchronization; it is removed only with --prune"
         return [Change("unmanaged", "identitySynchronization", name, tid, source, notes=(note,))]
     sync_body = _sync_body(desired.sync)
     if live.sync is None:
         diffs = tuple(leaf_diffs("identitySynchronization", None, model.canonical(sync_body)))
-        request = Request(ids.next(), "PUT", sync_url(tid), sync_body)
+        request = Request(ids.next(), "PUT", urls.sync(tid), sync_body)
         return [Change("create", "identitySynchronization", name, tid, source, diffs, (request,))]
     body, leafs = _property_changes(
         metadata.SYNC_TYPE,
@@ -199,7 +188,7 @@ def _plan_sync(
     if not body:
         return [Change("noop", "identitySynchronization", name, tid, source)]
     leafs = [PropertyDiff(f"identitySynchronization.{d.path}", d.before, d.after) for d in leafs]
-    request = Request(ids.next(), "PATCH", sync_url(tid), body)
+    request = Request(ids.next(), "PATCH", urls.sync(tid), body)
     return [Change("update", "identitySynchronization", name, tid, source, tuple(leafs), (request,))]
 
 
@@ -227,14 +216,14 @@ def _plan_removal(live: LivePartner, options: PlanOptions, ids: _Ids) -> list[Ch
     changes = []
     depends: tuple[str, ...] = ()
     if live.sync is not None:
-        sync_delete = Request(ids.next(), "DELETE", sync_url(tid))
+        sync_delete = Request(ids.next(), "DELETE", urls.sync(tid))
         depends = (sync_delete.id,)
         sync_diffs = tuple(leaf_diffs("identitySynchronization", _live_sync(live.sync), None))
         changes.append(
             Change("delete", "identitySynchronization", tid, tid, None, sync_diffs, (sync_delete,))
         )
     # Graph refuses to delete a partner that still has a sync policy: the policy goes first (graph-api.md §4).
-    partner_delete = Request(ids.next(), "DELETE", partner_url(tid), None, depends)
+    partner_delete = Request(ids.next(), "DELETE", urls.partner(tid), None, depends)
     changes.append(Change("delete", "partner", tid, tid, None, tuple(diffs), (partner_delete,)))
     return changes
 
@@ -252,7 +241,7 @@ def plan_default(desired: DesiredState, live: LiveState, options: PlanOptions, i
     )
     if not body:
         return [Change("noop", "default", "default", None, source)]
-    request = Request(ids.next(), "PATCH", DEFAULT_URL, body)
+    request = Request(ids.next(), "PATCH", urls.DEFAULT, body)
     return [Change("update", "default", "default", None, source, tuple(diffs), (request,))]
 
 
