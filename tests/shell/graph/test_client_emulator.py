@@ -29,7 +29,7 @@ def client_for(emu: Emulator, sleeps: list[float], app: str = "writer", **retry:
     client = connect(emu.env(app), retry=RetryPolicy(jitter=0, sleep=sleeps.append, **retry))  # type: ignore[arg-type]
     client.get_default()  # sign in now, so the journal below holds Graph calls only
     emu.clear_journal()
-    client.request_count = client.retry_count = 0
+    client.transport.request_count = client.transport.retry_count = 0
     return client
 
 

@@ -313,7 +313,7 @@ def github_oidc_assertion(
         separator = "&" if "?" in request_url else "?"
         url = f"{request_url}{separator}audience={quote(audience, safe='')}"
         try:
-            with httpx.Client(verify=_ssl_verify(verify), timeout=GITHUB_OIDC_TIMEOUT) as http:
+            with httpx.Client(verify=ssl_verify(verify), timeout=GITHUB_OIDC_TIMEOUT) as http:
                 response = http.get(url, headers={"Authorization": f"bearer {request_token}"})
         except httpx.HTTPError as exc:
             raise AuthError(f"GitHub Actions OIDC token request failed: {type(exc).__name__}") from None
@@ -419,7 +419,7 @@ def verify_from_env(env: Mapping[str, str]) -> bool | str:
     return path
 
 
-def _ssl_verify(verify: bool | str) -> Any:
+def ssl_verify(verify: bool | str) -> Any:
     # httpx 0.28 deprecates a CA path as `verify`; an SSLContext loaded from it is the supported form.
     if isinstance(verify, str):
         import ssl
