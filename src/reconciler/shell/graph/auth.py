@@ -21,10 +21,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from reconciler.core import model
+from reconciler.core import urls
 from reconciler.core.errors import XtapError
 from reconciler.shell.graph.clouds import Cloud, get_cloud
-from reconciler.shell.graph.errors import AuthError
+from reconciler.shell.graph.errors import AuthError, NetworkError, unreachable
 
 log = logging.getLogger("reconciler.graph")
 
@@ -149,7 +149,9 @@ class MsalCredential:
             )
         except XtapError:
             raise
-        except Exception as exc:  # msal: ValueError for a failed tenant discovery; requests' errors
+        except OSError as exc:  # requests' errors: the sign-in host could not be reached
+            raise self._unreachable(exc) from None
+        except Exception as exc:  # msal: ValueError for a failed tenant discovery
             raise AuthError(
                 f"sign-in setup failed for app {self.client_id} at {self.authority}: {exc}"
             ) from None
@@ -163,6 +165,8 @@ class MsalCredential:
                 result = self._app.acquire_token_for_client(scopes=[self.scope])
             except XtapError:
                 raise
+            except OSError as exc:
+                raise self._unreachable(exc) from None
             except Exception as exc:
                 raise AuthError(
                     f"sign-in failed for app {self.client_id} at {self.authority} ({self.kind}): "
@@ -183,6 +187,18 @@ class MsalCredential:
                     result.get("expires_in", "?"),
                 )
             return token
+
+    def _unreachable(self, exc: OSError) -> XtapError:
+        """One line for a sign-in host that cannot be reached; msal's own words only with -v."""
+        problem = unreachable(exc)
+        log.info("sign-in at %s: %s: %s", self.authority, type(exc).__name__, problem.detail)
+        host = urlsplit(self.authority).netloc
+        if problem.final:
+            return NetworkError(problem.sentence("the sign-in service", host, "AZURE_AUTHORITY_HOST"))
+        return AuthError(
+            f"sign-in failed for app {self.client_id} at {self.authority} ({self.kind}): "
+            f"{problem.sentence('the sign-in service', host, 'AZURE_AUTHORITY_HOST')} ({type(exc).__name__})"
+        )
 
     def invalidate(self) -> None:
         import msal  # type: ignore[import-untyped,unused-ignore]
@@ -316,6 +332,14 @@ def github_oidc_assertion(
             with httpx.Client(verify=ssl_verify(verify), timeout=GITHUB_OIDC_TIMEOUT) as http:
                 response = http.get(url, headers={"Authorization": f"bearer {request_token}"})
         except httpx.HTTPError as exc:
+            problem = unreachable(exc)
+            log.info("GitHub Actions OIDC token request: %s: %s", type(exc).__name__, problem.detail)
+            if problem.final:
+                host = urlsplit(request_url).netloc
+                sentence = problem.sentence(
+                    "GitHub's OIDC token service", host, "ACTIONS_ID_TOKEN_REQUEST_URL"
+                )
+                raise NetworkError(sentence) from None
             raise AuthError(f"GitHub Actions OIDC token request failed: {type(exc).__name__}") from None
         if response.status_code != 200:
             raise AuthError(
@@ -381,9 +405,6 @@ def certificate_credential(path: str, password: str | None) -> dict[str, Any]:
 
 # --- configuration from the environment ---
 
-# One GUID rule for the whole tool (model.GUID_RE); re-exported for the client.
-is_guid = model.is_guid
-
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
@@ -391,21 +412,28 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
 
 
 def graph_root_from_env(env: Mapping[str, str], cloud: Cloud) -> str:
+    """XTAP_GRAPH_URL or the cloud's Graph root; https only: every request carries the bearer token."""
     root = _get(env, "XTAP_GRAPH_URL") or cloud.graph_root
     parts = urlsplit(root)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise XtapError(f"XTAP_GRAPH_URL must be an https:// URL, got {root!r}")
+    if parts.scheme != "https" or not parts.netloc:
+        raise XtapError(
+            f"XTAP_GRAPH_URL must be an https:// URL (the access token must not travel in clear text), "
+            f"got {root!r}"
+        )
     return root.rstrip("/")
 
 
 def authority_base_from_env(env: Mapping[str, str], cloud: Cloud) -> str:
-    """`https://host[:port]` from AZURE_AUTHORITY_HOST (with or without scheme) or the cloud."""
+    """`https://host[:port]` from AZURE_AUTHORITY_HOST (a bare host means https) or the cloud."""
     host = _get(env, "AZURE_AUTHORITY_HOST") or cloud.authority_host
     if "://" not in host:
         host = f"https://{host}"
     parts = urlsplit(host)
     if parts.scheme != "https" or not parts.netloc:
-        raise XtapError(f"AZURE_AUTHORITY_HOST must be an https host, got {host!r}")
+        raise XtapError(
+            f"AZURE_AUTHORITY_HOST must be an https host (credentials must not travel in clear text), "
+            f"got {host!r}"
+        )
     return f"https://{parts.netloc}"
 
 
@@ -503,13 +531,12 @@ def credential_from_env(
     if missing:
         raise XtapError(f"signing in with a {kind} needs {' and '.join(missing)} to be set")
     assert tenant is not None and client_id is not None
-    if not is_guid(tenant):
-        raise XtapError(f"tenant id {tenant!r} is not a GUID")
+    tenant = urls.tenant_id(tenant)  # it goes into the authority URL
     return MsalCredential(
         kind=kind,
-        tenant_id=tenant.lower(),
+        tenant_id=tenant,
         client_id=client_id,
-        authority=f"{authority_base_from_env(env, the_cloud)}/{tenant.lower()}",
+        authority=f"{authority_base_from_env(env, the_cloud)}/{tenant}",
         scope=f"{graph_root}/.default",
         client_credential=factory,
         verify=verify,
