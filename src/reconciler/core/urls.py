@@ -46,14 +46,17 @@ def sync(tid: str) -> str:
     return f"{PARTNERS}/{tid}/{SYNC}"
 
 
+TENANT_RELATIONSHIPS = "/tenantRelationships"  # the tenant lookups (their own permission)
+
+
 def tenant_lookup(tid: str) -> str:
-    return f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tenant_id(tid)}')"
+    return f"{TENANT_RELATIONSHIPS}/findTenantInformationByTenantId(tenantId='{tenant_id(tid)}')"
 
 
 def domain_lookup(domain: str) -> str:
     if not _DOMAIN_RE.fullmatch(domain):
         raise XtapError(f"{domain!r} is not a domain name")
-    return f"/tenantRelationships/findTenantInformationByDomainName(domainName='{domain}')"
+    return f"{TENANT_RELATIONSHIPS}/findTenantInformationByDomainName(domainName='{domain}')"
 
 
 def check_relative(url: str) -> str:

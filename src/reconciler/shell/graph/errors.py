@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reconciler.core import urls
 from reconciler.core.errors import XtapError
 
 READ_PERMISSION = "Policy.Read.All"
@@ -22,7 +23,7 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 def needed_permission(method: str, path: str) -> str:
     """The least-privileged application permission for an operation (graph-api.md §5, auth-ci.md §4)."""
-    if "/tenantRelationships/" in path:
+    if path.startswith(f"{urls.TENANT_RELATIONSHIPS}/"):
         return TENANT_LOOKUP_PERMISSION
     return WRITE_PERMISSION if method.upper() in WRITE_METHODS else READ_PERMISSION
 
