@@ -98,7 +98,7 @@ def target(url: str) -> Target | None:
     return None
 
 
-# The request shapes a planner produces (DESIGN §3–4): create, update and delete of partners, the sync
+# The request shapes a planner produces (docs/plan-apply.md): create, update and delete of partners, the sync
 # policy's PUT/PATCH/DELETE, and updates of the default and of the root policy.
 WRITE_METHODS: Mapping[Kind, frozenset[str]] = {
     "partners": frozenset({"POST"}),

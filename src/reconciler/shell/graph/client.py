@@ -20,16 +20,12 @@ import httpx
 from reconciler.core import urls
 from reconciler.core.errors import XtapError
 from reconciler.core.state import LivePartner, LiveState, Request
-from reconciler.shell.graph.auth import (
-    TokenCredential,
-    credential_from_env,
-    graph_root_from_env,
-    verify_from_env,
-)
+from reconciler.shell.graph.auth import TokenCredential, credential_from_env
 from reconciler.shell.graph.batch import Batch, BatchResult, BatchRun, plan_batches
 from reconciler.shell.graph.clouds import get_cloud
 from reconciler.shell.graph.errors import TENANT_LOOKUP_PERMISSION, GraphError
 from reconciler.shell.graph.retry import RetryPolicy
+from reconciler.shell.graph.settings import graph_root_from_env, verify_from_env
 from reconciler.shell.graph.transport import InFlightLimiter, Transport, body_of
 
 log = logging.getLogger("reconciler.graph")

@@ -22,7 +22,8 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def needed_permission(method: str, path: str) -> str:
-    """The least-privileged application permission for an operation (graph-api.md §5, auth-ci.md §4)."""
+    """The least-privileged application permission for an operation (the permission tables of the v1.0
+    crossTenantAccessPolicy and tenantRelationship pages; docs/authentication.md)."""
     if path.startswith(f"{urls.TENANT_RELATIONSHIPS}/"):
         return TENANT_LOOKUP_PERMISSION
     return WRITE_PERMISSION if method.upper() in WRITE_METHODS else READ_PERMISSION
@@ -38,7 +39,8 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def _inner_ids(error: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    # innerError's casing varies and it can nest (graph-api.md §8): take the first ids found, outermost first.
+    # innerError's casing varies and it can nest (Graph's error-response docs): take the first ids found,
+    # outermost first.
     node: Any = error
     while isinstance(node, Mapping):
         inner = node.get("innerError", node.get("innererror"))

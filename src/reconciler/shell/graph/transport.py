@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.core.errors import XtapError
-from reconciler.shell.graph.auth import TokenCredential, ssl_verify
+from reconciler.shell.graph.auth import TokenCredential
 from reconciler.shell.graph.errors import GraphError, NetworkError, Unreachable, unreachable
 from reconciler.shell.graph.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, parse_retry_after
+from reconciler.shell.graph.settings import ssl_verify
 
 log = logging.getLogger("reconciler.graph")
 
