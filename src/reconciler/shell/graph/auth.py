@@ -301,6 +301,32 @@ def pinned_session(verify: bool | str, timeout: float) -> Any:
     return session
 
 
+def _client_credential(
+    env: Mapping[str, str], cloud: Cloud, verify: bool | str, mask: Masker
+) -> tuple[str, ClientCredentialFactory] | None:
+    """The first of credentials 2–5 the environment configures: (kind, msal's client_credential)."""
+    token_file = _get(env, "AZURE_FEDERATED_TOKEN_FILE")
+    oidc_url, oidc_token = (
+        _get(env, "ACTIONS_ID_TOKEN_REQUEST_URL"),
+        _get(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    )
+    cert_path = _get(env, "AZURE_CLIENT_CERTIFICATE_PATH")
+    secret = _get(env, "AZURE_CLIENT_SECRET")
+    if token_file:
+        assertion = federated_token_file_assertion(token_file, mask=mask)
+        return "federated token file", lambda: {"client_assertion": assertion}
+    if oidc_url and oidc_token:
+        audience = _get(env, "AZURE_FEDERATED_AUDIENCE") or cloud.federation_audience
+        github = github_oidc_assertion(oidc_url, oidc_token, audience, verify=verify, mask=mask)
+        return "GitHub Actions OIDC", lambda: {"client_assertion": github}
+    if cert_path:
+        password = env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None
+        return "certificate", lambda: certificate_credential(cert_path, password)
+    if secret:
+        return "client secret", lambda: secret
+    return None
+
+
 def credential_from_env(
     env: Mapping[str, str],
     *,
@@ -319,38 +345,17 @@ def credential_from_env(
     verify = verify_from_env(env)
     tenant = tenant_id or _get(env, "AZURE_TENANT_ID")
     client_id = _get(env, "AZURE_CLIENT_ID")
-    token_file = _get(env, "AZURE_FEDERATED_TOKEN_FILE")
-    oidc_url, oidc_token = (
-        _get(env, "ACTIONS_ID_TOKEN_REQUEST_URL"),
-        _get(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
-    )
-    cert_path = _get(env, "AZURE_CLIENT_CERTIFICATE_PATH")
-    secret = _get(env, "AZURE_CLIENT_SECRET")
-
-    factory: ClientCredentialFactory | None = None
-    kind = ""
-    if token_file:
-        kind, assertion = "federated token file", federated_token_file_assertion(token_file, mask=mask)
-        factory = lambda: {"client_assertion": assertion}  # noqa: E731
-    elif oidc_url and oidc_token:
-        audience = _get(env, "AZURE_FEDERATED_AUDIENCE") or the_cloud.federation_audience
-        github = github_oidc_assertion(oidc_url, oidc_token, audience, verify=verify, mask=mask)
-        kind, factory = "GitHub Actions OIDC", lambda: {"client_assertion": github}
-    elif cert_path:
-        password = env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None
-        kind, factory = "certificate", lambda: certificate_credential(cert_path, password)
-    elif secret:
-        kind, factory = "client secret", lambda: secret
-    elif managed_identity:
+    chosen = _client_credential(env, the_cloud, verify, mask)
+    if chosen is None and managed_identity:
         return ManagedIdentityCredential(resource=graph_root, client_id=client_id, mask=mask)
-
-    if factory is None:
+    if chosen is None:
         raise XtapError(
             "no Graph credentials: set XTAP_ACCESS_TOKEN, or AZURE_TENANT_ID and AZURE_CLIENT_ID with one "
             "of AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_CLIENT_SECRET (in GitHub "
             "Actions, `permissions: id-token: write` provides ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN), "
             "or use a managed identity"
         )
+    kind, factory = chosen
     missing = [
         name for name, value in (("AZURE_TENANT_ID", tenant), ("AZURE_CLIENT_ID", client_id)) if not value
     ]
