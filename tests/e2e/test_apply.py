@@ -100,7 +100,7 @@ def test_prune_never_deletes_the_mto_partner(demo: Emulator, tmp_path: Path, cap
     assert demo.get_partner(LIT) is None
     assert demo.get_partner(MTO) is not None
     assert (
-        f"? partner {MTO}: unmanaged, member of a multitenant organization (isInMultiTenantOrganization): never deleted"
+        f"? partner {MTO}: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)"
         in out
     )
     assert ("DELETE", f"{PARTNERS}/{MTO}", None) not in writes(demo)
@@ -116,7 +116,7 @@ def test_saved_plan_refused_when_tenant_changed(empty: Emulator, tmp_path: Path,
     code, _out, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert code == 3
     assert err == (
-        f"xtap: error: the tenant changed since this plan was made (partner:{FAB}); make a new plan. "
+        f"xtap: error: the saved plan is refused: the tenant changed since it was made (partner:{FAB}); make a new plan. "
         "Nothing was changed.\n"
     )
     assert writes(empty) == []
@@ -132,7 +132,7 @@ def test_saved_plan_refused_when_files_changed_and_applied_when_fresh(
     code, _, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert (code, err) == (
         3,
-        "xtap: error: the policy files changed since this plan was made; make a new plan. Nothing was changed.\n",
+        "xtap: error: the saved plan is refused: the policy files changed since it was made; make a new plan. Nothing was changed.\n",
     )
     write_policies(tmp_path, {"fabrikam": {"tenantId": FAB, "inboundTrust": TRUST}})
     empty.clear_journal()

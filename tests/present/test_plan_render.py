@@ -46,7 +46,7 @@ def test_text_is_terraform_like_with_effective_defaults() -> None:
         "  + partner 9c5d (9c5d131d-b1c3-4fc4-9e3f-c6557947d551)   (policies/partners/9c5d.yaml:1:1)\n"
         "      + automaticUserConsentSettings.inboundAllowed: true\n"
         "      + automaticUserConsentSettings.outboundAllowed: true\n"
-        "  ? partner 123f4846-ba00-4fd7-ba43-dac1f8f63013: unmanaged, not in the policy files; deleted only with --prune\n"
+        "  ? partner 123f4846-ba00-4fd7-ba43-dac1f8f63013: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)\n"
         "\n"
         "Plan: 1 to add, 1 to change, 0 to destroy.\n"
     )
@@ -92,7 +92,7 @@ def test_markdown_truncates_under_the_limit_with_a_notice() -> None:
 
 def test_json_has_format_version_and_requests() -> None:
     data = json.loads(render_json(sample_plan()))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["summary"] == {"create": 1, "update": 1, "delete": 0, "unmanaged": 1, "noop": 0}
     assert data["changes"][0]["requests"] == [
         {

@@ -182,6 +182,13 @@ def run_killed_apply(emu: Emulator, workdir: Path) -> int:
     finally:
         proc.kill()
         code = proc.wait()
+        # The emulator finishes the batch it was serving (a serial batch goes on after the client died):
+        # wait until its journal stands still, so what follows sees the tenant as the kill left it.
+        quiet_since, size = time.monotonic(), len(emu.journal)
+        while time.monotonic() - quiet_since < 1.0:
+            time.sleep(0.05)
+            if len(emu.journal) != size:
+                quiet_since, size = time.monotonic(), len(emu.journal)
         emu.faults.latency_ms = saved
     return code
 

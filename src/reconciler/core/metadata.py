@@ -120,3 +120,4 @@ def load() -> Metadata:
 PARTNER_TYPE = "crossTenantAccessPolicyConfigurationPartner"
 DEFAULT_TYPE = "crossTenantAccessPolicyConfigurationDefault"
 SYNC_TYPE = "crossTenantIdentitySyncPolicyPartner"
+POLICY_TYPE = "crossTenantAccessPolicy"

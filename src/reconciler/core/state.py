@@ -43,9 +43,18 @@ class DesiredDefault:
 
 
 @dataclass(frozen=True)
+class DesiredPolicy:
+    """`policies/policy.yaml`: the managed properties of the root policy (`allowedCloudEndpoints`)."""
+
+    properties: Mapping[str, Any]
+    source: SourceRef
+
+
+@dataclass(frozen=True)
 class DesiredState:
     partners: Mapping[str, DesiredPartner] = field(default_factory=dict)
     default: DesiredDefault | None = None
+    policy: DesiredPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,16 @@ class LivePartner:
     def is_mto(self) -> bool:
         return self.raw.get("isInMultiTenantOrganization") is True
 
+    @property
+    def is_service_provider(self) -> bool:
+        return self.raw.get("isServiceProvider") is True
+
 
 @dataclass(frozen=True)
 class LiveState:
     partners: Mapping[str, LivePartner] = field(default_factory=dict)
     default: Mapping[str, Any] | None = None
+    policy: Mapping[str, Any] | None = None  # the root policy, when read (only when a file manages it)
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Context, Env, load_context, open_client, plan_live, use_color
+from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
-from reconciler.core.plan import Plan, from_json
-from reconciler.core.planner import fingerprint_desired, fingerprint_live
+from reconciler.core.plan import Plan, differences, from_json
 from reconciler.present.plan_text import render_text
 from reconciler.shell.applier import Applier, ApplyResult
 
@@ -40,18 +38,29 @@ def _read_plan(path: str) -> Plan:
     return from_json(data, origin=path)
 
 
-def _check_fresh(saved: Plan, ctx: Context, live_prints: dict[str, str]) -> None:
-    if saved.fingerprints.desired != fingerprint_desired(ctx.desired):
-        raise RefusedError(
-            "the policy files changed since this plan was made; make a new plan. Nothing was changed."
-        )
-    before, now = saved.fingerprints.live, live_prints
-    moved = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+def check_saved(saved: Plan, fresh: Plan) -> None:
+    """A saved plan is re-derived, never trusted: refused (exit 3, nothing written) unless it was made by
+    this xtap from the same files, configuration and tenant, and holds exactly the fresh plan's options,
+    requests, refusals and deletions."""
+    why = _stale(saved, fresh)
+    if why is not None:
+        raise RefusedError(f"the saved plan is refused: {why}; make a new plan. Nothing was changed.")
+
+
+def _stale(saved: Plan, fresh: Plan) -> str | None:
+    then, now = saved.fingerprints, fresh.fingerprints
+    if then.version != now.version:
+        return f"it was made by xtap {then.version or '(unknown version)'}, this is xtap {now.version}"
+    if then.config != now.config:
+        return "the configuration (xtap.yaml, or the flags) changed since it was made"
+    if then.desired != now.desired:
+        return "the policy files changed since it was made"
+    moved = sorted(k for k in set(then.live) | set(now.live) if then.live.get(k) != now.live.get(k))
     if moved:
         shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
-        raise RefusedError(
-            f"the tenant changed since this plan was made ({shown}); make a new plan. Nothing was changed."
-        )
+        return f"the tenant changed since it was made ({shown})"
+    different = differences(saved, fresh)
+    return f"it is not the plan these files make ({different})" if different else None
 
 
 def _confirm(plan: Plan, auto_approve: bool) -> None:
@@ -108,8 +117,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     with open_client(ctx, max_in_flight=args.parallel) as client:
         plan, live = plan_live(ctx, client)
         if saved is not None:
-            _check_fresh(saved, ctx, fingerprint_live(live))
-            plan = dataclasses.replace(saved, forced=args.force)
+            check_saved(saved, plan)  # then the fresh plan is applied, never the saved one
         sys.stdout.write(render_text(plan, color=use_color(env)))
         if plan.refused:
             raise RefusedError("the plan was refused by a safety gate (see above); nothing was changed")

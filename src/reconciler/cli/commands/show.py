@@ -15,8 +15,8 @@ from typing import Any
 
 from reconciler.cli.context import Context, Env, load_context, open_client
 from reconciler.core import effective, model
+from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
-from reconciler.core.planner import effective_defaults
 from reconciler.core.state import LiveState
 from reconciler.core.values import format_value
 from reconciler.shell.graph import GraphClient, GraphError
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         if declared is None:
             raise XtapError(f"no policy file declares {tenant_id}; try --source live")
         partner: Mapping[str, Any] | None = declared.properties
-        default: Mapping[str, Any] = effective_defaults(ctx.desired, live)
+        default: Mapping[str, Any] = defaults_after(ctx.desired, live.default)
         sync: Mapping[str, Any] | None = declared.sync
     else:
         partner = live_partner.raw if live_partner is not None else None
