@@ -336,6 +336,54 @@ def test_a_prune_delete_still_visible_is_read_again(emu: Emulator, client: Graph
     assert (result.ok, result.verify_reads, sleeps) == (True, 2, [0.5])
 
 
+def test_a_root_policy_change_is_read_back_with_the_root_policy() -> None:
+    """The root policy (policy.yaml's allowedCloudEndpoints) is verified like the rest: here against a
+    small stateful Graph over httpx.MockTransport, since it is the only resource the emulator does not
+    write yet."""
+    import json
+
+    import httpx
+
+    from reconciler.core.state import DesiredPolicy, SourceRef
+    from reconciler.shell.graph import GraphClient as Client
+
+    stored: dict[str, Any] = {"allowedCloudEndpoints": []}
+    seen: list[str] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/$batch"):
+            answers = []
+            for sub in json.loads(request.content)["requests"]:
+                seen.append(f"{sub['method']} {sub['url']}")
+                if sub["method"] == "PATCH":
+                    stored.update(sub["body"])
+                    answers.append({"id": sub["id"], "status": 204})
+                else:
+                    answers.append({"id": sub["id"], "status": 200, "body": dict(stored)})
+            return httpx.Response(200, json={"responses": answers})
+        seen.append(f"GET {request.url.path}")
+        return httpx.Response(200, json={"value": []} if "partners" in request.url.path else {})
+
+    class Token:
+        def get_token(self) -> str:
+            return "t"
+
+        def invalidate(self) -> None:
+            pass
+
+    client = Client("https://graph.test", Token(), transport=httpx.MockTransport(respond))
+    client.partner_pages = 3  # as if the tenant took three pages: one GET batch is cheaper
+    want = DesiredState(
+        policy=DesiredPolicy({"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("p"))
+    )
+    live = LiveState({}, {}, {"allowedCloudEndpoints": []})
+    plan = make_plan(want, live, PlanOptions())
+    assert [(c.resource, c.action) for c in plan.changes if c.requests] == [("policy", "update")]
+    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert seen == ["PATCH /policies/crossTenantAccessPolicy", "GET /policies/crossTenantAccessPolicy"]
+
+
 # -- failures -----------------------------------------------------------------------------------------
 
 

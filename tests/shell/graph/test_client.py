@@ -755,3 +755,23 @@ def test_tenant_lookups_in_batch_degrade_without_the_permission() -> None:
     respond, _ = batch_responder(lambda s, n: {"status": 404})
     client, _, _ = make(respond)
     assert client.lookup_tenants([T2]).problem is None  # an unknown tenant is not a failed lookup
+
+
+def test_the_root_policy_is_read_beside_the_pages_when_asked() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1.0/policies/crossTenantAccessPolicy":
+            return ok({"allowedCloudEndpoints": ["microsoftonline.us"]})
+        if path.endswith("/default"):
+            return ok({"isServiceDefault": True})
+        return ok({"value": []})
+
+    client, rec, _ = make(respond)
+    assert client.read_live_state().policy is None and len(rec.requests) == 2
+    state = client.read_live_state(policy=True)
+    assert state.policy == {"allowedCloudEndpoints": ["microsoftonline.us"]}
+    assert sorted(rec.lines[2:]) == [
+        "GET /v1.0/policies/crossTenantAccessPolicy",
+        "GET /v1.0/policies/crossTenantAccessPolicy/default",
+        f"GET {PARTNERS}?$expand=identitySynchronization",
+    ]

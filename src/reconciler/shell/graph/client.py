@@ -152,22 +152,34 @@ class GraphClient:
         found: dict[str, Any] = self._json(urls.DEFAULT)
         return found
 
+    def get_policy(self) -> dict[str, Any]:
+        """The root policy (`allowedCloudEndpoints`)."""
+        found: dict[str, Any] = self._json(urls.POLICY)
+        return found
+
     def read_partner(self, tenant_id: str) -> LivePartner | None:
         """One partner and its sync policy as they are now; None when the tenant has no such partner."""
         raw = self.get_partner(tenant_id)
         return live_partner(raw, self.get_sync(tenant_id)) if raw is not None else None
 
-    def read_live_state(self) -> LiveState:
-        """The partner pages and the default, read side by side (the pages follow each other by link)."""
-        self.credential.get_token()  # sign in once, before the two reads need it
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xtap-default") as pool:
+    def read_live_state(self, *, policy: bool = False) -> LiveState:
+        """The partner pages and the default (and the root policy when asked), read side by side: the
+        pages follow each other by their links, the others need not wait for them."""
+        self.credential.get_token()  # sign in once, before the reads need it
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xtap-read") as pool:
             default = pool.submit(self.get_default)
+            root = pool.submit(self.get_policy) if policy else None
             items = self.list_partners()
             partners = {p.tenant_id: p for p in (live_partner(i, i.get(urls.SYNC)) for i in items)}
-            return LiveState(partners=partners, default=default.result())
+            return LiveState(partners, default.result(), root.result() if root is not None else None)
 
     def refresh(
-        self, live: LiveState, partners: Collection[str], syncs: Collection[str], default: bool
+        self,
+        live: LiveState,
+        partners: Collection[str],
+        syncs: Collection[str],
+        default: bool,
+        policy: bool = False,
     ) -> LiveState:
         """`live` with the named resources read again, as GETs in `$batch` (⌈n/20⌉ requests)."""
         want_partner = set(partners) | {t for t in syncs if t not in live.partners}
@@ -175,6 +187,8 @@ class GraphClient:
         gets += [Request(f"s:{t}", "GET", urls.sync(urls.tenant_id(t))) for t in sorted(syncs)]
         if default:
             gets.append(Request("d", "GET", urls.DEFAULT))
+        if policy:
+            gets.append(Request("r", "GET", urls.POLICY))
         found = {rid: _found(r, result) for rid, (r, result) in _paired(gets, self.execute(gets)).items()}
         fresh = dict(live.partners)
         for tid in sorted(want_partner | set(syncs)):
@@ -184,7 +198,9 @@ class GraphClient:
             fresh.pop(tid, None)
             if raw is not None:
                 fresh[tid] = live_partner({**raw, "tenantId": tid}, sync)
-        return LiveState(partners=fresh, default=found["d"] if default else live.default)
+        return LiveState(
+            fresh, found["d"] if default else live.default, found["r"] if policy else live.policy
+        )
 
     def find_tenant(self, tenant_id: str | None = None, domain: str | None = None) -> dict[str, Any] | None:
         if (tenant_id is None) == (domain is None):
