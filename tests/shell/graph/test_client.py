@@ -775,3 +775,36 @@ def test_the_root_policy_is_read_beside_the_pages_when_asked() -> None:
         "GET /v1.0/policies/crossTenantAccessPolicy/default",
         f"GET {PARTNERS}?$expand=identitySynchronization",
     ]
+
+
+def test_a_sign_in_failing_mid_batch_gives_its_slot_back() -> None:
+    """A refused static token cannot be renewed: the batch fails with the sign-in error. Its slot in
+    flight is given back, or the batches queued behind it (one in flight here) would wait forever."""
+    from reconciler.shell.graph import AuthError
+    from reconciler.shell.graph.auth import StaticTokenCredential
+
+    unauthorized = httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken", "message": "x"}})
+    client = GraphClient(
+        ROOT,
+        StaticTokenCredential("static"),
+        retry=RetryPolicy(jitter=0, sleep=lambda s: None),
+        max_in_flight=1,
+        transport=httpx.MockTransport(lambda request: unauthorized),
+    )
+    client.limiter.limit = 1
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            client.execute([patch(i) for i in range(60)])
+        except AuthError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "a batch waited for a slot that was never given back"
+    assert len(outcome) == 1 and str(outcome[0]).startswith(
+        "Graph refused the token in XTAP_ACCESS_TOKEN (401)"
+    )
+    assert client.limiter.active == 0

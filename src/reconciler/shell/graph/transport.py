@@ -119,6 +119,23 @@ class InFlightLimiter:
             self._cond.notify_all()
 
 
+class _Slot:
+    """One batch's place in flight for the length of a `with` block (none without a limiter)."""
+
+    def __init__(self, limiter: InFlightLimiter | None) -> None:
+        self.limiter = limiter
+        self.throttled = False
+
+    def __enter__(self) -> _Slot:
+        if self.limiter is not None:
+            self.limiter.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.limiter is not None:
+            self.limiter.release(self.throttled)
+
+
 def body_of(response: httpx.Response) -> Any:
     if not response.content:
         return None
@@ -196,18 +213,16 @@ class Transport:
         refreshed = False
         while (step := exchange.next_round()) is not None:
             attempt += 1
-            if limiter is not None:
-                limiter.acquire()
-            answer, token = self._send(step, crid)
-            if answer.status == 401 and not refreshed:
-                refreshed, attempt = True, attempt - 1  # a refused token is ours to fix, not a failure
-                if limiter is not None:
-                    limiter.release(throttled=False)
-                self._refresh(token)
-                continue
-            again = exchange.absorb(answer)
-            if limiter is not None:  # released before any sleep: a waiting batch must not hold a slot
-                limiter.release(again is not None and again.throttled)
+            # The slot is given back before any sleep (a waiting batch must not hold it), and also when
+            # signing in fails half-way: a lost slot would stall every batch queued behind it.
+            with _Slot(limiter) as slot:
+                answer, token = self._send(step, crid)
+                if answer.status == 401 and not refreshed:
+                    refreshed, attempt = True, attempt - 1  # a refused token is ours to fix, not a failure
+                    self._refresh(token)
+                    continue
+                again = exchange.absorb(answer)
+                slot.throttled = again is not None and again.throttled
             if again is None:
                 continue
             delay = again.retry_after if again.retry_after is not None else self.retry.backoff(attempt)
