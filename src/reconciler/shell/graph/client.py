@@ -197,7 +197,7 @@ class GraphClient:
             sync = found.get(f"s:{tid}", old_sync)
             fresh.pop(tid, None)
             if raw is not None:
-                fresh[tid] = live_partner({**raw, "tenantId": tid}, sync)
+                fresh[tid] = live_partner(raw, sync)
         return LiveState(
             fresh, found["d"] if default else live.default, found["r"] if policy else live.policy
         )
