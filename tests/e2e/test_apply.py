@@ -153,16 +153,20 @@ def test_safety_gate_refuses_with_exit_3_and_force_overrides(
     empty.clear_journal()
     code, out, err = xtap(capsys, "apply", "--auto-approve")
     assert code == 3
-    assert (
-        "Refused by safety gate: 4 of 10 existing partners would change, more than 30 %; review them and re-run with --force"
-        in out
+    assert "Refused by safety gate: 4 of 10 existing partners would change, more than 30 %\n" in out
+    assert err == (
+        "xtap: error: the plan was refused by a safety gate (see above); nothing was changed. If these "
+        "changes are meant, re-run with --force (or raise the limit under `safety:` in xtap.yaml)\n"
     )
-    assert err == "xtap: error: the plan was refused by a safety gate (see above); nothing was changed\n"
     assert writes(empty) == []
     code, _, _ = xtap(capsys, "plan")
     assert code == 3
     code, out, err = xtap(capsys, "apply", "--auto-approve", "--force")
     assert code == 0, out + err
+    assert (
+        "Safety gate overridden by --force: 4 of 10 existing partners would change, more than 30 %\n" in out
+    )
+    assert "re-run with --force" not in out + err
     assert len(writes(empty)) == 4
 
 

@@ -175,14 +175,12 @@ def test_emptied_refusals_are_refused(emu: Emulator, tmp_path: Path, capsys: Any
     code, _out, _err = xtap(capsys, "plan", "--out", "plan.json")
     assert code == 3  # the deletion of STRAY exceeds maxDeletes 0
     plan = json.loads(Path("plan.json").read_text(encoding="utf-8"))
-    assert plan["refusals"] == [
-        "1 partner deletions exceed maxDeletes (0); review them and re-run with --force"
-    ]
+    assert plan["refusals"] == ["1 partner deletions exceed maxDeletes (0)"]
     plan["refusals"] = []
     err = refused(emu, capsys, plan)
     assert err == REFUSED.format(
         why="it is not the plan these files make (its refusals [] are not the safety gates' "
-        "['1 partner deletions exceed maxDeletes (0); review them and re-run with --force'])"
+        "['1 partner deletions exceed maxDeletes (0)'])"
     )
 
 

@@ -349,7 +349,7 @@ def test_xtap_emulator_writes_the_env_file_and_serves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env_file = tmp_path / "emulator.env"
-    parser = build_parser({"emulator": command})
+    parser = build_parser("emulator")
     args = parser.parse_args(["emulator", "--seed", "empty", "--env-file", str(env_file), "--page-size", "5"])
     stop = threading.Event()
     worker = threading.Thread(target=command.serve, args=(args, stop))

@@ -414,7 +414,9 @@ def deletions(changes: tuple[Change, ...] | list[Change]) -> list[Change]:
 def safety_refusals(
     changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
 ) -> list[str]:
-    """DESIGN §4 safety gates; each refusal is one sentence naming the override."""
+    """DESIGN §4 safety gates; each refusal is one sentence saying what trips it. How to override it is
+    for the command to say, and only when the gate refuses: under --force the same sentence is shown as
+    overridden."""
     refusals = []
     max_deletes = options.max_deletes
     if max_deletes is None:
@@ -429,7 +431,7 @@ def safety_refusals(
                 f"{len(gone)} deletions ({partners} partner{'s' if partners != 1 else ''}, "
                 f"{syncs} identity-sync polic{'ies' if syncs != 1 else 'y'})"
             )
-        refusals.append(f"{what} exceed maxDeletes ({max_deletes}); review them and re-run with --force")
+        refusals.append(f"{what} exceed maxDeletes ({max_deletes})")
     existing = len(live.partners)
     updated = len(
         {
@@ -441,12 +443,11 @@ def safety_refusals(
     if existing >= UPDATE_GATE_MIN_EXISTING and updated * 100 > options.max_update_percent * existing:
         refusals.append(
             f"{updated} of {existing} existing partners would change, more than "
-            f"{options.max_update_percent:g} %; review them and re-run with --force"
+            f"{options.max_update_percent:g} %"
         )
     if options.prune and not desired.partners and live.partners:
         refusals.append(
-            "the policy files declare no partners and prune is on: this would delete every partner; "
-            "re-run with --force if that is really meant"
+            "the policy files declare no partners and prune is on: this would delete every partner"
         )
     return refusals
 

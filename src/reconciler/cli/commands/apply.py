@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.commands.plan import FORCE_ADVICE
 from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, differences, from_json
 from reconciler.present.plan_text import render_text
 from reconciler.shell.applier import Applier, ApplyResult
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "apply", parents=[common], help="apply the policy files (or a saved plan) to the tenant"
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "apply")
+    add_policies(p)
     p.add_argument(
-        "planfile", nargs="?", help="a plan saved by `xtap plan --out`; refused if the tenant changed"
+        "planfile",
+        nargs="?",
+        metavar="PLANFILE",
+        help="a plan saved by `xtap plan --out`; refused unless the files, the configuration and the tenant "
+        "still make exactly that plan. Given alone, a folder is POLICIES and a file is PLANFILE",
     )
+    add_sign_in(p)
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--prune", action="store_true", help="delete partners that no file declares")
     p.add_argument("--force", action="store_true", help="override the safety gates")
@@ -61,6 +68,15 @@ def _stale(saved: Plan, fresh: Plan) -> str | None:
         return f"the tenant changed since it was made ({shown})"
     different = differences(saved, fresh)
     return f"it is not the plan these files make ({different})" if different else None
+
+
+def shown(plan: Plan, planfile: str | None, *, color: bool) -> str:
+    """What apply prints before it writes: the whole plan, or for a saved plan that was read when it was
+    made, its summary line (as terraform applies a saved plan). A safety gate, refusing or overridden,
+    is shown in full either way: that is what the approver must see."""
+    if planfile is None or plan.refusals or not plan.has_changes:
+        return render_text(plan, color=color)
+    return f"Applying the plan saved in {planfile}: {plan.summary_line()}\n"
 
 
 def _confirm(plan: Plan, auto_approve: bool) -> None:
@@ -110,7 +126,21 @@ def report(result: ApplyResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def positionals(args: argparse.Namespace) -> argparse.Namespace:
+    """`xtap apply X`: a folder is the policies folder, anything else a saved plan (as `terraform apply`
+    read its one argument). With two arguments, the folder comes first."""
+    single = args.policies
+    if args.planfile is None and single is not None and not _names_folder(single):
+        return argparse.Namespace(**{**vars(args), "policies": None, "planfile": single})
+    return args
+
+
+def _names_folder(path: str) -> bool:
+    return Path(path).is_dir() or path.endswith(("/", os.sep))
+
+
 def run(args: argparse.Namespace, env: Env) -> int:
+    args = positionals(args)
     saved = _read_plan(args.planfile) if args.planfile else None
     prune = args.prune or (saved.prune if saved else False)
     ctx = load_context(args, env, prune=prune, force=args.force)
@@ -118,9 +148,12 @@ def run(args: argparse.Namespace, env: Env) -> int:
         plan, live = plan_live(ctx, client)
         if saved is not None:
             check_saved(saved, plan)  # then the fresh plan is applied, never the saved one
-        sys.stdout.write(render_text(plan, color=use_color(env)))
+        sys.stdout.write(shown(plan, args.planfile, color=use_color(env)))
         if plan.refused:
-            raise RefusedError("the plan was refused by a safety gate (see above); nothing was changed")
+            raise RefusedError(
+                "the plan was refused by a safety gate (see above); nothing was changed. "
+                f"If these changes are meant, {FORCE_ADVICE}"
+            )
         if not plan.has_changes:
             return EXIT_OK
         _confirm(plan, args.auto_approve)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Env, load_context, open_client, plan_live, write_file
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core import drift
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, XtapError
 from reconciler.present import formats
@@ -20,13 +21,16 @@ from reconciler.present import formats
 _EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown"}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "drift",
-        parents=[common],
-        help="report what changed in the tenant behind Git's back (read-only; exit 2 on drift)",
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "drift")
+    add_policies(p)
+    add_sign_in(p)
+    p.add_argument(
+        "--format",
+        choices=formats.DRIFT.names,
+        default="markdown",
+        help="format on stdout (default: markdown)",
     )
-    p.add_argument("--format", choices=formats.DRIFT.names, default="markdown", help="format on stdout")
     p.add_argument(
         "--out",
         action="append",

@@ -12,16 +12,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Env
+from reconciler.cli.environment import Env
+from reconciler.cli.parser import add_command
 from reconciler.core.errors import EXIT_OK, XtapError
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "emulator",
-        parents=[common],
-        help="serve an emulated Microsoft Graph + token endpoint on loopback HTTPS until interrupted",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "emulator")
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: an ephemeral port)")
     p.add_argument(

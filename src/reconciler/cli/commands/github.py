@@ -13,20 +13,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Env
+from reconciler.cli import catalog
+from reconciler.cli.environment import Env
+from reconciler.cli.parser import add_command, add_leaf, add_tenant
 from reconciler.core.errors import EXIT_OK, XtapError
 from reconciler.present import github, markdown
 
+_TENANT_HELP = "the tenant's name, as in xtap.yaml (required)"
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    group = sub.add_parser("github", help="helpers for xtap's GitHub Actions workflows (used by their steps)")
-    # The common options live on the leaves only: argparse lets a subparser's defaults overwrite values
-    # parsed one level up, so `--tenant` must be parsed where it is used.
-    cmds = group.add_subparsers(dest="github_command", metavar="SUBCOMMAND", required=True)
 
-    p = cmds.add_parser(
-        "find-comment", parents=[common], help="print the id of the comment that starts with the marker"
-    )
+def add_parser(sub: Any) -> None:
+    group = add_command(sub, "github", verbose=False)
+    # Options live on the leaves only: argparse lets a subparser's defaults overwrite values parsed one
+    # level up, so `--tenant` must be parsed where it is used.
+    cmds = group.add_subparsers(dest="github_command", metavar="SUBCOMMAND", required=True, title="helpers")
+    _add_plan_helpers(cmds)
+    _add_drift_helper(cmds)
+    _add_apply_helpers(cmds)
+
+
+def _add_plan_helpers(cmds: Any) -> None:
+    p = _helper(cmds, "find-comment", "print the id of the comment that starts with the marker")
+    add_tenant(p, help="the tenant's name, as in xtap.yaml (not needed with --marker)")
     _marker_options(p, "plan comment")
     p.add_argument(
         "--comments", metavar="FILE", required=True, help="`gh api --paginate .../comments` output"
@@ -36,7 +44,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_find_comment)
 
-    p = cmds.add_parser("plan-comment", parents=[common], help="write the plan comment body of a tenant")
+    p = _helper(cmds, "plan-comment", "write the plan comment body of a tenant")
+    add_tenant(p, help=_TENANT_HELP)
     p.add_argument(
         "--plan", metavar="FILE", required=True, help="Markdown from `xtap plan --format markdown`"
     )
@@ -48,11 +57,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(github_run=_plan_comment)
 
-    p = cmds.add_parser(
+
+def _add_drift_helper(cmds: Any) -> None:
+    p = _helper(
+        cmds,
         "drift-action",
-        parents=[common],
-        help="decide create/comment/update/close/none for a tenant's drift issue and write the bodies",
+        "decide create/comment/update/close/none for a tenant's drift issue and write the bodies",
     )
+    add_tenant(p, help=_TENANT_HELP)
     p.add_argument("--issues", metavar="FILE", required=True, help="`gh api --paginate .../issues` output")
     p.add_argument("--report", metavar="FILE", required=True, help="`xtap drift` JSON report")
     p.add_argument("--markdown", metavar="FILE", help="`xtap drift` Markdown report, for the issue body")
@@ -65,15 +77,16 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_drift_action)
 
-    p = cmds.add_parser("apply-summary", parents=[common], help="write the job summary of a tenant's apply")
+
+def _add_apply_helpers(cmds: Any) -> None:
+    p = _helper(cmds, "apply-summary", "write the job summary of a tenant's apply")
+    add_tenant(p, help=_TENANT_HELP)
     p.add_argument("--exit-code", type=int, required=True, help="exit code of `xtap apply`")
     p.add_argument("--output", metavar="FILE", required=True, help="what `xtap apply` printed")
     p.set_defaults(github_run=_apply_summary)
 
-    p = cmds.add_parser(
-        "apply-tenants",
-        parents=[common],
-        help="print a JSON array of the tenants whose plan artifact asks for an apply",
+    p = _helper(
+        cmds, "apply-tenants", "print a JSON array of the tenants whose plan artifact asks for an apply"
     )
     p.add_argument(
         "--plans",
@@ -86,6 +99,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="also apply tenants refused by a safety gate (3)")
     p.set_defaults(github_run=_apply_tenants)
+
+
+def _helper(cmds: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    description = summary[0].upper() + summary[1:] + "."
+    return add_leaf(cmds, name, summary, description, catalog.epilog("github"))
 
 
 def _marker_options(p: argparse.ArgumentParser, what: str) -> None:

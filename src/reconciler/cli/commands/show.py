@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from reconciler.cli.context import Context, Env, load_context, open_client
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core import effective, model
 from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
@@ -24,14 +25,12 @@ from reconciler.shell.graph import GraphClient, GraphError
 ORIGIN_TEXT = {"partner": "set", "default": "inherited (default)", "none": "not set"}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "show",
-        parents=[common],
-        help="the effective settings of one partner: what it gets after inheriting the default",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "show")
     p.add_argument("partner", metavar="PARTNER", help="a tenantId, a partner file name, or a domain")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_policies(p)
+    add_sign_in(p)
+    p.add_argument("--format", choices=("text", "json"), default="text", help="format (default: text)")
     p.add_argument(
         "--source",
         choices=("live", "files"),

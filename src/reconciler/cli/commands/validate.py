@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reconciler.cli.context import Env, env_tenant_id
+from reconciler.cli.environment import Env, env_tenant_id
+from reconciler.cli.parser import add_command, add_config, add_tenant
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK
@@ -25,16 +26,10 @@ from reconciler.shell.files import YAML_SUFFIXES, display_path, load_files
 DEFAULT_NAMES = ("default.yaml", "default.yml")
 
 
-def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        parents=[common],
-        help="check policy files and xtap.yaml (schema + semantic rules)",
-        description=(
-            "Check policy files and xtap.yaml against the schemas and the semantic rules; report every "
-            "problem as path:line:col. Exit 0 when there are no errors (warnings allowed), 1 otherwise."
-        ),
-    )
+def add_parser(subparsers: Any) -> None:
+    parser = add_command(subparsers, "validate")
+    add_config(parser)
+    add_tenant(parser, help="check this tenant's policies folder only (default: every tenant's)")
     parser.add_argument(
         "paths",
         nargs="*",
