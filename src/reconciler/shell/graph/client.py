@@ -189,7 +189,8 @@ class GraphClient:
             gets.append(Request("d", "GET", urls.DEFAULT))
         if policy:
             gets.append(Request("r", "GET", urls.POLICY))
-        found = {rid: _found(r, result) for rid, (r, result) in _paired(gets, self.execute(gets)).items()}
+        results = self.execute(gets)
+        found = {r.id: _found(results[r.id]) for r in gets}
         fresh = dict(live.partners)
         for tid in sorted(want_partner | set(syncs)):
             raw = found.get(f"p:{tid}", fresh[tid].raw if tid in fresh else None)
@@ -257,13 +258,7 @@ class GraphClient:
         return run.results
 
 
-def _paired(
-    requests: Sequence[Request], results: Mapping[str, BatchResult]
-) -> dict[str, tuple[Request, Any]]:
-    return {r.id: (r, results[r.id]) for r in requests}
-
-
-def _found(request: Request, result: BatchResult) -> Any:
+def _found(result: BatchResult) -> Any:
     """A re-read resource: its body, None when Graph says it is not there; any other failure is raised,
     as a failed full read would be."""
     if result.status == 404:
