@@ -121,8 +121,12 @@ COMMANDS: tuple[Command, ...] = (
         "emulator",
         "serve an emulated Microsoft Graph and sign-in endpoint on loopback HTTPS",
         "Serve the local Microsoft Graph and identity platform on 127.0.0.1 until Ctrl-C or SIGTERM, and\n"
-        "print the environment a client needs (KEY=VALUE lines; --env-file writes them to a file).",
-        ((EXIT_OK, "stopped by Ctrl-C or SIGTERM"), (EXIT_ERROR, "cannot start")),
+        "print the environment a client needs (`export KEY=value` lines; --env-file writes them to a file\n"
+        "for `source`). `xtap emulator set|delete` make portal changes in a running one.",
+        (
+            (EXIT_OK, "stopped by Ctrl-C or SIGTERM; set/delete: changed"),
+            (EXIT_ERROR, "cannot start; set/delete: refused, or no emulator reachable"),
+        ),
     ),
     Command(
         "demo",

@@ -19,6 +19,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
+from reconciler.shell.files import write_output
 
 if TYPE_CHECKING:  # imported when a command signs in: httpx, msal and cryptography cost start-up time
     from reconciler.shell.graph import GraphClient
@@ -97,12 +98,10 @@ def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
 
 
 def use_color(env: Env, stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything but "" (no-color.org)."""
     stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in env
+    return bool(getattr(stream, "isatty", lambda: False)()) and not env.get("NO_COLOR")
 
 
 def write_file(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)

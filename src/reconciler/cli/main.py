@@ -61,9 +61,17 @@ def build_parser(command: str | None = None, *, alone: bool = True) -> Parser:
 def _configure_logging(verbosity: int) -> None:
     import logging  # not on the path of `xtap --help`
 
+    from reconciler.core.text import printable
+
+    class PrintableFormatter(logging.Formatter):
+        """Log messages carry Graph's and the files' text: made printable (a -vv traceback stays as is)."""
+
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            return printable(super().formatMessage(record))
+
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(PrintableFormatter("%(message)s"))
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -74,6 +82,17 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    environment = dict(os.environ) if env is None else env
+    if environment.get("GITHUB_ACTIONS") == "true":
+        # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
+        from reconciler.shell import console
+
+        with console.guarded(environment):
+            return _main(argv, environment)
+    return _main(argv, environment)
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     command = chosen_command(words)
     parser = build_parser(command, alone=bool(words) and words[0] == command)
@@ -84,10 +103,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     verbose: int = getattr(args, "verbose", 0)
     _configure_logging(verbose)
     try:
-        code: int = command_module(args.command).run(args, dict(os.environ) if env is None else env)
+        code: int = command_module(args.command).run(args, env)
         return code
     except XtapError as exc:
-        print(f"xtap: error: {exc}", file=sys.stderr)
+        from reconciler.core.text import printable  # not on the path of `xtap --help`
+
+        # Messages quote files and Graph: each of their lines is made printable (a message may hold
+        # several located errors, one per line).
+        lines = str(exc).split("\n")
+        print("xtap: error: " + "\n".join(printable(line) for line in lines), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("xtap: interrupted", file=sys.stderr)
@@ -95,7 +119,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except Exception as exc:  # a bug, not an expected failure: say so, traceback only when asked
         if verbose >= 2:
             raise
+        from reconciler.core.text import printable
+
         print(
-            f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr
+            printable(f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)"),
+            file=sys.stderr,
         )
         return EXIT_ERROR

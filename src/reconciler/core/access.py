@@ -5,11 +5,14 @@ restrictions, Microsoft 365 collaboration, app service connect — in one direct
 partner's setting resolved member by member against the default, exactly as `xtap show` resolves it
 (`effective.effective_settings`): `accessType` and `targets` of its users-and-groups slot and of its
 applications slot. A principal — a user id, the groups it belongs to, or "any other user" — reaches an
-application — an app id, a keyword such as `Office365`, or "any other app" — only when both slots let it:
+application — an app id, a keyword such as `Office365`, or "any other app" — when both slots let it:
 
 - `allowed` + targets is an allow list: the principal passes when a target names it (its user id, one of
-  its groups, or `AllUsers`), an app when a target names it or is `AllApplications`;
+  its groups, or `AllUsers`), an app when a target names it or is `AllApplications` (and the `Office365`
+  suite when a target is `AllMicrosoftApps`, "any Microsoft cloud application");
 - `blocked` + targets is a block list: the principal passes unless a target names it;
+- except when both slots are block lists: then they block together, only the pairs both name (Microsoft's
+  "Block users in group g1 from accessing any application": other users keep every application);
 - a channel with one slot only (Microsoft 365 collaboration outbound has no applications, app service
   connect no users) is decided by that slot;
 - a slot nobody sets (not the partner, not the default) is blocked: the service's behaviour there is not
@@ -131,7 +134,8 @@ class ChannelDecision:
         slots = [s for s in (self.users, self.apps) if s is not None]
         if self.decision == "blocked":
             return next((s for s in slots if not s.passes), None)
-        return next((s for s in slots if s.matched is not None), slots[0] if slots else None)
+        passing = [s for s in slots if s.passes]  # two block lists allow when either slot passes
+        return next((s for s in passing if s.matched is not None), passing[0] if passing else None)
 
     @property
     def source(self) -> Origin:
@@ -184,7 +188,11 @@ def _user_passes(rule: Rule, principal: Principal) -> tuple[bool, str | None]:
 def _app_passes(rule: Rule, app: str) -> tuple[bool, str | None]:
     named = None
     for _type, target in rule.targets:
-        if target == "AllApplications" or (app != ANY and target == app):
+        if (
+            target == "AllApplications"
+            or (app != ANY and target == app)
+            or (target == "AllMicrosoftApps" and app == "Office365")  # the suite is Microsoft's
+        ):
             named = target
             break
     return (named is not None, named) if rule.access_type == "allowed" else (named is None, named)
@@ -197,7 +205,7 @@ def _slot(rule: Rule, passes: tuple[bool, str | None]) -> SlotDecision:
 
 
 def decide(config: Configuration, channel: Channel, principal: Principal, app: str = ANY) -> ChannelDecision:
-    """May `principal` reach `app` over `channel`? Both slots must let it."""
+    """May `principal` reach `app` over `channel`? Both slots must let it, unless both are block lists."""
     users = apps = None
     if channel.users is not None:
         rule = config.rule(channel, channel.users)
@@ -205,7 +213,12 @@ def decide(config: Configuration, channel: Channel, principal: Principal, app: s
     if channel.apps is not None:
         rule = config.rule(channel, channel.apps)
         apps = _slot(rule, _app_passes(rule, app.lower() if model.is_guid(app) else app))
-    allowed = all(s.passes for s in (users, apps) if s is not None)
+    slots = [s for s in (users, apps) if s is not None]
+    if len(slots) == 2 and all(s.rule.access_type == "blocked" for s in slots):
+        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
+        allowed = any(s.passes for s in slots)
+    else:
+        allowed = all(s.passes for s in slots)
     return ChannelDecision(channel, "allowed" if allowed else "blocked", users, apps)
 
 

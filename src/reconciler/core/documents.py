@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from reconciler.core import schema
+from reconciler.core.text import printable
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -41,8 +42,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
+        # Paths and messages quote the files: a control character in them must not act on the reader.
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message}"
+        return printable(f"{where}: {self.severity}: {self.message}")
 
     @property
     def is_error(self) -> bool:

@@ -7,6 +7,7 @@ the CI runner: links that lead outside the repository, link loops, FIFOs and dev
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from reconciler.core.desired import LoadResult, ReadFile, build_desired
 from reconciler.core.documents import MAX_BYTES, Diagnostic, YamlDocument, parse_yaml
+from reconciler.core.errors import XtapError
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -158,3 +160,37 @@ def read_file(file: Path, *, root: Path | None = None, shown: str | None = None)
     shown = shown if shown is not None else display_path(file)
     document, diagnostics = read_yaml(file, root=root, shown=shown)
     return ReadFile(shown, document, diagnostics)
+
+
+# --- outputs --------------------------------------------------------------------------------------------
+
+
+def write_output(path: Path | str, text: str) -> None:
+    """Write an output file (`--out`, export's files) whole or not at all, never through a link.
+
+    A link already at `path` is refused: in CI the folder may come from a pull request, and a link there
+    would make xtap overwrite whatever it points at. The text goes to a new file beside `path` that is
+    renamed over it, so a run killed half-way leaves the old file (or none), never half of the new one.
+    """
+    target = Path(path)
+    shown = display_path(target)
+    if target.is_symlink():
+        raise XtapError(f"cannot write {shown}: it is a symbolic link (remove it, or write elsewhere)")
+    if target.is_dir():
+        raise XtapError(f"cannot write {shown}: it is a folder")
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        # O_EXCL: never reuse (or follow) something already there; 0o666 less the umask, as open() would.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise XtapError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)  # a rename replaces a link that appeared meanwhile; it never follows it
+    except OSError as exc:
+        raise XtapError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        temp.unlink(missing_ok=True)  # gone after the rename; removed if anything failed (or ^C)

@@ -14,6 +14,7 @@ from reconciler.cli.context import Env, load_context, open_client, plan_live, us
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, differences, from_json
+from reconciler.core.text import printable
 from reconciler.present.plan_text import render_text
 from reconciler.shell.applier import Applier, ApplyResult
 
@@ -123,7 +124,7 @@ def report(result: ApplyResult) -> str:
         lines.append(
             "Re-running `xtap apply` is safe: it re-plans from the live tenant and finishes the rest."
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # names and Graph's error messages
 
 
 def positionals(args: argparse.Namespace) -> argparse.Namespace:

@@ -22,6 +22,7 @@ from reconciler.core import export
 from reconciler.core.errors import EXIT_OK, RefusedError, XtapError
 from reconciler.core.planner import make_plan
 from reconciler.core.state import DesiredState, LiveState
+from reconciler.core.text import printable
 from reconciler.shell.config import load_policies
 from reconciler.shell.files import YAML_SUFFIXES, display_path
 from reconciler.shell.graph import GraphClient
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     schemas = Path(os.path.relpath(Path.cwd() / "schemas", out_dir.resolve())).as_posix()
     result = export.export_files(live, infos, schemas=schemas)
     for note in result.notes:
-        print(f"xtap: warning: {note}", file=sys.stderr)
+        print(printable(f"xtap: warning: {note}"), file=sys.stderr)
     for relative, text in result.files.items():
         target = out_dir / relative
         try:
@@ -136,7 +137,7 @@ def _report(
         lines.append(f"  {path}  {tid}" + (f"  {export.comment(name)[2:]}" if name else ""))
     if next_command is not None:
         lines.append(f"Next: `{next_command}` shows no changes; commit the files.")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")  # display names are Graph's
 
 
 def _self_check(out_dir: Path, live: LiveState, ctx: Context) -> bool:

@@ -17,7 +17,10 @@ from reconciler.cli import catalog
 from reconciler.cli.environment import Env
 from reconciler.cli.parser import add_command, add_leaf, add_tenant
 from reconciler.core.errors import EXIT_OK, XtapError
+from reconciler.core.plan import Plan, from_json
+from reconciler.core.text import printable
 from reconciler.present import github, markdown
+from reconciler.shell.files import write_output
 
 _TENANT_HELP = "the tenant's name, as in xtap.yaml (required)"
 
@@ -44,18 +47,7 @@ def _add_plan_helpers(cmds: Any) -> None:
     )
     p.set_defaults(github_run=_find_comment)
 
-    p = _helper(cmds, "plan-comment", "write the plan comment body of a tenant")
-    add_tenant(p, help=_TENANT_HELP)
-    p.add_argument(
-        "--plan", metavar="FILE", required=True, help="Markdown from `xtap plan --format markdown`"
-    )
-    p.add_argument(
-        "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
-    )
-    p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
-    p.add_argument("--limit", type=int, default=markdown.BODY_LIMIT, help="maximum characters (%(default)s)")
-    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    p.set_defaults(github_run=_plan_comment)
+    _add_plan_body_helpers(cmds)
 
 
 def _add_drift_helper(cmds: Any) -> None:
@@ -101,6 +93,36 @@ def _add_apply_helpers(cmds: Any) -> None:
     p.set_defaults(github_run=_apply_tenants)
 
 
+def _add_plan_body_helpers(cmds: Any) -> None:
+    """plan-comment and plan-summary: the same saved plan, fitted to a comment or in full for a summary."""
+    for name, summary, limit, handler in (
+        (
+            "plan-comment",
+            "write the plan comment body of a tenant (every change listed)",
+            markdown.BODY_LIMIT,
+            _plan_comment,
+        ),
+        (
+            "plan-summary",
+            "write the job summary of a tenant's plan (every change in full)",
+            github.SUMMARY_LIMIT,
+            _plan_summary,
+        ),
+    ):
+        p = _helper(cmds, name, summary)
+        add_tenant(p, help=_TENANT_HELP)
+        p.add_argument(
+            "--plan", metavar="FILE", required=True, help="the plan saved by `xtap plan --out FILE`"
+        )
+        p.add_argument(
+            "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
+        )
+        p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
+        p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
+        p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+        p.set_defaults(github_run=handler)
+
+
 def _helper(cmds: Any, name: str, summary: str) -> argparse.ArgumentParser:
     description = summary[0].upper() + summary[1:] + "."
     return add_leaf(cmds, name, summary, description, catalog.epilog("github"))
@@ -129,10 +151,7 @@ def _read(path: str) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)
 
 
 def _read_json_object(path: str) -> dict[str, Any]:
@@ -160,15 +179,40 @@ def _find_comment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _saved_plan(args: argparse.Namespace) -> Plan | None:
+    """The saved plan; None after a failed plan (exit 1), which may have saved none."""
+    if args.exit_code == 1:
+        return None
+    try:
+        data = json.loads(_read(args.plan))
+    except json.JSONDecodeError as exc:
+        raise XtapError(
+            f"{args.plan}: not a saved plan (`xtap plan --out FILE` writes one): {exc.msg} at line {exc.lineno}"
+        ) from None
+    return from_json(data, origin=args.plan)
+
+
 def _plan_comment(args: argparse.Namespace) -> int:
     body = github.plan_comment_body(
-        _tenant(args), _read(args.plan), args.exit_code, run_url=args.run_url, limit=args.limit
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
     )
-    if args.out:
-        _write(args.out, body)
-    else:
-        sys.stdout.write(body)
+    _emit(args.out, body)
     return EXIT_OK
+
+
+def _plan_summary(args: argparse.Namespace) -> int:
+    body = github.plan_summary(
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
+    )
+    _emit(args.out, body)
+    return EXIT_OK
+
+
+def _emit(out: str | None, text: str) -> None:
+    if out:
+        _write(out, text)
+    else:
+        sys.stdout.write(text)
 
 
 def _drift_action(args: argparse.Namespace) -> int:
@@ -212,7 +256,10 @@ def _apply_tenants(args: argparse.Namespace) -> int:
             codes.setdefault(tenant, None)
     for tenant, code in sorted(codes.items()):
         if code is None:
-            print(f"xtap: warning: no plan result for tenant {tenant}; it is not applied", file=sys.stderr)
+            print(
+                printable(f"xtap: warning: no plan result for tenant {tenant}; it is not applied"),
+                file=sys.stderr,
+            )
     print(json.dumps(github.tenants_to_apply(codes, force=args.force), separators=(",", ":")))
     return EXIT_OK
 

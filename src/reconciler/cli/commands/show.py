@@ -7,7 +7,6 @@ PARTNER is a tenantId, the name of its policy file (`fabrikam`, or a path to it)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -19,7 +18,9 @@ from reconciler.core import effective, model
 from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
 from reconciler.core.state import LiveState
+from reconciler.core.text import printable
 from reconciler.core.values import format_value
+from reconciler.present import formats
 from reconciler.shell.graph import GraphClient, GraphError
 
 ORIGIN_TEXT = {"partner": "set", "default": "inherited (default)", "none": "not set"}
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         "settings": [{"path": leaf.path, "value": leaf.value, "origin": leaf.origin} for leaf in leaves],
     }
     if args.format == "json":
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(formats.json_text(data))
     else:
         sys.stdout.write(render_text(data, leaves))
     return EXIT_OK
@@ -133,4 +134,4 @@ def render_text(data: Mapping[str, Any], leaves: list[effective.Leaf]) -> str:
     for leaf in leaves:
         value = format_value(leaf.value) if leaf.origin != "none" else "-"
         lines.append(f"  {leaf.path:<{width}}  {value:<{value_width}}  {ORIGIN_TEXT[leaf.origin]}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # names and values from Graph and files

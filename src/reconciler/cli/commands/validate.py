@@ -13,6 +13,7 @@ from reconciler.cli.parser import add_command, add_config, add_tenant
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK
+from reconciler.core.text import printable
 from reconciler.shell.config import (
     CONFIG_NAMES,
     Config,
@@ -21,6 +22,7 @@ from reconciler.shell.config import (
     implicit_config,
     load_policies,
 )
+from reconciler.shell.console import write_command
 from reconciler.shell.files import YAML_SUFFIXES, display_path, load_files
 
 DEFAULT_NAMES = ("default.yaml", "default.yml")
@@ -150,13 +152,16 @@ def _escape_property(text: str) -> str:
 
 def github_annotation(diagnostic: Diagnostic) -> str:
     """A GitHub Actions workflow command that annotates the file (and line) in the pull request."""
-    fields = f"file={_escape_property(diagnostic.path)}"
+    fields = f"file={_escape_property(printable(diagnostic.path))}"
     if diagnostic.line:
         fields += f",line={diagnostic.line},col={diagnostic.col}"
-    return f"::{diagnostic.severity} {fields}::{_escape_data(diagnostic.message)}"
+    return f"::{diagnostic.severity} {fields}::{_escape_data(printable(diagnostic.message))}"
 
 
 def report(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: TextIO) -> None:
     for diagnostic in diagnostics:
-        out.write((github_annotation(diagnostic) if fmt == "github" else str(diagnostic)) + "\n")
+        if fmt == "github":
+            write_command(out, github_annotation(diagnostic))  # xtap's own command: passes the guard
+        else:
+            out.write(str(diagnostic) + "\n")
     out.write(summary(diagnostics, len(files)) + "\n")

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from reconciler.core import urls
 from reconciler.core.errors import XtapError
+from reconciler.shell import console
 from reconciler.shell.graph.assertions import (
     Masker,
     certificate_credential,
@@ -71,8 +72,7 @@ def github_masker(env: Mapping[str, str]) -> Masker:
 
     def mask(value: str) -> None:
         if env.get("GITHUB_ACTIONS") == "true" and value:
-            sys.stderr.write(f"::add-mask::{value}\n")
-            sys.stderr.flush()
+            console.add_mask(sys.stderr, value)
 
     return mask
 

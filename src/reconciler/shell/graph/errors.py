@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from reconciler.core import urls
 from reconciler.core.errors import XtapError
+from reconciler.core.text import printable
 
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
@@ -121,7 +122,8 @@ class GraphError(XtapError):
         ids = [f"request-id {self.request_id}"] if self.request_id else []
         if self.client_request_id:
             ids.append(f"client-request-id {self.client_request_id}")
-        return f"{head} ({', '.join(ids)})" if ids else head
+        # Graph's own message is the service's text: one line, with nothing in it that acts on a terminal.
+        return printable(f"{head} ({', '.join(ids)})" if ids else head)
 
 
 class AuthError(XtapError):
