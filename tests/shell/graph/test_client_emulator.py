@@ -289,3 +289,14 @@ def test_a_failed_sign_in_is_tried_once_not_once_per_read(emu: Emulator) -> None
     with connect(emu.env("reader") | {"AZURE_TENANT_ID": unknown}) as client, pytest.raises(AuthError):
         client.read_live_state()
     assert [e.path for e in emu.journal] == [f"/{unknown}/v2.0/.well-known/openid-configuration"]
+
+
+def test_a_whole_batch_answered_424_is_sent_again(emu: Emulator) -> None:
+    sleeps: list[float] = []
+    client = client_for(emu, sleeps)
+    tid = sorted(emu.partners())[0]
+    emu.add_fault(FaultRule(status=424, retry_after=2, batch=True))
+    results = client.execute([patch(0, tid)])
+    assert outer(emu) == [("POST", "/v1.0/$batch", 424), ("POST", "/v1.0/$batch", 200)]
+    assert subs(emu) == [("r0", "PATCH", 204)]
+    assert sleeps == [2.0] and (results["r0"].status, results["r0"].attempts) == (204, 2)
