@@ -93,7 +93,7 @@ def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
 
 
 def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
-    live = client.read_live_state()
+    live = client.read_live_state(policy=ctx.desired.policy is not None)  # the root policy when managed
     return make_plan(ctx.desired, live, ctx.options), live
 
 

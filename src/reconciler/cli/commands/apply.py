@@ -101,17 +101,26 @@ def _progress(done: int, total: int) -> None:
 
 
 def report(result: ApplyResult) -> str:
-    applied = sum(1 for o in result.outcomes if o.status == "applied")
+    """What is true after the run: "Verified" only for changes applied and read back; "finishes the rest"
+    only when every failure is one another run can get past (not a 400 or a 403)."""
+    applied = len(result.applied)
     lines = [f"Apply complete: {applied} applied, {len(result.failed)} failed."]
     for outcome in result.failed:
         c = outcome.change
         lines.append(f"  failed: {c.action} {c.resource} {c.tenant_id or c.name}: {outcome.error}")
-    if result.converged:
-        lines.append("Verified: the tenant matches the policy files for everything applied.")
-    else:
+    if not result.converged:
         lines.append("Not converged after verification (Graph may still be catching up; re-run to finish):")
         lines.extend(f"  {item}" for item in result.unconverged)
-    if result.failed or not result.converged:
+    elif applied and not result.failed:
+        lines.append("Verified: the tenant matches the policy files for everything applied.")
+    elif applied:
+        lines.append(f"Verified: the {applied} applied change(s) were read back and match the policy files.")
+    if result.failed and not result.retryable:
+        lines.append(
+            "Re-running `xtap apply` is safe, but what Graph refused above fails the same way until its "
+            "cause is fixed; what was applied stays applied."
+        )
+    elif result.failed or not result.converged:
         lines.append(
             "Re-running `xtap apply` is safe: it re-plans from the live tenant and finishes the rest."
         )
@@ -137,7 +146,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     prune = args.prune or (saved.prune if saved else False)
     ctx = load_context(args, env, prune=prune, force=args.force)
     with open_client(ctx, max_in_flight=args.parallel) as client:
-        plan, _live = plan_live(ctx, client)
+        plan, live = plan_live(ctx, client)
         if saved is not None:
             check_saved(saved, plan)  # then the fresh plan is applied, never the saved one
         sys.stdout.write(shown(plan, args.planfile, color=use_color(env)))
@@ -150,6 +159,6 @@ def run(args: argparse.Namespace, env: Env) -> int:
             return EXIT_OK
         _confirm(plan, args.auto_approve)
         progress = _progress if sys.stderr.isatty() else None
-        result = Applier(client, progress=progress).apply(plan, ctx.desired, ctx.options)
+        result = Applier(client, progress=progress).apply(plan, ctx.desired, ctx.options, live)
     sys.stdout.write(report(result))
     return EXIT_OK if result.ok else EXIT_ERROR

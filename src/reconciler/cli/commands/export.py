@@ -21,7 +21,7 @@ from reconciler.cli.parser import add_command, add_sign_in
 from reconciler.core import export
 from reconciler.core.errors import EXIT_OK, RefusedError, XtapError
 from reconciler.core.planner import make_plan
-from reconciler.core.state import DesiredState, LiveState, Request
+from reconciler.core.state import DesiredState, LiveState
 from reconciler.core.text import printable
 from reconciler.shell.config import load_policies
 from reconciler.shell.files import YAML_SUFFIXES, display_path
@@ -35,37 +35,16 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite existing policy files")
 
 
-def lookup_url(tenant_id: str) -> str:
-    return f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tenant_id}')"
-
-
 def lookup_tenants(client: GraphClient, tenant_ids: list[str]) -> dict[str, Mapping[str, Any] | None]:
-    """tenantId → tenantInformation (None when unknown); GETs in `$batch`, several batches in flight."""
-    if not tenant_ids:
-        return {}
-    requests = [Request(str(i), "GET", lookup_url(tid)) for i, tid in enumerate(tenant_ids, 1)]
-    results = client.execute(requests)
-    infos: dict[str, Mapping[str, Any] | None] = {}
-    refused: str | None = None
-    for request, tid in zip(requests, tenant_ids, strict=True):
-        result = results[request.id]
-        if result.ok and isinstance(result.body, dict):
-            infos[tid] = result.body
-            continue
-        infos[tid] = None
-        if result.status != 404 and refused is None:
-            refused = (
-                "the app lacks CrossTenantInformation.ReadBasic.All"
-                if result.status == 403
-                else f"Graph answered {result.status}"
-            )
-    if refused is not None:
+    """tenantId → tenantInformation (None when unknown); a refused lookup is one warning, not a failure."""
+    found = client.lookup_tenants(tenant_ids)
+    if found.problem is not None:
         print(
-            f"xtap: warning: the tenant lookup failed ({refused}); partners without a display name "
+            f"xtap: warning: the tenant lookup failed ({found.problem}); partners without a display name "
             "are named by tenantId",
             file=sys.stderr,
         )
-    return infos
+    return dict(found.infos)
 
 
 def _existing_policy_files(out_dir: Path) -> list[str]:

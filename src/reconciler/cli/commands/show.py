@@ -17,7 +17,7 @@ from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core import effective, model
 from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
-from reconciler.core.state import LivePartner, LiveState
+from reconciler.core.state import LiveState
 from reconciler.core.text import printable
 from reconciler.core.values import format_value
 from reconciler.present import formats
@@ -82,13 +82,11 @@ def run(args: argparse.Namespace, env: Env) -> int:
     with open_client(ctx) as client:
         tenant_id, info = resolve(ctx, client, args.partner)
         # One partner, not the whole list: three GETs whatever the size of the tenant.
-        raw = client.get_partner(tenant_id)
-        live_sync = client.get_sync(tenant_id) if raw is not None else None
+        live_partner = client.read_partner(tenant_id)
         live = LiveState({}, client.get_default())
         if info is None:
             info = _info(client, tenant_id)
     declared = ctx.desired.partners.get(tenant_id)
-    live_partner = LivePartner(tenant_id, raw, live_sync) if raw is not None else None
     if args.source == "files":
         if declared is None:
             raise XtapError(f"no policy file declares {tenant_id}; try --source live")
