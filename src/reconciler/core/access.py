@@ -150,12 +150,12 @@ class ChannelDecision:
 
 @dataclass(frozen=True)
 class Configuration:
-    """A partner as it is (or will be): its effective leaves, resolved against a default."""
+    """A partner as it is (or will be), resolved against a default (`effective.Resolved`)."""
 
-    leaves: Mapping[str, effective.Leaf]
+    resolved: effective.Resolved
 
     def leaf(self, path: str) -> effective.Leaf:
-        return self.leaves.get(path) or effective.Leaf(path, None, "none")
+        return self.resolved.leaf(path)
 
     def rule(self, channel: Channel, slot: str) -> Rule:
         base = f"{channel.graph_property}.{slot}"
@@ -174,7 +174,7 @@ def configuration(
     sync: Mapping[str, Any] | None = None,
 ) -> Configuration:
     """The effective configuration of one partner (Graph's shapes in, as `effective_settings` takes them)."""
-    return Configuration({leaf.path: leaf for leaf in effective.effective_settings(partner, default, sync)})
+    return Configuration(effective.resolve(partner, default, sync))
 
 
 def _user_passes(rule: Rule, principal: Principal) -> tuple[bool, str | None]:
@@ -316,6 +316,8 @@ def impact(before: Configuration, after: Configuration, name: str) -> list[Effec
     widening first, then narrowing, then both."""
     effects: list[Effect] = []
     for channel in CHANNELS:
+        if before.resolved.same(after.resolved, channel.graph_property):
+            continue  # the same settings decide the same way: nothing to evaluate
         kind, flips = channel_impact(before, after, channel)
         if kind is not None:
             effects.append(
@@ -324,6 +326,8 @@ def impact(before: Configuration, after: Configuration, name: str) -> list[Effec
                 )
             )
     for setting in dict.fromkeys(n for n, _ in SETTINGS):
+        if _unchanged(before, after, setting):
+            continue
         kind, text = _setting_impact(before, after, setting)
         if kind is not None:
             effects.append(Effect(setting, None, kind, f"{name}: {text}"))
@@ -388,6 +392,14 @@ def _by(decision: ChannelDecision) -> str:
     if slot is None or not slot.rule.is_set:
         return "no setting"
     return "the partner's setting" if slot.rule.origin == "partner" else "the default"
+
+
+def _unchanged(before: Configuration, after: Configuration, setting: str) -> bool:
+    """A shortcut: the properties behind a setting resolve the same before and after."""
+    if setting == "identity-sync":
+        return bool(before.resolved.sync == after.resolved.sync)
+    prop = next(path for name, path in SETTINGS if name == setting).split(".", 1)[0]
+    return before.resolved.same(after.resolved, prop)
 
 
 def _setting_impact(before: Configuration, after: Configuration, setting: str) -> tuple[Impact | None, str]:

@@ -67,6 +67,68 @@ def _partner_properties_on_default() -> tuple[str, ...]:
     return tuple(n for n in model.PARTNER_PROPERTIES if n in on_default)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """One partner's settings against a default, canonical, resolved leaf by leaf on demand."""
+
+    mine: Mapping[str, Any]  # the partner's properties (canonical, null ones left out)
+    defaults: Mapping[str, Any]  # the default's properties that partners inherit (canonical)
+    sync: Any  # its identity-sync policy (canonical), or None
+
+    def same(self, other: Resolved, name: str) -> bool:
+        """Whether property `name` resolves the same in both (same own value, same default value)."""
+        return self.mine.get(name) == other.mine.get(name) and self.defaults.get(name) == other.defaults.get(
+            name
+        )
+
+    def leaf(self, path: str) -> Leaf:
+        """The effective value of a leaf path and where it comes from."""
+        if path.startswith(_SYNC_PREFIX):
+            own = model.value_at(self.sync, path[len(_SYNC_PREFIX) :])
+            return Leaf(path, own, "partner" if own is not None else "none")
+        own = model.value_at(self.mine, path)
+        if own is not None:
+            return Leaf(path, own, "partner")
+        fallback = inherited(self.defaults, path)
+        return Leaf(path, fallback, "default" if fallback is not None else "none")
+
+
+_SYNC_PREFIX = f"{model.SYNC_PROPERTY}."
+# A plan resolves every partner against the same one or two defaults (the tenant's, and as it will be):
+# their canonical trees are made once per mapping object (the last few are kept, by identity).
+_DEFAULT_TREES: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+
+
+def _default_tree(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if default is None:
+        return {}
+    for seen, tree in _DEFAULT_TREES:
+        if seen is default:
+            return tree
+    tree = canonical_tree(metadata.DEFAULT_TYPE, _partner_properties_on_default(), default)
+    _DEFAULT_TREES[:] = [(default, tree), *_DEFAULT_TREES[:3]]
+    return tree
+
+
+def resolve(
+    partner: Mapping[str, Any] | None,
+    default: Mapping[str, Any] | None,
+    sync: Mapping[str, Any] | None = None,
+) -> Resolved:
+    mine = canonical_tree(metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES, partner or {})
+    sync_value = model.canonical(dict(sync)) if sync is not None else None
+    return Resolved(mine, _default_tree(default), sync_value)
+
+
+def leaf_paths() -> list[str]:
+    """Every managed leaf of a partner, its identity-sync policy's last, in documented order."""
+    paths = [
+        p for p in model.leaf_paths(metadata.PARTNER_TYPE) if p.split(".", 1)[0] in model.PARTNER_PROPERTIES
+    ]
+    sync = [p for p in model.leaf_paths(metadata.SYNC_TYPE) if p.split(".", 1)[0] in model.SYNC_PROPERTIES]
+    return [*paths, *(f"{_SYNC_PREFIX}{p}" for p in sync)]
+
+
 def effective_settings(
     partner: Mapping[str, Any] | None,
     default: Mapping[str, Any] | None,
@@ -78,22 +140,5 @@ def effective_settings(
     so everything comes from the default); `default`: the default configuration; `sync`: its
     identity-sync policy, if any.
     """
-    mine = canonical_tree(metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES, partner or {})
-    defaults = canonical_tree(metadata.DEFAULT_TYPE, _partner_properties_on_default(), default or {})
-    leaves: list[Leaf] = []
-    for path in model.leaf_paths(metadata.PARTNER_TYPE):
-        if path.split(".", 1)[0] not in model.PARTNER_PROPERTIES:
-            continue
-        own = model.value_at(mine, path)
-        if own is not None:
-            leaves.append(Leaf(path, own, "partner"))
-            continue
-        fallback = inherited(defaults, path)
-        leaves.append(Leaf(path, fallback, "default" if fallback is not None else "none"))
-    sync_value = model.canonical(dict(sync)) if sync is not None else None
-    for path in model.leaf_paths(metadata.SYNC_TYPE):
-        if path.split(".", 1)[0] not in model.SYNC_PROPERTIES:
-            continue
-        own = model.value_at(sync_value, path)
-        leaves.append(Leaf(f"{model.SYNC_PROPERTY}.{path}", own, "partner" if own is not None else "none"))
-    return leaves
+    resolved = resolve(partner, default, sync)
+    return [resolved.leaf(path) for path in leaf_paths()]

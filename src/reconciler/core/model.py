@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -224,6 +225,12 @@ def transform(
 
 def leaf_paths(type_name: str, prefix: str = "", *, managed_only: bool = True) -> list[str]:
     """Every leaf path of a metadata type, in DOC_ORDER (objects are walked, collections are leaves)."""
+    md = metadata.load()
+    key = f"leaves:{type_name}:{prefix}:{managed_only}"
+    return list(derived(md, key, lambda: _leaf_paths(type_name, prefix, managed_only)))
+
+
+def _leaf_paths(type_name: str, prefix: str, managed_only: bool) -> list[str]:
     known = members(type_name)
     out: list[str] = []
     for name in ordered(known):
@@ -292,9 +299,17 @@ def canonical_set(items: list[Any]) -> list[Any]:
     return [unique[k] for k in sorted(unique)]
 
 
+def _is_object(value: Any) -> bool:
+    # dict first: the Mapping ABC check is slow, and what xtap reads from YAML and JSON is dicts.
+    return isinstance(value, dict) or (not isinstance(value, _PLAIN) and isinstance(value, Mapping))
+
+
+_PLAIN = (str, int, float, list, type(None))
+
+
 def canonical(value: Any) -> Any:
     """The comparison form of a JSON value (see the module docstring); not metadata-aware."""
-    if isinstance(value, Mapping):
+    if _is_object(value):
         out = {}
         for key, member in value.items():
             if isinstance(key, str) and key.startswith("@odata."):
@@ -308,8 +323,36 @@ def canonical(value: Any) -> Any:
     return _canonical_scalar(value)
 
 
+# While a plan is made, the same values are put in canonical form several times (the diff, then the access
+# impact of before and after): `memo()` remembers each result for as long as the plan is being made.
+_MEMO: list[dict[tuple[str, str, int], tuple[Any, Any]]] = []
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    _MEMO.append({})
+    try:
+        yield
+    finally:
+        _MEMO.pop()
+
+
 def canonical_property(owner: str, name: str, value: Any) -> Any:
     """Canonical form of one top-level property, with the members xtap doesn't manage left out."""
+    if value is None:
+        return None
+    if _MEMO:
+        key = (owner, name, id(value))
+        hit = _MEMO[-1].get(key)
+        if hit is not None and hit[0] is value:  # the same object, alive: id() was not reused
+            return hit[1]
+        result = _canonical_property(owner, name, value)
+        _MEMO[-1][key] = (value, result)
+        return result
+    return _canonical_property(owner, name, value)
+
+
+def _canonical_property(owner: str, name: str, value: Any) -> Any:
     member = property_member(owner, name)
     if member is None or not member.structured:
         return canonical(value)
@@ -327,7 +370,7 @@ def value_at(value: Any, path: str) -> Any:
     """The member at a dotted path (`inboundTrust.isMfaAccepted`), or None where the path ends early."""
     node: Any = value
     for part in path.split("."):
-        if not isinstance(node, Mapping):
+        if not _is_object(node):
             return None
         node = node.get(part)
     return node

@@ -461,7 +461,13 @@ def make_plan(
 ) -> Plan:
     """The plan for `desired` against `live`. `names`: display names (tenant lookup) of live partners that
     no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise."""
-    options = options or PlanOptions()
+    with model.memo():
+        return _make_plan(desired, live, options or PlanOptions(), names)
+
+
+def _make_plan(
+    desired: DesiredState, live: LiveState, options: PlanOptions, names: Mapping[str, str] | None
+) -> Plan:
     ids = _Ids()
     changes: list[Change] = []
     defaults = (live.default, effective.defaults_after(desired, live.default))
