@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.emulator import Emulator
+from reconciler.emulator import Emulator, envfile
 from reconciler.emulator.seeds import generated
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
@@ -56,7 +56,7 @@ def emulator(in_process: bool) -> Iterator[dict[str, str]]:
             deadline = time.monotonic() + 30
             while not env_file.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+            env = envfile.read(env_file)
             yield {**env, "TENANT": env["AZURE_TENANT_ID"]}
         finally:
             proc.terminate()

@@ -2,7 +2,7 @@
 
     python bench/reliability_table.py [--markdown]
 
-Runs the scenarios of `tests/reliability_scenarios.py` (the same ones `pytest -m reliability` asserts) and
+Runs the scenarios of `tests/support/reliability.py` (the same ones `pytest -m reliability` asserts) and
 prints one row per scenario and command: exit code, outer HTTP requests to Graph, retries (answers that
 made the client retry: 429, 503, 504, 401 and dropped connections, counted in the emulator's journal),
 writes that took effect, writes the fault-free re-run still had to make, and the outcome (`converged`,
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from reliability_scenarios import KILLED, SCENARIOS, Row, run, table  # noqa: E402
+from tests.support.reliability import KILLED, SCENARIOS, Row, run, table  # noqa: E402
 
 
 def text_table(rows: list[Row]) -> str:

@@ -37,6 +37,7 @@ CORE_STDLIB = frozenset(
         "abc",
         "collections",
         "collections.abc",
+        "contextlib",
         "copy",
         "dataclasses",
         "difflib",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.core import effective, metadata, model
+from reconciler.core import metadata, model
 from reconciler.core.effective import effective_settings
 from reconciler.emulator import Emulator, seeds
 from tests.support.builders import FAB, MTO
@@ -63,7 +63,7 @@ def test_a_property_set_on_the_partner_wins_and_every_other_one_is_inherited(nam
         else:
             expected = (model.canonical(model.value_at(FULL_DEFAULT, leaf.path)), "default")
         assert (leaf.path, leaf.value, leaf.origin) == (leaf.path, *expected)
-    assert sum(1 for leaf in leaves if leaf.origin == "partner") == len(effective.leaf_paths(prop_type(name)))
+    assert sum(1 for leaf in leaves if leaf.origin == "partner") == len(model.leaf_paths(prop_type(name)))
 
 
 def test_null_members_inherit_leaf_by_leaf() -> None:

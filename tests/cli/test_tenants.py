@@ -22,7 +22,6 @@ tenants:
 
 def xtap(argv: list[str], monkeypatch: pytest.MonkeyPatch, cwd: Path) -> int:
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(cli, "COMMANDS", ("tenants",))
     return cli.main(argv)
 
 

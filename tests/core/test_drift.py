@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from reconciler.cli.main import COMMANDS
-from reconciler.core import drift
+from reconciler.core import drift, drift_json
 from reconciler.core.errors import XtapError
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
@@ -239,23 +239,88 @@ def test_default_changed_in_the_portal() -> None:
 
 
 def test_unknown_live_properties_are_information_grouped_per_property() -> None:
+    meetings = {"inboundAllowed": True, "outboundAllowed": None}
+    redemption = {"fallbackIdentityProvider": "defaultConfiguredIdp"}
     have = system_live(
-        LivePartner(FAB, fresh(FAB)),
-        LivePartner(MTO, fresh(MTO, protectedContentSharing={"inboundAllowed": None})),
+        LivePartner(FAB, fresh(FAB, crossCloudMeetingConfiguration=meetings)),
+        LivePartner(MTO, fresh(MTO, protectedContentSharing={"inboundAllowed": False})),
+        LivePartner(CON, fresh(CON, invitationRedemptionIdentityProviderConfiguration=redemption)),
+        LivePartner(LIT, fresh(LIT, invitationRedemptionIdentityProviderConfiguration=None)),
     )
     have = LiveState(have.partners, {**seeds.system_default(), "futureDefaultSetting": True})
-    want = DesiredState({FAB: desired(FAB, {}), MTO: desired(MTO, {})})
+    want = DesiredState({t: desired(t, {}) for t in (FAB, MTO, CON, LIT)})
     r = report(want, have)
     assert [(i.kind, i.drift, i.resource, i.path, i.tenants) for i in r.items] == [
-        ("unknown-property", False, "partner", "crossCloudMeetingConfiguration", (MTO, FAB)),
+        ("unknown-property", False, "partner", "crossCloudMeetingConfiguration", (FAB,)),
+        ("unknown-property", False, "partner", "invitationRedemptionIdentityProviderConfiguration", (CON,)),
         ("unknown-property", False, "partner", "protectedContentSharing", (MTO,)),
         ("unknown-property", False, "default", "futureDefaultSetting", ()),
     ]
-    assert r.items[1].message == (
+    assert [i.message for i in r.items] == [
+        "crossCloudMeetingConfiguration is returned for 1 partner but is not in the Graph v1.0 metadata: "
+        "xtap neither sends nor compares it (information)",
+        "invitationRedemptionIdentityProviderConfiguration is returned for 1 partner but the Graph v1.0 "
+        "metadata has it on the default configuration only: xtap neither sends nor compares it (information)",
         "protectedContentSharing is returned for 1 partner but is not in the Graph v1.0 metadata: "
-        "xtap neither sends nor compares it (information)"
-    )
+        "xtap neither sends nor compares it (information)",
+        "futureDefaultSetting is returned for the default configuration but is not in the Graph v1.0 "
+        "metadata: xtap neither sends nor compares it (information)",
+    ]
     assert not r.drift
+
+
+def test_null_unknown_properties_and_the_defaults_own_properties_are_not_listed() -> None:
+    # Graph returns crossCloudMeetingConfiguration as an object of nulls for every partner, and the
+    # default's invitationRedemptionIdentityProviderConfiguration is in the v1.0 metadata.
+    default = {**seeds.system_default(), "protectedContentSharing": {"inboundAllowed": None}}
+    have = live(LivePartner(FAB, fresh(FAB, protectedContentSharing=None)), default=default)
+    assert report(DesiredState({FAB: desired(FAB, {})}), have).items == ()
+
+
+def test_a_property_set_in_the_portal_to_the_defaults_value_is_one_item_saying_nothing_changed() -> None:
+    blocked = {
+        "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+        "applications": {**ALL_APPS, "accessType": "blocked"},
+    }
+    have = system_live(LivePartner(FAB, fresh(FAB, b2bDirectConnectOutbound=blocked)))
+    r = report(DesiredState({FAB: desired(FAB, {})}), have)
+    [item] = r.items
+    value = {
+        "applications": {"accessType": "blocked", "targets": [ALL_APPS["targets"][0]]},
+        "usersAndGroups": {"accessType": "blocked", "targets": [ALL_USERS["targets"][0]]},
+    }
+    assert (item.kind, item.drift, item.path, item.declared, item.live, item.declared_text) == (
+        "set-to-default",
+        True,
+        "b2bDirectConnectOutbound",
+        None,
+        value,
+        "inherit",
+    )
+    shown = (
+        "{applications: {accessType: blocked, targets: [AllApplications (application)]}, "
+        "usersAndGroups: {accessType: blocked, targets: [AllUsers (user)]}}"
+    )
+    assert item.live_text == shown
+    assert item.message == (
+        "b2bDirectConnectOutbound of partner 90e2 (90e29127-71ad-49c7-9ce8-db3f41ea06f1) is set in the tenant "
+        f"to the default's own value ({shown}), where the file inherits it: the effective value is unchanged; "
+        "the next apply sets it back to inherit, so the partner follows the default again"
+    )
+    assert r.summary_line() == "Drift: 1 item in 1 resource."
+
+
+def test_targets_equal_to_the_defaults_under_another_access_type_stay_changed_leaves() -> None:
+    # The default blocks AllUsers; the tenant allows AllUsers: same targets, a different rule.
+    allowed = {"usersAndGroups": ALL_USERS, "applications": {**ALL_APPS, "accessType": "blocked"}}
+    have = system_live(LivePartner(FAB, fresh(FAB, b2bDirectConnectInbound=allowed)))
+    r = report(DesiredState({FAB: desired(FAB, {})}), have)
+    assert [(i.kind, i.path) for i in r.items] == [
+        ("changed", "b2bDirectConnectInbound.applications.accessType"),
+        ("changed", "b2bDirectConnectInbound.applications.targets"),
+        ("changed", "b2bDirectConnectInbound.usersAndGroups.accessType"),
+        ("changed", "b2bDirectConnectInbound.usersAndGroups.targets"),
+    ]
 
 
 def test_no_drift_when_the_tenant_matches_the_files() -> None:
@@ -276,7 +341,7 @@ def test_ignored_properties_are_never_drift() -> None:
 
 
 def roundtrip(r: drift.DriftReport) -> drift.Previous:
-    return drift.read_previous(json.loads(formats.drift_json(r)))
+    return drift_json.read_previous(json.loads(formats.drift_json(r)))
 
 
 def test_ids_are_stable_and_change_with_the_live_value() -> None:
@@ -300,7 +365,7 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
     want = DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST}), CON: desired(CON, {})})
     changed_fab = LivePartner(FAB, fresh(FAB, inboundTrust={**TRUST, "isMfaAccepted": False}))
     first = report(want, system_live(changed_fab, LivePartner(CON, fresh(CON))))
-    assert [i.new for i in first.items] == [None, None]
+    assert [i.new for i in first.items] == [None]
     # Later: the same drift on fabrikam, plus a new partner made in the portal.
     second = report(
         want,
@@ -310,12 +375,11 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
     assert [(i.kind, i.tenant_id, i.new) for i in second.items] == [
         ("changed", FAB, False),
         ("unmanaged", WOOD, True),
-        ("unknown-property", None, True),  # now returned for three partners: a different item
     ]
     assert [i.id for i in second.new_drift] == [second.items[1].id]
     assert second.summary_line() == "Drift: 2 items in 2 resources, 1 new since the previous report."
-    data = drift.to_json(second)
-    assert (data["summary"]["new"], data["summary"]["resolved"]) == (1, 1)
+    data = drift_json.to_json(second)
+    assert (data["summary"]["new"], data["summary"]["resolved"]) == (1, 0)
     # Fabrikam fixed: its item is resolved, the partner made in the portal is no longer new.
     third = report(
         want,
@@ -326,11 +390,11 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
         ),
         previous=roundtrip(second),
     )
-    assert [(i.kind, i.new) for i in third.items] == [("unmanaged", False), ("unknown-property", False)]
+    assert [(i.kind, i.new) for i in third.items] == [("unmanaged", False)]
     assert [(r.kind, r.tenant_id, r.path) for r in third.resolved] == [
         ("changed", FAB, "inboundTrust.isMfaAccepted")
     ]
-    assert drift.to_json(third)["summary"]["new"] == 0
+    assert drift_json.to_json(third)["summary"]["new"] == 0
 
 
 @pytest.mark.parametrize(
@@ -354,7 +418,7 @@ def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:
 )
 def test_a_malformed_previous_report_is_a_clean_error(data: Any, message: str) -> None:
     with pytest.raises(XtapError) as caught:
-        drift.read_previous(data, origin="r.json")
+        drift_json.read_previous(data, origin="r.json")
     assert str(caught.value) == message
 
 
@@ -375,20 +439,21 @@ def test_json_report_follows_the_schema_with_and_without_previous() -> None:
     for r in (first, second):
         data = json.loads(formats.drift_json(r))
         assert list(validator.iter_errors(data)) == []
-    data = drift.to_json(first)
+    data = drift_json.to_json(first)
     assert data["drift"] is True
     assert data["summary"] == {
         "drift": 5,
-        "information": 1,
+        "information": 0,
         "new": None,
         "resolved": None,
         "by_kind": {
             "changed": 3,
+            "set-to-default": 0,
             "missing": 0,
             "sync-removed": 1,
             "sync-added": 0,
             "unmanaged": 1,
-            "unknown-property": 1,
+            "unknown-property": 0,
         },
     }
 

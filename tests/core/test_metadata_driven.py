@@ -32,9 +32,9 @@ def test_using_swaps_the_metadata_for_the_block_only() -> None:
     shipped = metadata.load()
     with metadata.using(synthetic()) as md:
         assert metadata.load() is md
-        assert "guestLimits" in model.partner_properties()
+        assert "guestLimits" in model.PARTNER_PROPERTIES
     assert metadata.load() is shipped
-    assert "guestLimits" not in model.partner_properties()
+    assert "guestLimits" not in model.PARTNER_PROPERTIES
 
 
 def test_descriptions_are_read_inline_and_out_of_line(newer: metadata.Metadata) -> None:

@@ -47,11 +47,20 @@ def test_equal_per_property(value: Any, rnd: Any) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(b2b_settings)
-def test_expansion_does_not_change_the_meaning(value: Any) -> None:
-    expanded = model.expand_property(PARTNER, "tenantRestrictions", value)
-    assert model.canonical_property(PARTNER, "tenantRestrictions", expanded) == model.canonical_property(
+def test_the_wire_form_does_not_change_the_meaning(value: Any) -> None:
+    wire = model.wire_property(PARTNER, "tenantRestrictions", value, None)
+    assert model.canonical_property(PARTNER, "tenantRestrictions", wire) == model.canonical_property(
         PARTNER, "tenantRestrictions", value
     )
+    assert not _nested_nulls(wire)
+
+
+def _nested_nulls(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(v is None or _nested_nulls(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_nested_nulls(v) for v in value)
+    return False
 
 
 @settings(max_examples=100, deadline=None)
@@ -133,22 +142,92 @@ def test_precedence_order_lists_keep_their_order() -> None:
     assert model.canonical(a) != model.canonical(b)
 
 
-def test_unmanaged_devices_member_is_ignored() -> None:
+def test_unmanaged_devices_member_is_not_compared_and_is_carried_from_the_tenant() -> None:
     users = {
         "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
     }
-    with_devices = {**users, "devices": {"mode": "allowed", "rule": "device.isCompliant -eq True"}}
+    devices = {"mode": "allowed", "rule": "device.isCompliant -eq True"}
+    with_devices = {**users, "devices": devices}
     assert model.equal(PARTNER, "tenantRestrictions", users, with_devices)
-    assert "devices" not in model.expand_property(PARTNER, "tenantRestrictions", with_devices)
+    # Sent whole, tenantRestrictions keeps what the tenant has in `devices`, under merge or replace alike.
+    assert model.wire_property(PARTNER, "tenantRestrictions", users, with_devices) == with_devices
+    assert model.wire_property(PARTNER, "tenantRestrictions", users, users) == users
+    assert model.wire_property(PARTNER, "tenantRestrictions", None, with_devices) is None
 
 
-def test_expand_gives_every_member() -> None:
-    assert model.expand_property(PARTNER, "inboundTrust", {"isMfaAccepted": True}) == {
+def test_the_wire_form_leaves_empty_members_out() -> None:
+    trust = {
+        "isMfaAccepted": True,
         "isCompliantDeviceAccepted": None,
         "isHybridAzureADJoinedDeviceAccepted": None,
-        "isMfaAccepted": True,
     }
-    assert model.expand_property(PARTNER, "b2bDirectConnectInbound", None) is None
+    assert model.wire_property(PARTNER, "inboundTrust", trust, None) == {"isMfaAccepted": True}
+    half = {
+        "applications": {
+            "accessType": "allowed",
+            "targets": [{"target": "Office365", "targetType": "application"}],
+        },
+        "usersAndGroups": None,
+    }
+    assert model.wire_property(PARTNER, "b2bDirectConnectInbound", half, None) == {
+        "applications": half["applications"]
+    }
+    assert model.wire_property(PARTNER, "b2bDirectConnectInbound", None, None) is None
+
+
+def test_members_the_metadata_does_not_know_are_never_compared() -> None:
+    live = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": False,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+        "isCompliantNetworkAccepted": True,
+    }
+    mine = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": False,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    }
+    assert model.equal(PARTNER, "inboundTrust", mine, live)
+    assert model.unknown_under(PARTNER, "inboundTrust", live) == ["inboundTrust.isCompliantNetworkAccepted"]
+    nested = {"usersAndGroups": {"accessType": "allowed", "targets": [], "future": 1}, "@odata.type": "x"}
+    assert model.unknown_under(PARTNER, "b2bCollaborationInbound", nested) == [
+        "b2bCollaborationInbound.usersAndGroups.future"
+    ]
+
+
+def test_cleared_paths_are_what_the_tenant_has_and_the_value_leaves_empty() -> None:
+    apps = {"accessType": "blocked", "targets": [{"target": "Office365", "targetType": "application"}]}
+    users = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    have = {"usersAndGroups": users, "applications": apps}
+    assert model.cleared_paths(PARTNER, "b2bCollaborationInbound", {"usersAndGroups": users}, have) == [
+        "b2bCollaborationInbound.applications"
+    ]
+    trust = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    }
+    live_trust = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": True,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    }
+    assert model.cleared_paths(PARTNER, "inboundTrust", trust, live_trust) == [
+        "inboundTrust.isCompliantDeviceAccepted"
+    ]
+    # Inheriting the whole property is a top-level null, not a clear; an unset member clears nothing.
+    assert model.cleared_paths(PARTNER, "inboundTrust", None, live_trust) == []
+    assert model.cleared_paths(PARTNER, "inboundTrust", live_trust, {"isMfaAccepted": True}) == []
+
+
+def test_the_walk_lists_leaves_in_documented_order() -> None:
+    assert model.leaf_paths("crossTenantAccessPolicyTenantRestrictions") == [
+        "usersAndGroups.accessType",
+        "usersAndGroups.targets",
+        "applications.accessType",
+        "applications.targets",
+    ]
+    assert "devices.mode" in model.leaf_paths("crossTenantAccessPolicyTenantRestrictions", managed_only=False)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -10,6 +11,7 @@ from reconciler.core import model
 from reconciler.core.plan import from_json, to_json
 from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, SourceRef
+from tests.support import DATA
 from tests.support.builders import (
     ALL_APPS,
     ALL_USERS,
@@ -101,12 +103,10 @@ def test_changed_property_is_sent_whole_and_absent_property_goes_back_to_null() 
     }
 
 
-def test_partial_b2b_setting_is_expanded_with_explicit_nulls() -> None:
+def test_a_partial_b2b_setting_goes_out_as_written_without_nulls() -> None:
     want = {"b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS}}
     plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB))))
-    assert bodies(plan)[0][2] == {
-        "b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS, "applications": None}
-    }
+    assert bodies(plan)[0][2] == {"b2bDirectConnectOutbound": {"usersAndGroups": ALL_USERS}}
 
 
 def test_unknown_and_read_only_live_properties_never_diff_or_send() -> None:
@@ -184,8 +184,8 @@ def test_prune_deletes_sync_before_partner_and_never_mto_or_protected() -> None:
     ]
     notes = {c.tenant_id: c.notes for c in plan.changes if c.action == "unmanaged"}
     assert notes == {
-        MTO: ("member of a multitenant organization (isInMultiTenantOrganization): never deleted",),
-        prot: ("listed in protectedPartners: never deleted",),
+        MTO: ("never deleted (a multitenant organization member, isInMultiTenantOrganization)",),
+        prot: ("never deleted (listed in protectedPartners)",),
     }
 
 
@@ -220,9 +220,7 @@ def test_safety_gates() -> None:
         state,
         PlanOptions(prune=True),
     )
-    assert pruned.refusals == (
-        "9 partner deletions exceed maxDeletes (5); review them and re-run with --force",
-    )
+    assert pruned.refusals == ("9 partner deletions exceed maxDeletes (5)",)
     assert pruned.refused
     forced = make_plan(
         DesiredState({partners[0].tenant_id: desired(partners[0].tenant_id, {})}),
@@ -234,15 +232,12 @@ def test_safety_gates() -> None:
         {p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:4]}
     )
     plan = make_plan(all_change, state)
-    assert plan.refusals == (
-        "4 of 10 existing partners would change, more than 30 %; review them and re-run with --force",
-    )
+    assert plan.refusals == ("4 of 10 existing partners would change, more than 30 %",)
     three = DesiredState({p.tenant_id: desired(p.tenant_id, {"inboundTrust": TRUST}) for p in partners[:3]})
     assert make_plan(three, state).refusals == ()
     empty = make_plan(DesiredState(), state, PlanOptions(prune=True, max_deletes=100))
     assert empty.refusals == (
-        "the policy files declare no partners and prune is on: this would delete every partner; "
-        "re-run with --force if that is really meant",
+        "the policy files declare no partners and prune is on: this would delete every partner",
     )
 
 
@@ -307,3 +302,191 @@ def test_leaf_diffs_agree_with_deepdiff(want: dict[str, Any], have: dict[str, An
             )
         for place in changed:
             assert any(d.path == place or d.path.startswith(place + ".") for d in ours), (place, ours)
+
+
+def test_microsofts_create_example_goes_out_as_documented() -> None:
+    """The v1.0 Create page's example: only what it sets, in its order, not one null added."""
+    examples = json.loads((DATA / "emulator" / "graph_doc_examples.json").read_text(encoding="utf-8"))
+    [example] = examples["partner_create"]["examples"]
+    tid = example["tenantId"]
+    properties = {k: v for k, v in example.items() if k != "tenantId"}
+    plan = make_plan(DesiredState({tid: desired(tid, properties)}), live())
+    [request] = plan.requests
+    assert (request.method, request.url) == ("POST", URL)
+    assert json.dumps(request.body) == json.dumps(example)
+
+
+def test_a_new_partner_posts_what_the_create_page_documents_and_patches_the_rest() -> None:
+    tr = {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}
+    want = {"tenantRestrictions": tr, "inboundTrust": TRUST, "m365CollaborationInbound": {"users": ALL_USERS}}
+    sync = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+    plan = make_plan(DesiredState({FAB: desired(FAB, want, sync)}), live())
+    assert [(r.id, r.method, r.url, r.body, r.depends_on) for r in plan.requests] == [
+        ("1", "POST", URL, {"tenantId": FAB, "inboundTrust": TRUST}, ()),
+        (
+            "2",
+            "PATCH",
+            f"{URL}/{FAB}",
+            {"tenantRestrictions": tr, "m365CollaborationInbound": {"users": ALL_USERS}},
+            ("1",),
+        ),
+        ("3", "PUT", f"{URL}/{FAB}/identitySynchronization", sync, ("2",)),
+    ]
+
+
+def test_emptying_a_member_the_tenant_has_set_goes_in_two_steps_and_says_so() -> None:
+    apps = {"accessType": "blocked", "targets": [{"target": "Office365", "targetType": "application"}]}
+    have = fresh(
+        FAB, b2bCollaborationInbound={"usersAndGroups": ALL_USERS, "applications": apps}, inboundTrust=TRUST
+    )
+    want = {
+        "b2bCollaborationInbound": {"usersAndGroups": ALL_USERS},
+        "inboundTrust": {**TRUST, "isMfaAccepted": False},
+    }
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, have)))
+    assert [(r.id, r.method, r.body, r.depends_on) for r in plan.requests] == [
+        ("1", "PATCH", {"b2bCollaborationInbound": None}, ()),
+        (
+            "2",
+            "PATCH",
+            {"b2bCollaborationInbound": {"usersAndGroups": ALL_USERS}, "inboundTrust": want["inboundTrust"]},
+            ("1",),
+        ),
+    ]
+    [change] = plan.changes
+    assert change.notes == (
+        "b2bCollaborationInbound is sent in two steps (null, then the new value) to empty "
+        "b2bCollaborationInbound.applications, which the tenant has set",
+    )
+
+
+def test_a_member_graph_returns_but_the_metadata_does_not_know_never_loops() -> None:
+    network = {**TRUST, "isCompliantNetworkAccepted": True}
+    state = DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})})
+    assert make_plan(state, live(LivePartner(FAB, fresh(FAB, inboundTrust=network)))).requests == ()
+    # Changed: the body never carries the unknown member back, and the plan warns that Graph may drop it.
+    changed = DesiredState({FAB: desired(FAB, {"inboundTrust": {**TRUST, "isMfaAccepted": False}})})
+    plan = make_plan(changed, live(LivePartner(FAB, fresh(FAB, inboundTrust=network))))
+    [request] = plan.requests
+    assert request.body == {"inboundTrust": {**TRUST, "isMfaAccepted": False}}
+    assert plan.changes[0].notes == (
+        "Graph may drop inboundTrust.isCompliantNetworkAccepted (not in the Graph v1.0 metadata, so xtap "
+        "cannot send it back) when it replaces inboundTrust",
+    )
+
+
+def test_service_providers_and_the_microsoft_support_tenant_are_never_deleted() -> None:
+    support = "b4c546a4-7dac-46a6-a7dd-ed822a11efd3"
+    sync = {"tenantId": support, "displayName": "x", "userSyncInbound": {"isSyncAllowed": True}}
+    state = live(
+        LivePartner(CON, fresh(CON, isServiceProvider=True), {**sync, "tenantId": CON}),
+        LivePartner(support, fresh(support), sync),
+    )
+    plan = make_plan(DesiredState(), state, PlanOptions(prune=True, force=True))
+    assert plan.requests == ()
+    assert {c.tenant_id: c.notes for c in plan.changes} == {
+        CON: ("never deleted (a service provider, isServiceProvider: Microsoft manages it)",),
+        support: ("never deleted (the Microsoft Support tenant, added by Microsoft during a support case)",),
+    }
+
+
+def test_a_declared_partner_that_is_never_deleted_keeps_its_sync_policy_under_prune() -> None:
+    sync = {"tenantId": MTO, "displayName": "x", "userSyncInbound": {"isSyncAllowed": True}}
+    have = live(LivePartner(MTO, fresh(MTO, isInMultiTenantOrganization=True), sync))
+    plan = make_plan(DesiredState({MTO: desired(MTO, {})}), have, PlanOptions(prune=True))
+    assert plan.requests == ()
+    assert [(c.action, c.resource, c.notes) for c in plan.changes] == [
+        ("noop", "partner", ()),
+        (
+            "unmanaged",
+            "identitySynchronization",
+            (
+                "the file has no identitySynchronization; never deleted "
+                "(a multitenant organization member, isInMultiTenantOrganization)",
+            ),
+        ),
+    ]
+
+
+def test_sync_policy_deletions_count_against_max_deletes() -> None:
+    sync = {"tenantId": FAB, "displayName": "x", "userSyncInbound": {"isSyncAllowed": True}}
+    have = live(LivePartner(FAB, fresh(FAB), sync), LivePartner(CON, fresh(CON)))
+    plan = make_plan(DesiredState({FAB: desired(FAB, {})}), have, PlanOptions(prune=True, max_deletes=1))
+    assert [(c.action, c.resource, c.tenant_id) for c in plan.deletions] == [
+        ("delete", "identitySynchronization", FAB),
+        ("delete", "partner", CON),
+    ]
+    assert plan.refusals == ("2 deletions (1 partner, 1 identity-sync policy) exceed maxDeletes (1)",)
+
+
+def test_partners_without_a_file_are_named_by_their_display_name() -> None:
+    have = live(LivePartner(CON, fresh(CON)))
+    plan = make_plan(DesiredState(), have, PlanOptions(prune=True), names={CON: "Contoso Ltd"})
+    assert [(c.name, c.tenant_id) for c in plan.changes] == [("Contoso Ltd", CON)]
+
+
+def test_every_change_says_who_gains_or_loses_access() -> None:
+    group = "6f546279-4da5-4b53-a095-09ea0cef9971"
+    default = {
+        "b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        "b2bDirectConnectInbound": {
+            "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+            "applications": {**ALL_APPS, "accessType": "blocked"},
+        },
+    }
+    want = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [{"target": group, "targetType": "group"}],
+            },
+            "applications": ALL_APPS,
+        },
+        "b2bDirectConnectInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        "inboundTrust": {
+            **TRUST,
+            "isCompliantDeviceAccepted": False,
+            "isHybridAzureADJoinedDeviceAccepted": False,
+        },
+    }
+    plan = make_plan(
+        DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, fresh(FAB)), default=default)
+    )
+    [change] = plan.changes
+    name = change.name
+    assert [(e.channel, e.direction, e.impact, e.summary) for e in change.effects] == [
+        (
+            "b2b-direct-connect",
+            "inbound",
+            "widens",
+            f"{name}: any user may now reach any app by B2B direct connect inbound (before: blocked by the default)",
+        ),
+        ("inbound-trust", None, "widens", f"{name}: inbound trust — isMfaAccepted true"),
+        (
+            "b2b-collaboration",
+            "inbound",
+            "narrows",
+            f"{name}: any other user can no longer reach any app by B2B collaboration inbound "
+            "(before: allowed by the default)",
+        ),
+    ]
+
+
+def test_a_deleted_partner_falls_back_to_the_default_and_a_default_change_reaches_every_inheriting_partner() -> (
+    None
+):
+    have = live(
+        LivePartner(
+            CON, fresh(CON, b2bCollaborationInbound={"usersAndGroups": ALL_USERS, "applications": ALL_APPS})
+        ),
+        default={},
+    )
+    plan = make_plan(DesiredState(), have, PlanOptions(prune=True, force=True))
+    [change] = plan.changes
+    assert [(e.channel, e.impact) for e in change.effects] == [("b2b-collaboration", "narrows")]
+    state = DesiredState(default=DesiredDefault({"inboundTrust": TRUST}, SourceRef("policies/default.yaml")))
+    [default_change] = make_plan(state, live(default={})).changes
+    assert [e.summary for e in default_change.effects] == [
+        "every partner that inherits the default: inbound trust — isMfaAccepted true, "
+        "isCompliantDeviceAccepted true, isHybridAzureADJoinedDeviceAccepted true"
+    ]

@@ -100,7 +100,7 @@ def test_prune_never_deletes_the_mto_partner(demo: Emulator, tmp_path: Path, cap
     assert demo.get_partner(LIT) is None
     assert demo.get_partner(MTO) is not None
     assert (
-        f"? partner {MTO}: unmanaged, member of a multitenant organization (isInMultiTenantOrganization): never deleted"
+        f"? partner {MTO}: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)"
         in out
     )
     assert ("DELETE", f"{PARTNERS}/{MTO}", None) not in writes(demo)
@@ -116,7 +116,7 @@ def test_saved_plan_refused_when_tenant_changed(empty: Emulator, tmp_path: Path,
     code, _out, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert code == 3
     assert err == (
-        f"xtap: error: the tenant changed since this plan was made (partner:{FAB}); make a new plan. "
+        f"xtap: error: the saved plan is refused: the tenant changed since it was made (partner:{FAB}); make a new plan. "
         "Nothing was changed.\n"
     )
     assert writes(empty) == []
@@ -132,7 +132,7 @@ def test_saved_plan_refused_when_files_changed_and_applied_when_fresh(
     code, _, err = xtap(capsys, "apply", "plan.json", "--auto-approve")
     assert (code, err) == (
         3,
-        "xtap: error: the policy files changed since this plan was made; make a new plan. Nothing was changed.\n",
+        "xtap: error: the saved plan is refused: the policy files changed since it was made; make a new plan. Nothing was changed.\n",
     )
     write_policies(tmp_path, {"fabrikam": {"tenantId": FAB, "inboundTrust": TRUST}})
     empty.clear_journal()
@@ -153,16 +153,20 @@ def test_safety_gate_refuses_with_exit_3_and_force_overrides(
     empty.clear_journal()
     code, out, err = xtap(capsys, "apply", "--auto-approve")
     assert code == 3
-    assert (
-        "Refused by safety gate: 4 of 10 existing partners would change, more than 30 %; review them and re-run with --force"
-        in out
+    assert "Refused by safety gate: 4 of 10 existing partners would change, more than 30 %\n" in out
+    assert err == (
+        "xtap: error: the plan was refused by a safety gate (see above); nothing was changed. If these "
+        "changes are meant, re-run with --force (or raise the limit under `safety:` in xtap.yaml)\n"
     )
-    assert err == "xtap: error: the plan was refused by a safety gate (see above); nothing was changed\n"
     assert writes(empty) == []
     code, _, _ = xtap(capsys, "plan")
     assert code == 3
     code, out, err = xtap(capsys, "apply", "--auto-approve", "--force")
     assert code == 0, out + err
+    assert (
+        "Safety gate overridden by --force: 4 of 10 existing partners would change, more than 30 %\n" in out
+    )
+    assert "re-run with --force" not in out + err
     assert len(writes(empty)) == 4
 
 

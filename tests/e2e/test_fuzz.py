@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli.main import main
-from reconciler.core import metadata, model
+from reconciler.core import metadata, model, urls
 from reconciler.core.documents import parse_yaml
-from reconciler.core.planner import DEFAULT_URL, PARTNERS_URL, PlanOptions, make_plan
+from reconciler.core.planner import POST_PROPERTIES, PlanOptions, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, LiveState, SourceRef
 from reconciler.shell.files import load_files
 from tests.support import REPO
@@ -308,6 +308,10 @@ def tenants(draw: st.DrawFn) -> tuple[DesiredState, LiveState, PlanOptions]:
     return state, LiveState({p.tenant_id: p for p in live_partners}, have_default), options
 
 
+DEFAULT_URL = urls.DEFAULT
+PARTNERS_URL = urls.PARTNERS
+
+
 def simulate(live: LiveState, requests: Any, *, merge: bool) -> LiveState:
     """Graph receiving the plan's requests in order, under merge (OData) or replace PATCH semantics."""
     partners = {
@@ -345,14 +349,20 @@ def simulate(live: LiveState, requests: Any, *, merge: bool) -> LiveState:
 
 
 def assert_minimal(state: DesiredState, live: LiveState, options: PlanOptions, requests: Any) -> None:
-    """Each PATCH holds only top-level properties that differ; a POST only non-null desired ones."""
+    """Each PATCH holds only top-level properties that differ; a POST only non-null desired ones that the
+    Create page documents, the PATCH after it the rest; no body holds a null below its top level."""
     for r in requests:
         body = dict(r.body) if r.body is not None else {}
+        assert not any(_nested_null(v) for v in body.values()), body
         tid = r.url.removeprefix(PARTNERS_URL).strip("/").split("/")[0]
         if r.method == "POST":
             want = state.partners[body["tenantId"]]
             assert all(v is not None for v in body.values())
-            assert set(body) - {"tenantId"} <= set(want.properties)
+            assert set(body) - {"tenantId"} <= set(want.properties) & POST_PROPERTIES
+        elif r.method == "PATCH" and r.url == urls.partner(tid) and tid not in live.partners:
+            # the rest of a new partner, after its POST
+            assert r.depends_on and all(v is not None for v in body.values())
+            assert set(body) <= set(state.partners[tid].properties) - POST_PROPERTIES
         elif r.method == "PATCH" and r.url == DEFAULT_URL:
             assert state.default is not None and live.default is not None
             for name in body:
@@ -370,6 +380,14 @@ def assert_minimal(state: DesiredState, live: LiveState, options: PlanOptions, r
                 assert not model.equal(
                     PARTNER, name, want.properties.get(name), live.partners[tid].raw.get(name)
                 )
+
+
+def _nested_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(v is None or _nested_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_nested_null(v) for v in value)
+    return False
 
 
 @settings(FUZZ, max_examples=400)

@@ -9,8 +9,10 @@ once per sign-in, and only as a whole stderr line `::add-mask::<token>`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,11 +22,14 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main as cli
+from reconciler.core.text import printable
 from reconciler.emulator import App, Emulator
 from reconciler.emulator.config import LOOKUP_ROLE, WRITE_ROLE
+from reconciler.shell import console
 from reconciler.shell.graph import auth
 from reconciler.shell.graph.auth import credential_from_env
 from tests.support.auth import make_certificate
+from tests.support.builders import FAB, WOOD
 from tests.support.e2e import use_emulator, write_policies, xtap
 
 CANARY_SECRET = "canary-secret-7f3a9c1e-do-not-print"
@@ -173,11 +178,23 @@ def every_command(
             "--tenant",
             "default",
             "--plan",
-            "plan.md",
+            "plan.json",
             "--exit-code",
             "2",
             "--out",
             "comment.md",
+        ),
+        "github plan-summary": run(
+            seen,
+            capsys,
+            "github",
+            "plan-summary",
+            "--tenant",
+            "default",
+            "--plan",
+            "plan.json",
+            "--exit-code",
+            "2",
         ),
         "github drift-action": run(
             seen,
@@ -231,6 +248,7 @@ EXPECTED_CODES = {
     "drift --format markdown --out": 2,
     "show": 0,
     "github plan-comment": 0,
+    "github plan-summary": 0,
     "github drift-action": 0,
     "github apply-summary": 0,
     "demo": 0,
@@ -297,6 +315,8 @@ def test_canary_every_command_at_vv(
     if github_actions:
         # One mask line per token obtained, the whole token, nothing else on the line, before any use.
         assert masks == [f"::add-mask::{t}" for t in obtained]
+        # And no other line of any command is a workflow command.
+        assert [workflow_command_lines(text) for text in (*seen.out, *seen.err)] == [[]] * len(seen.out) * 2
     else:
         assert masks == []
 
@@ -446,3 +466,236 @@ def test_an_implicit_policies_folder_linked_outside_the_repository_is_refused(
     assert CANARY_SECRET not in err
     assert err.startswith("xtap: error: policies: symbolic link leads outside"), err
     assert emu.journal == []
+
+
+# --- injection: text from files and Graph cannot act on a terminal or a CI runner (issue #12) ----------------
+# The Actions runner acts on `::command::` at the start of a line (after whitespace) and on `##[command]`
+# anywhere in one, on stdout and stderr alike; a line break in a value would start such a line, an ESC
+# drives the terminal, U+202E reorders what a reviewer reads.
+
+EVIL = "line1\n::stop-commands::pwned\r\n##[set-output name=x]y\x1b[31m\u202e\x9b"
+SYNC_GOOD = {"displayName": "Good", "userSyncInbound": {"isSyncAllowed": True}}
+
+
+def workflow_command_lines(text: str) -> list[str]:
+    """The lines of `text` a runner would read as a workflow command (both forms), masks excepted."""
+    found = []
+    for line in re.split(r"\r\n|\r|\n", text):
+        if re.match(r"::add-mask::[^:]*$", line):
+            continue
+        if line.lstrip().startswith("::") or "##[" in line:
+            found.append(line)
+    return found
+
+
+def raw_controls(text: str) -> list[str]:
+    """Characters that act instead of being read (line breaks are the text's own)."""
+    return sorted({c for c in text if c in "\x1b\x9b\u202e\u2028\x00" or (c == "\r")})
+
+
+@pytest.fixture
+def hostile(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """A tenant and files that carry EVIL: a sync displayName in Graph, a description in a file, Graph's
+    error message for a write, a portal-made partner whose sync policy has it too."""
+    use_emulator(monkeypatch, emu)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.chdir(tmp_path)
+    emu.set_sync(FAB, {"displayName": EVIL, "userSyncInbound": {"isSyncAllowed": True}})
+    emu.put_partner({"tenantId": SECOND_PARTNER})
+    emu.set_sync(SECOND_PARTNER, {"displayName": EVIL, "userSyncInbound": {"isSyncAllowed": False}})
+    emu.reject_writes(NEW_PARTNER, message=EVIL)
+    write_policies(
+        tmp_path,
+        {
+            "fabrikam": {"tenantId": FAB, "description": EVIL, "identitySynchronization": SYNC_GOOD},
+            "new": {"tenantId": NEW_PARTNER, "description": EVIL, "inboundTrust": TRUST},
+        },
+    )
+    return emu
+
+
+SHOWN = printable(EVIL)  # as a terminal shows it: line1\n::stop-commands::pwned\r\n##[set-output …
+IN_LOG = SHOWN.replace("##[", "##\\x5b")  # and under Actions, where `##[` would be a command
+
+
+def test_a_sync_display_name_and_error_message_with_newlines_and_commands_are_escaped_in_every_format(
+    hostile: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {
+        "plan": xtap(capsys, "plan"),
+        "plan md": xtap(capsys, "plan", "--format", "markdown"),
+        "plan json": xtap(capsys, "plan", "--format", "json", "--out", "plan.json"),
+        "drift": xtap(capsys, "drift", "--format", "text", "-v"),
+        "drift md": xtap(capsys, "drift", "--format", "markdown", "--out", "drift.md"),
+        "drift json": xtap(capsys, "drift", "--format", "json", "--out", "drift.json"),
+        "show": xtap(capsys, "show", FAB),
+        "show json": xtap(capsys, "show", FAB, "--format", "json"),
+        "apply": xtap(capsys, "apply", "--auto-approve"),
+    }
+    assert {name: code for name, (code, _, _) in runs.items()} == {
+        "plan": 0,
+        "plan md": 0,
+        "plan json": 0,
+        "drift": 2,
+        "drift md": 2,
+        "drift json": 2,
+        "show": 0,
+        "show json": 0,
+        "apply": 1,  # Graph refuses the new partner, with EVIL as its message
+    }
+    files = {name: (tmp_path / name).read_text("utf-8") for name in ("plan.json", "drift.json", "drift.md")}
+    everything = {
+        **{
+            f"{name} {stream}": text
+            for name, run in runs.items()
+            for stream, text in zip(("out", "err"), run[1:], strict=True)
+        },
+        **files,
+    }
+    assert {k: workflow_command_lines(v) for k, v in everything.items() if workflow_command_lines(v)} == {}
+    assert {k: raw_controls(v) for k, v in everything.items() if raw_controls(v)} == {}
+    # Shown, not hidden: each format says what the value is, in its own escaping.
+    assert f"      ~ identitySynchronization.displayName: {IN_LOG} → Good\n" in runs["plan"][1]
+    assert (
+        f"      ~ identitySynchronization.displayName: {IN_LOG} in the tenant, Good in the file\n"
+        in runs["drift"][1]
+    )
+    assert f"  identitySynchronization.displayName                    {IN_LOG}  set\n" in runs["show"][1]
+    refused = (
+        f"Graph refused POST /policies/crossTenantAccessPolicy/partners: 400 Request_BadRequest: {IN_LOG} ("
+    )
+    assert f"  failed: create partner {NEW_PARTNER}: {refused}" in runs["apply"][1]
+    assert f"failed: create partner:{NEW_PARTNER}: {refused}" in runs["apply"][2]  # the log line
+    md_value = "line1&#92;n::stop-commands::pwned&#92;r&#92;n##&#91;set-output name=x]y&#92;x1b&#91;31m&#92;u202e&#92;x9b"
+    assert (
+        f"| <code>identitySynchronization.displayName</code> | <code>{md_value}</code> |"
+        in runs["plan md"][1]
+    )
+    assert (
+        f"| <code>identitySynchronization.displayName</code> | <code>Good</code> | <code>{md_value}</code> |"
+        in files["drift.md"]
+    )
+    # JSON keeps the value exactly: only its spelling is escaped.
+    plan = json.loads(runs["plan json"][1])
+    diffs = [d for c in plan["changes"] for d in c["diffs"]]
+    assert {"path": "identitySynchronization.displayName", "before": EVIL, "after": "Good"} in diffs
+    assert json.loads(files["plan.json"]) == plan
+    report = json.loads(files["drift.json"])
+    assert [i["live"] for i in report["items"] if i["path"] == "identitySynchronization.displayName"] == [
+        EVIL
+    ]
+    settings = json.loads(runs["show json"][1])["settings"]
+    assert {"path": "identitySynchronization.displayName", "value": EVIL, "origin": "partner"} in settings
+
+
+def test_under_github_actions_no_command_prints_a_workflow_command_line_but_its_masks(
+    hostile: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A policy file whose *name* injects a command (the loader may refuse the name; it is printed either way).
+    named = tmp_path / "policies" / "partners" / "a\n::stop-commands::tok\r##[add-mask]x.yaml"
+    named.write_text(f"tenantId: {WOOD}\n", encoding="utf-8")
+    (tmp_path / "issues.json").write_text("[]", encoding="utf-8")
+    token = reference_token(hostile)
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    monkeypatch.setenv("XTAP_ACCESS_TOKEN", token)
+    printed: dict[str, str] = {}
+    for argv in (
+        ["validate"],
+        ["validate", "--format", "github"],
+        ["tenants"],
+        ["plan", "--out", "plan.json"],
+        ["plan", "--format", "markdown"],
+        ["plan", "--format", "json"],
+        ["drift", "--format", "text", "-v", "--out", "drift.json", "--out", "drift.md"],
+        ["drift"],
+        ["show", FAB],
+        ["apply", "--auto-approve"],
+        ["export", "--out-dir", "exported"],
+        ["github", "plan-comment", "--tenant", "default", "--plan", "plan.json", "--exit-code", "2"],
+        ["github", "plan-summary", "--tenant", "default", "--plan", "plan.json", "--exit-code", "2"],
+        [
+            "github",
+            "drift-action",
+            "--tenant",
+            "default",
+            "--issues",
+            "issues.json",
+            "--report",
+            "drift.json",
+            "--markdown",
+            "drift.md",
+            "--body-out",
+            "issue.md",
+        ],
+    ):
+        code, out, err = xtap(capsys, *argv, "-vv")
+        printed[" ".join(argv)] = out + err
+        # The token is masked before anything derived from the files or Graph is printed.
+        assert err.startswith(f"::add-mask::{token}\n"), (argv, err[:200])
+        assert err.count(f"::add-mask::{token}") == 1, argv
+        assert "Traceback" not in err and code in (0, 1, 2), (argv, code, err[-500:])
+    # A file name with a control character is a validation error: every command stops before it writes.
+    written = [n for n in ("issue.md", "plan.json", "drift.md", "drift.json") if (tmp_path / n).exists()]
+    assert written == []
+    commands = {k: workflow_command_lines(v) for k, v in printed.items() if workflow_command_lines(v)}
+    # The one command xtap writes itself: the annotation of the refused name, every part of it escaped.
+    assert commands.pop("validate --format github") == [
+        "::error file=policies/partners/a\\n%3A%3Astop-commands%3A%3Atok\\r##\\x5badd-mask]x.yaml::"
+        "the name has a control character (shown escaped); rename it"
+    ]
+    assert commands == {}
+    assert {k: raw_controls(v) for k, v in printed.items() if raw_controls(v)} == {}
+    # Named, escaped: a file name with a control character is a validation error.
+    assert "a\\n::stop-commands::tok\\r##\\x5badd-mask]x" in printed["plan --out plan.json"]
+
+
+def test_a_workflow_command_that_xtap_did_not_write_is_neutralized_on_both_streams(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The guard itself, for text that escaped every other check (written in pieces, as print does)."""
+    with console.guarded({"GITHUB_ACTIONS": "true", "XTAP_ACCESS_TOKEN": "tok"}):
+        sys.stdout.write("  :")
+        sys.stdout.flush()
+        sys.stdout.write(":stop-commands::x\nok ##")
+        sys.stdout.write("[set-output name=a]b\n")
+        print("::error::forged", file=sys.stderr)
+        console.write_command(sys.stdout, "::notice::ours")
+        console.add_mask(sys.stderr, "tok")  # already masked on entry: not again
+    out, err = capsys.readouterr()
+    assert out == "  :\\x3astop-commands::x\nok ##\\x5bset-output name=a]b\n::notice::ours\n"
+    assert err == "::add-mask::tok\n:\\x3aerror::forged\n"
+    with console.guarded({"GITHUB_ACTIONS": "true"}):
+        sys.stdout.write("a clean report\n  :")  # passed on whole: nothing in it to neutralize …
+        sys.stdout.write(":stop-commands::y\rok\n")  # … but the line it left open is still watched
+        sys.stdout.write("x\n\u3000::z\n##[w]\n")
+    assert capsys.readouterr().out == (
+        "a clean report\n  :\\x3astop-commands::y\rok\nx\n\u3000:\\x3az\n##\\x5bw]\n"
+    )
+    with console.guarded({}):  # not under Actions: nothing changes
+        print("::error::local")
+    assert capsys.readouterr().out == "::error::local\n"
+
+
+def test_no_output_is_written_through_a_link_a_pull_request_could_plant(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_emulator(monkeypatch, emu)
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path, {"new": {"tenantId": NEW_PARTNER, "inboundTrust": TRUST}})
+    victim = tmp_path / "runner-home" / ".bashrc"
+    victim.parent.mkdir()
+    victim.write_text("keep me\n", encoding="utf-8")
+    for name in ("plan.json", "drift.md", "comment.md"):
+        (tmp_path / name).symlink_to(victim)
+    refused = "xtap: error: cannot write {}: it is a symbolic link (remove it, or write elsewhere)\n"
+    assert xtap(capsys, "plan", "--out", "plan.json")[::2] == (1, refused.format("plan.json"))
+    assert xtap(capsys, "drift", "--out", "drift.md")[::2] == (1, refused.format("drift.md"))
+    # Exit 1 (a failed plan): the comment says so without reading a plan, and is refused all the same.
+    argv = ["github", "plan-comment", "--tenant", "default", "--plan", "none.json", "--exit-code", "1"]
+    assert xtap(capsys, *argv, "--out", "comment.md")[::2] == (1, refused.format("comment.md"))
+    exported = tmp_path / "exported" / "partners"
+    exported.mkdir(parents=True)
+    (exported / "fabrikam-inc.yaml").symlink_to(victim)
+    code, _, err = xtap(capsys, "export", "--out-dir", "exported", "--force")
+    assert (code, err) == (1, refused.format("exported/partners/fabrikam-inc.yaml"))
+    assert victim.read_text(encoding="utf-8") == "keep me\n"

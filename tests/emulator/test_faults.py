@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.cli.commands import emulator as command
 from reconciler.cli.main import build_parser
-from reconciler.emulator import Emulator, FaultRule, Faults, JournalEntry
+from reconciler.emulator import Emulator, FaultRule, Faults, JournalEntry, envfile
 from reconciler.emulator.seeds import generated
 from tests.support.emulator import (
     CONTOSO,
@@ -349,7 +349,7 @@ def test_xtap_emulator_writes_the_env_file_and_serves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env_file = tmp_path / "emulator.env"
-    parser = build_parser({"emulator": command})
+    parser = build_parser("emulator")
     args = parser.parse_args(["emulator", "--seed", "empty", "--env-file", str(env_file), "--page-size", "5"])
     stop = threading.Event()
     worker = threading.Thread(target=command.serve, args=(args, stop))
@@ -358,7 +358,7 @@ def test_xtap_emulator_writes_the_env_file_and_serves(
         deadline = time.monotonic() + 10
         while not env_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        env = envfile.read(env_file)
         assert set(env) == {
             "XTAP_GRAPH_URL",
             "AZURE_AUTHORITY_HOST",
@@ -370,6 +370,7 @@ def test_xtap_emulator_writes_the_env_file_and_serves(
             "XTAP_READER_CLIENT_SECRET",
             "XTAP_WRITER_CLIENT_ID",
             "XTAP_WRITER_CLIENT_SECRET",
+            "XTAP_EMULATOR_ADMIN_SECRET",
         }
         assert env["XTAP_GRAPH_URL"] == env["AZURE_AUTHORITY_HOST"] and env["XTAP_GRAPH_URL"].startswith(
             "https://127.0.0.1:"
@@ -395,7 +396,7 @@ def test_xtap_emulator_writes_the_env_file_and_serves(
         stop.set()
         worker.join(10)
     assert not worker.is_alive()
-    assert f"XTAP_GRAPH_URL={env['XTAP_GRAPH_URL']}" in capsys.readouterr().out
+    assert f"export XTAP_GRAPH_URL={env['XTAP_GRAPH_URL']}\n" in capsys.readouterr().out
 
 
 def test_journal_entry_fields() -> None:

@@ -54,7 +54,7 @@ def _as_graph(emu: Emulator, fixture: dict[str, Any]) -> dict[str, Any]:
 # -- response shapes -------------------------------------------------------------------------------
 
 
-def test_contoso_get_is_the_graph_api_10_2_fixture(demo: Emulator, http: httpx.Client) -> None:
+def test_contoso_get_is_the_fully_customized_fixture(demo: Emulator, http: httpx.Client) -> None:
     response = http.get(f"{PARTNERS}/{CONTOSO}")
     assert response.status_code == 200
     assert response.json() == _as_graph(demo, FIXTURES["contoso"])

@@ -10,7 +10,9 @@ import pytest
 
 from reconciler.cli import main as cli
 from reconciler.core.errors import XtapError
-from reconciler.present import github, markdown
+from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff
+from reconciler.present import formats, github, markdown
+from tests.support.builders import FAB
 
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
 HUMAN = {"login": "alice", "type": "User"}
@@ -117,6 +119,27 @@ def test_find_marked_comment_accepts_another_author_and_graphql_author_shapes() 
     assert github.find_marked_comment([{"id": 8, "body": PLAN_MARKER}], PLAN_MARKER) is None
 
 
+def small_plan(tenant: str = "contoso", refusals: tuple[str, ...] = ()) -> Plan:
+    change = Change(
+        "update",
+        "partner",
+        "fabrikam",
+        FAB,
+        "policies/partners/fabrikam.yaml:1:1",
+        (PropertyDiff("inboundTrust.isMfaAccepted", False, True),),
+    )
+    return Plan((change,), Fingerprints({}, ""), tenant_name=tenant, refusals=refusals)
+
+
+SMALL_PLAN_MARKDOWN = (
+    "### xtap plan — tenant <code>contoso</code>\n\n**Plan: 0 to add, 1 to change, 0 to destroy.**\n\n"
+    f"<details><summary><code>~</code> update partner fabrikam ({FAB}) — 1 value</summary>\n\n"
+    "| property | before | after |\n|---|---|---|\n"
+    "| <code>inboundTrust.isMfaAccepted</code> | <code>false</code> | <code>true</code> |\n\n"
+    "Declared in <code>policies/partners/fabrikam.yaml:1:1</code>.\n\n</details>\n"
+)
+
+
 @pytest.mark.parametrize(
     ("code", "status"),
     [
@@ -133,46 +156,33 @@ def test_find_marked_comment_accepts_another_author_and_graphql_author_shapes() 
     ],
 )
 def test_plan_comment_body_is_marker_plan_and_status_with_link(code: int, status: str) -> None:
-    plan = f"{PLAN_MARKER}\n### xtap plan — tenant <code>contoso</code>\n\nPlan: 1 to add.\n"
-    body = github.plan_comment_body("contoso", plan, code, run_url="https://gh/run/1")
+    body = github.plan_comment_body("contoso", small_plan(), code, run_url="https://gh/run/1")
     assert body == (
-        f"{PLAN_MARKER}\n### xtap plan — tenant <code>contoso</code>\n\nPlan: 1 to add.\n"
-        f"\n---\n{status} · [Run log and full plan](https://gh/run/1)\n"
+        f"{PLAN_MARKER}\n{SMALL_PLAN_MARKDOWN}\n---\n{status} · [Run log and full plan](https://gh/run/1)\n"
     )
     assert github.find_marked_comment([comment(1, body)], PLAN_MARKER) == 1
+    assert github.plan_summary("contoso", small_plan(), code, run_url="https://gh/run/1") == body
 
 
 def test_plan_comment_body_of_a_failed_plan_shows_no_partial_output() -> None:
-    body = github.plan_comment_body("contoso", "Traceback?\n", 1)
-    assert body == (
-        f"{PLAN_MARKER}\n### xtap plan — tenant `contoso`\n\n"
-        "\n---\n**The plan failed.** The run log has the error.\n"
-    )
+    expected = f"{PLAN_MARKER}\n### xtap plan — tenant `contoso`\n\n\n---\n**The plan failed.** The run log has the error.\n"
+    assert github.plan_comment_body("contoso", None, 1) == expected
+    assert github.plan_comment_body("contoso", small_plan(), 1) == expected
 
 
-def test_plan_comment_body_refuses_an_unknown_exit_code() -> None:
+def test_plan_comment_body_refuses_an_unknown_exit_code_and_another_tenants_plan() -> None:
     with pytest.raises(XtapError, match=r"^unexpected exit code 5 from xtap plan \(expected 0, 1, 2 or 3\)$"):
-        github.plan_comment_body("contoso", "", 5)
+        github.plan_comment_body("contoso", None, 5)
+    with pytest.raises(XtapError, match=r"^the plan is for tenant 'fabrikam', not 'contoso'$"):
+        github.plan_comment_body("contoso", small_plan("fabrikam"), 2)
 
 
-def test_a_long_plan_is_cut_to_the_limit_with_open_blocks_closed_and_a_notice() -> None:
-    partner = "<details><summary>fabrikam</summary>\n\n```diff\n" + "~ inboundTrust.isMfaAccepted\n" * 40
-    plan = "Plan: 0 to add, 300 to change, 0 to destroy.\n\n" + (partner + "```\n</details>\n\n") * 300
-    body = github.plan_comment_body("contoso", plan, 2, run_url="https://gh/run/9", limit=65_536)
-    assert len(plan) > 65_536
-    assert len(body) <= 65_536
-    notice = (
-        "**Plan truncated** to fit a comment; the full plan is in the job summary and the "
-        "`xtap-plan-contoso` artifact of [this run](https://gh/run/9)."
+def test_a_refusal_reads_refused_with_exit_3_and_overridden_when_forced_through() -> None:
+    plan = small_plan(refusals=("1 deletion exceeds maxDeletes (0)",))
+    assert "**Safety gate refused:** 1 deletion exceeds maxDeletes (0)" in github.plan_comment_body(
+        "contoso", plan, 3
     )
-    cut = body.index(notice)
-    before = body[:cut]
-    assert before.count("```") % 2 == 0  # the fence around the cut was closed
-    assert before.count("<details>") == before.count("</details>")
-    assert body.endswith(
-        notice + "\n\n---\n**Changes planned.** After merge they are applied from `main` through the "
-        "`production` environment. · [Run log and full plan](https://gh/run/9)\n"
-    )
+    assert "**Safety gate overridden by --force:** 1 deletion" in github.plan_comment_body("contoso", plan, 2)
 
 
 def test_truncate_markdown_keeps_text_that_fits_and_cuts_on_a_line_boundary() -> None:
@@ -326,20 +336,33 @@ def test_cli_find_comment_reports_bad_input_cleanly(
     assert capsys.readouterr().err == "xtap: error: xtap github find-comment: --tenant is required\n"
 
 
-def test_cli_plan_comment_writes_the_body(
+def test_cli_plan_comment_and_summary_render_the_saved_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "plan.md").write_text("Plan: 0 to add, 1 to change, 0 to destroy.\n")
+    (tmp_path / "plan.json").write_text(formats.plan_json(small_plan()))
     out = tmp_path / "comment.md"
-    argv = ["github", "plan-comment", "--tenant", "contoso", "--plan", str(tmp_path / "plan.md")]
-    assert xtap([*argv, "--exit-code", "2", "--out", str(out)], monkeypatch) == 0
-    assert out.read_text() == github.plan_comment_body(
-        "contoso", "Plan: 0 to add, 1 to change, 0 to destroy.\n", 2
-    )
-    assert xtap([*argv, "--exit-code", "0"], monkeypatch) == 0
+    argv = ["--tenant", "contoso", "--plan", str(tmp_path / "plan.json")]
+    assert xtap(["github", "plan-comment", *argv, "--exit-code", "2", "--out", str(out)], monkeypatch) == 0
+    assert out.read_text() == github.plan_comment_body("contoso", small_plan(), 2)
+    assert xtap(["github", "plan-summary", *argv, "--exit-code", "0"], monkeypatch) == 0
     assert capsys.readouterr().out == (
-        f"{PLAN_MARKER}\nPlan: 0 to add, 1 to change, 0 to destroy.\n"
-        "\n---\n**No changes.** The tenant already matches the files.\n"
+        f"{PLAN_MARKER}\n{SMALL_PLAN_MARKDOWN}\n---\n**No changes.** The tenant already matches the files.\n"
+    )
+    # A failed plan saved nothing: the file is not read.
+    missing = ["--tenant", "contoso", "--plan", str(tmp_path / "none.json"), "--exit-code", "1"]
+    assert xtap(["github", "plan-summary", *missing], monkeypatch) == 0
+    assert "**The plan failed.**" in capsys.readouterr().out
+
+
+def test_cli_plan_comment_refuses_what_is_not_a_saved_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.md").write_text("### xtap plan\n")
+    argv = ["github", "plan-comment", "--tenant", "contoso", "--plan", str(tmp_path / "plan.md")]
+    assert xtap([*argv, "--exit-code", "2"], monkeypatch) == 1
+    assert capsys.readouterr().err == (
+        f"xtap: error: {tmp_path / 'plan.md'}: not a saved plan (`xtap plan --out FILE` writes one): "
+        "Expecting value at line 1\n"
     )
 
 
@@ -462,6 +485,6 @@ def test_workflow_commands_never_reach_a_comment_or_summary() -> None:
     secret = "eyJhbGciOi.fake.jwt"
     raw = f"::add-mask::{secret}\nPlan: 1 to change.\n  ::add-mask::{secret}\n::warning::x\nend\n"
     assert github.strip_workflow_commands(raw) == "Plan: 1 to change.\nend\n"
-    assert secret not in github.plan_comment_body("contoso", raw, 2)
     assert secret not in github.apply_summary("contoso", 0, raw)
-    assert "Plan: 1 to change.\nend\n" in github.plan_comment_body("contoso", raw, 2)
+    assert secret not in github.drift_issue_body("contoso", report("a"), raw)
+    assert "Plan: 1 to change.\nend\n" in github.apply_summary("contoso", 0, raw)

@@ -5,9 +5,10 @@ import json
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff
 from reconciler.core.planner import make_plan
 from reconciler.core.state import DesiredState, LivePartner
+from reconciler.present import github
 from reconciler.present.formats import plan_json as render_json
-from reconciler.present.plan_markdown import render_markdown
-from reconciler.present.plan_text import render_text
+from reconciler.present.plan_markdown import _md_section, render_markdown
+from reconciler.present.plan_text import SYMBOL, render_text
 from tests.support import REPO
 from tests.support.builders import ALL_USERS, CON, CONSENT, FAB, MTO, TRUST, desired, fresh, live
 
@@ -46,7 +47,7 @@ def test_text_is_terraform_like_with_effective_defaults() -> None:
         "  + partner 9c5d (9c5d131d-b1c3-4fc4-9e3f-c6557947d551)   (policies/partners/9c5d.yaml:1:1)\n"
         "      + automaticUserConsentSettings.inboundAllowed: true\n"
         "      + automaticUserConsentSettings.outboundAllowed: true\n"
-        "  ? partner 123f4846-ba00-4fd7-ba43-dac1f8f63013: unmanaged, not in the policy files; deleted only with --prune\n"
+        "  ? partner 123f4846-ba00-4fd7-ba43-dac1f8f63013: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)\n"
         "\n"
         "Plan: 1 to add, 1 to change, 0 to destroy.\n"
     )
@@ -71,7 +72,86 @@ def test_markdown_escapes_values_and_has_marker_and_banner() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;x&#96;" in text
 
 
-def test_markdown_truncates_under_the_limit_with_a_notice() -> None:
+def huge_create_first() -> Plan:
+    """A 100 KB create sorted first (2,500 group targets), then the changes it used to push out."""
+    groups = [{"target": f"00000000-0000-4000-8000-{i:012d}", "targetType": "group"} for i in range(2500)]
+    create = Change(
+        "create",
+        "partner",
+        "aaa-huge",
+        "00000000-0000-4000-8000-00000000aaaa",
+        "policies/partners/aaa-huge.yaml:1:1",
+        (
+            PropertyDiff("b2bCollaborationInbound.usersAndGroups.accessType", None, "allowed"),
+            PropertyDiff("b2bCollaborationInbound.usersAndGroups.targets", None, groups),
+        ),
+    )
+    updates = tuple(
+        Change(
+            "update",
+            "partner",
+            f"partner-{i:02d}",
+            f"00000000-0000-4000-8000-0000000000{i:02d}",
+            f"policies/partners/partner-{i:02d}.yaml:1:1",
+            (PropertyDiff("b2bDirectConnectInbound.usersAndGroups.accessType", "blocked", "allowed"),),
+        )
+        for i in range(20)
+    )
+    delete = Change(
+        "delete",
+        "partner",
+        "zzz-gone",
+        "00000000-0000-4000-8000-00000000ffff",
+        None,
+        (PropertyDiff("inboundTrust.isMfaAccepted", True, None),),
+    )
+    return Plan((create, *updates, delete), Fingerprints({}, ""), tenant_name="contoso", prune=True)
+
+
+def headers(plan: Plan) -> list[str]:
+    return [
+        f"<code>{SYMBOL[c.action]}</code> {c.action} {c.resource} {c.name} ({c.tenant_id}) — "
+        for c in plan.changes
+    ]
+
+
+def test_a_huge_create_sorted_first_hides_no_change_header_from_the_comment() -> None:
+    plan = huge_create_first()
+    assert len(render_markdown(plan, limit=10_000_000)) > 100_000
+    comment = github.plan_comment_body("contoso", plan, 2, run_url="https://gh/run/9")
+    assert len(comment) <= 65_536
+    assert all(h in comment for h in headers(plan))  # every change is listed
+    # The create's table is what gave way; the updates and the deletion keep theirs.
+    assert comment.count("00000000-0000-4000-8000-000000000000 (group)") == 0
+    assert (
+        "<details><summary><code>+</code> create partner aaa-huge (00000000-0000-4000-8000-00000000aaaa) — "
+        "2 values, detail left out</summary>\n\n_Left out to fit; see the note below._\n\n</details>\n\n"
+        in comment
+    )
+    assert (
+        comment.count(
+            "| <code>b2bDirectConnectInbound.usersAndGroups.accessType</code> | <code>blocked</code> | <code>allowed</code> |"
+        )
+        == 20
+    )
+    assert "| <code>inboundTrust.isMfaAccepted</code> | <code>true</code> | <code>null</code> |" in comment
+    assert (
+        "</details>\n\n**The detail of 1 change(s) is left out** (every change is listed above) to keep this under 65,536 "
+        "characters. The full plan is in the job summary and the `xtap-plan-contoso` artifact of "
+        "[this run](https://gh/run/9).\n\n---\n**Changes planned.**"
+    ) in comment
+
+
+def test_the_job_summary_holds_every_change_in_full() -> None:
+    plan = huge_create_first()
+    summary = github.plan_summary("contoso", plan, 2, run_url="https://gh/run/9")
+    for change in plan.changes:
+        assert _md_section(change, plan.defaults) in summary
+    assert "left out" not in summary and "not listed" not in summary
+    assert summary.count("00000000-0000-4000-8000-000000000000 (group)") == 1
+
+
+def test_when_even_the_headers_do_not_fit_the_notice_counts_what_is_not_listed() -> None:
     changes = tuple(
         Change(
             "update",
@@ -79,20 +159,24 @@ def test_markdown_truncates_under_the_limit_with_a_notice() -> None:
             f"p{i}",
             f"00000000-0000-4000-8000-{i:012d}",
             None,
-            tuple(PropertyDiff(f"inboundTrust.x{j}", False, True) for j in range(40)),
+            (PropertyDiff("x", 1, 2),),
         )
         for i in range(300)
     )
-    text = render_markdown(Plan(changes, Fingerprints({}, "")))
-    assert len(text) <= 65_536
-    assert "more change(s) not shown: the comment would exceed 65,536 characters." in text
-    shown = text.count("<details>")
-    assert f"**… {300 - shown} more change(s) not shown" in text
+    text = render_markdown(Plan(changes, Fingerprints({}, "")), limit=8_000)
+    assert len(text) <= 8_000
+    listed = text.count(", detail left out</summary>")
+    assert 0 < listed < 300
+    assert (
+        f"</details>\n\n**{300 - listed} more change(s) are not listed**, and the detail of the {listed} above is "
+        "left out, to keep this under 8,000 characters. The full plan is in `xtap plan --format text` or "
+        "`--format json`.\n"
+    ) in text
 
 
 def test_json_has_format_version_and_requests() -> None:
     data = json.loads(render_json(sample_plan()))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["summary"] == {"create": 1, "update": 1, "delete": 0, "unmanaged": 1, "noop": 0}
     assert data["changes"][0]["requests"] == [
         {

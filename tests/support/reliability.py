@@ -182,6 +182,13 @@ def run_killed_apply(emu: Emulator, workdir: Path) -> int:
     finally:
         proc.kill()
         code = proc.wait()
+        # The emulator finishes the batch it was serving (a serial batch goes on after the client died):
+        # wait until its journal stands still, so what follows sees the tenant as the kill left it.
+        quiet_since, size = time.monotonic(), len(emu.journal)
+        while time.monotonic() - quiet_since < 1.0:
+            time.sleep(0.05)
+            if len(emu.journal) != size:
+                quiet_since, size = time.monotonic(), len(emu.journal)
         emu.faults.latency_ms = saved
     return code
 
@@ -293,6 +300,9 @@ class Scenario:
     kill: bool = False
     injected: int = 0  # faulted answers the apply must see (0: not fixed, e.g. the quota's)
     plan_injected: int = 0
+    # The plan reads the partner pages and the default side by side, so a token expiring before one of
+    # them may be refused on the other read too (one refresh serves both): this many more may be seen.
+    plan_injected_spread: int = 0
     # A sub-request whose batch connection was dropped after it ran is journaled with status 0; here it
     # did run, so it counts as a write that took effect.
     landed_unanswered: bool = False
@@ -363,6 +373,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _expire_before("execute"),
         _expire_before("get_default"),
         plan_injected=1,
+        plan_injected_spread=1,
         refreshes_token=True,
     ),
     Scenario(
@@ -561,7 +572,8 @@ def run(scenario: Scenario, command: str, workdir: Path) -> Row:
             problems.append("the plan does not show exactly the requests still missing")
     retries = len(faulted(measured))
     injected = scenario.plan_injected if command == "plan" else scenario.injected
-    if injected and retries != injected:
+    spread = scenario.plan_injected_spread if command == "plan" else 0
+    if injected and not injected <= retries <= injected + spread:
         problems.append(f"{retries} faulted answers seen, {injected} injected")
     fires = scenario.retried and (command == "apply" or scenario.plan_fault is not None)
     if fires and retries == 0:

@@ -314,7 +314,7 @@ def test_apply_is_the_only_writer_and_applies_the_saved_plan() -> None:
 def test_drift_issue_is_upserted_with_gh_and_xtap() -> None:
     job = jobs(workflows()["drift.yml"])["drift"]
     script = runs(job)
-    assert 'xtap drift --tenant "$TENANT" --out drift.json --out drift.md' in script
+    assert 'xtap drift --tenant "$TENANT" --format text --out drift.json --out drift.md' in script
     assert "xtap github drift-action" in script
     assert "labels=xtap-drift" in script
     for command in ("gh issue create", "gh issue edit", "gh issue comment", "gh issue close"):

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reconciler.cli.environment import Env as Env  # re-exported: the commands type their env with it
+from reconciler.cli.environment import env_tenant_id
 from reconciler.core.errors import XtapError
 from reconciler.core.plan import Plan
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
-from reconciler.shell.graph import GraphClient, connect
+from reconciler.shell.files import write_output
 
-Env = Mapping[str, str]
+if TYPE_CHECKING:  # imported when a command signs in: httpx, msal and cryptography cost start-up time
+    from reconciler.shell.graph import GraphClient
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,6 @@ class Context:
     managed_identity: bool = False  # --managed-identity: sign in as the Azure managed identity
 
 
-def env_tenant_id(env: Env) -> str | None:
-    # As written: a stray newline must be refused as "not a GUID", not quietly stripped.
-    return env.get("AZURE_TENANT_ID") or None
-
-
 def config_from_args(args: argparse.Namespace, env: Env) -> Config:
     return load_config(
         Path(args.config) if args.config else None, cwd=Path.cwd(), fallback_tenant_id=env_tenant_id(env)
@@ -48,7 +45,7 @@ def load_context(args: argparse.Namespace, env: Env, *, prune: bool = False, for
     """Config and policy files; invalid files stop here, before anything is sent to Graph."""
     config = config_from_args(args, env)
     tenant = config.tenant(args.tenant)
-    result = load_policies(tenant.policies, config, prune=prune)
+    result = load_policies(policies_folder(args, tenant), config, prune=prune)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
     if not result.ok:
@@ -60,6 +57,12 @@ def load_context(args: argparse.Namespace, env: Env, *, prune: bool = False, for
     return Context(
         config, tenant, result.desired, options, env, bool(getattr(args, "managed_identity", False))
     )
+
+
+def policies_folder(args: argparse.Namespace, tenant: TenantConfig) -> Path:
+    """The POLICIES argument of the command line (`xtap plan out/`), else the tenant's folder."""
+    given: str | None = getattr(args, "policies", None)
+    return Path(given) if given else tenant.policies
 
 
 def plan_options(
@@ -78,6 +81,8 @@ def plan_options(
 
 
 def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
+    from reconciler.shell.graph import connect
+
     return connect(
         ctx.env,
         tenant_id=ctx.options.tenant_id,
@@ -88,17 +93,15 @@ def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
 
 
 def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
-    live = client.read_live_state()
+    live = client.read_live_state(policy=ctx.desired.policy is not None)  # the root policy when managed
     return make_plan(ctx.desired, live, ctx.options), live
 
 
 def use_color(env: Env, stream: Any = None) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set to anything but "" (no-color.org)."""
     stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in env
+    return bool(getattr(stream, "isatty", lambda: False)()) and not env.get("NO_COLOR")
 
 
 def write_file(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)

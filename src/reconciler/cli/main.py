@@ -2,68 +2,76 @@
 
 This is the one place that reads the process environment: `main` takes a snapshot of it (or the mapping a
 caller passes, as the demo and tests do) and hands it to the command.
+
+Only the chosen command's module is imported (start-up, issue 14): `xtap --help` lists the commands from
+the catalog, and the Graph client (httpx, msal, cryptography) is imported by the commands that talk to
+Graph, when they do.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 from reconciler import __version__
-from reconciler.core.errors import EXIT_ERROR, XtapError
+from reconciler.cli import catalog
+from reconciler.cli.parser import Parser
+from reconciler.core.errors import EXIT_ERROR, EXIT_OK, XtapError
 
-# Each name is a module under reconciler.cli.commands with add_parser(subparsers) and run(args, env) -> int.
-COMMANDS: tuple[str, ...] = (
-    "validate",
-    "plan",
-    "apply",
-    "drift",
-    "export",
-    "show",
-    "tenants",
-    "github",
-    "emulator",
-    "demo",
-)
-
-log = logging.getLogger("reconciler")
+# Each name is a module under reconciler.cli.commands with add_parser(subparsers) and run(args, env) -> int;
+# the catalog says what each does.
+COMMANDS: tuple[str, ...] = tuple(command.name for command in catalog.COMMANDS)
 
 
-def _modules() -> dict[str, ModuleType]:
-    return {name: importlib.import_module(f"reconciler.cli.commands.{name}") for name in COMMANDS}
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"reconciler.cli.commands.{name}")
 
 
-def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="xtap", description="Cross-tenant access policy as code for Microsoft Entra."
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the line: its first word that is not an option, if it is one of ours."""
+    word = next((w for w in argv if not w.startswith("-")), None)
+    return word if word in catalog.BY_NAME else None
+
+
+def build_parser(command: str | None = None, *, alone: bool = True) -> Parser:
+    """The top-level parser with the full parser of `command`; `alone`, nothing else.
+
+    Each parser argparse builds costs start-up time (its translations are looked up on disk), so when
+    the line starts with the command, the others, which cannot be parsed anyway, are not built. Else
+    (`xtap --help`, `xtap -v plan`, a misspelt command) every command is listed by its one line.
+    """
+    parser = Parser(
+        prog="xtap",
+        description="Cross-tenant access policy as code for Microsoft Entra.",
+        epilog="Run `xtap COMMAND --help` for a command's options and exit codes.",
     )
     parser.add_argument("--version", action="version", version=f"xtap {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more detail on stderr (-v requests, -vv debug)"
-    )
-    common.add_argument("--config", metavar="FILE", help="xtap.yaml to use (default: ./xtap.yaml if present)")
-    common.add_argument("--tenant", metavar="NAME", help="tenant of a multi-tenant xtap.yaml")
-    common.add_argument(
-        "--managed-identity",
-        action="store_true",
-        help="sign in as the Azure managed identity when no other credential is set (self-hosted runners)",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in modules.values():
-        module.add_parser(sub, common)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
+    for entry in catalog.COMMANDS:
+        if entry.name == command:
+            command_module(entry.name).add_parser(sub)
+        elif not (alone and command is not None):
+            sub.add_parser(entry.name, help=entry.summary, add_help=False)
     return parser
 
 
 def _configure_logging(verbosity: int) -> None:
+    import logging  # not on the path of `xtap --help`
+
+    from reconciler.core.text import printable
+
+    class PrintableFormatter(logging.Formatter):
+        """Log messages carry Graph's and the files' text: made printable (a -vv traceback stays as is)."""
+
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            return printable(super().formatMessage(record))
+
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(PrintableFormatter("%(message)s"))
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -74,23 +82,47 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    modules = _modules()
-    parser = build_parser(modules)
-    args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    environment = dict(os.environ) if env is None else env
+    if environment.get("GITHUB_ACTIONS") == "true":
+        # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
+        from reconciler.shell import console
+
+        with console.guarded(environment):
+            return _main(argv, environment)
+    return _main(argv, environment)
+
+
+def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = chosen_command(words)
+    parser = build_parser(command, alone=bool(words) and words[0] == command)
     try:
-        code: int = modules[args.command].run(args, dict(os.environ) if env is None else env)
+        args = parser.parse_args(words)
+    except SystemExit as exc:  # --help, --version or a usage error; argparse has printed it
+        return exc.code if isinstance(exc.code, int) else EXIT_OK if exc.code is None else EXIT_ERROR
+    verbose: int = getattr(args, "verbose", 0)
+    _configure_logging(verbose)
+    try:
+        code: int = command_module(args.command).run(args, env)
         return code
     except XtapError as exc:
-        print(f"xtap: error: {exc}", file=sys.stderr)
+        from reconciler.core.text import printable  # not on the path of `xtap --help`
+
+        # Messages quote files and Graph: each of their lines is made printable (a message may hold
+        # several located errors, one per line).
+        lines = str(exc).split("\n")
+        print("xtap: error: " + "\n".join(printable(line) for line in lines), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("xtap: interrupted", file=sys.stderr)
-        return 130
+        return catalog.EXIT_INTERRUPTED
     except Exception as exc:  # a bug, not an expected failure: say so, traceback only when asked
-        if args.verbose >= 2:
+        if verbose >= 2:
             raise
+        from reconciler.core.text import printable
+
         print(
-            f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)", file=sys.stderr
+            printable(f"xtap: internal error: {type(exc).__name__}: {exc} (run with -vv for details)"),
+            file=sys.stderr,
         )
         return EXIT_ERROR

@@ -89,7 +89,7 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
     tenant_id = data.get("tenantId")
     if not model.is_guid(tenant_id):
         return None
-    managed = model.partner_properties()
+    managed = model.PARTNER_PROPERTIES
     line, col = doc.pos(("tenantId",))
     sync = data.get(model.SYNC_PROPERTY)
     description = data.get("description")
@@ -100,13 +100,24 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
         source=SourceRef(doc.path, line, col),
         ignore=_ignore_set(data, global_ignore),
         description=description if isinstance(description, str) else None,
+        locations=_locations(doc),
     )
 
 
 def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault:
     data = doc.data
     return DesiredDefault(
-        properties={k: v for k, v in data.items() if k in model.default_properties()},
+        properties={k: v for k, v in data.items() if k in model.DEFAULT_PROPERTIES},
         source=SourceRef(doc.path, 1, 1),
         ignore=_ignore_set(data, global_ignore),
+        locations=_locations(doc),
     )
+
+
+def _locations(doc: YamlDocument, depth: int = 3) -> dict[str, tuple[int, int]]:
+    """dotted path → (line, col) of its key, for the keys of the first `depth` levels of the document."""
+    out = {}
+    for path, (key_pos, _value) in doc.positions.items():
+        if key_pos is not None and 0 < len(path) <= depth and all(isinstance(p, str) for p in path):
+            out[".".join(path)] = key_pos  # type: ignore[arg-type]
+    return out

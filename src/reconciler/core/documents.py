@@ -25,6 +25,7 @@ import yaml
 
 from reconciler.core import yaml_errors
 from reconciler.core.messages import Problem, describe
+from reconciler.core.text import printable
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -45,8 +46,9 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
+        # Paths and messages quote the files: a control character in them must not act on the reader.
         where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message}"
+        return printable(f"{where}: {self.severity}: {self.message}")
 
     @property
     def is_error(self) -> bool:

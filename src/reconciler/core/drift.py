@@ -4,12 +4,17 @@ A drift report is built from a Plan (the files against the live state) and the L
 
 - `changed`: a leaf of a partner, of its identity-sync policy or of the default whose live value differs
   from the file (declared vs live); the file wins on the next apply;
+- `set-to-default`: a partner property the file leaves to inherit, set in the tenant to exactly the
+  default's value (as the portal does when a setting is saved unchanged): one item for the property, since
+  the effective value is unchanged — but the partner no longer follows the default, and the next apply
+  sets it back to inherit;
 - `missing`: a partner declared in a file but absent from the tenant; the next apply creates it again;
 - `sync-removed` / `sync-added`: an identity-sync policy deleted in the tenant that a file declares, or one
   created in the tenant that the file does not declare;
 - `unmanaged`: a live partner no file declares (made in the portal, by an MTO, by a support ticket);
-- `unknown-property`: live properties that are not in the Graph v1.0 metadata
-  (`crossCloudMeetingConfiguration`, `protectedContentSharing`): xtap neither sends nor compares them.
+- `unknown-property`: live properties, set to something other than null, that the Graph v1.0 metadata
+  does not have on that resource (`crossCloudMeetingConfiguration`, `protectedContentSharing`): xtap
+  neither sends nor compares them.
 
 Every item has a stable `id` (a hash of its kind, resource, path and live value) so that a later report can
 mark what is `new` since an earlier one; CI then notifies only on new drift. Information items (unknown
@@ -21,22 +26,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler import __version__
 from reconciler.core import metadata, model, values
-from reconciler.core.errors import XtapError
-from reconciler.core.plan import Change, Plan
+from reconciler.core.plan import Change, Plan, PropertyDiff
 from reconciler.core.state import LiveState
 
-FORMAT_VERSION = 1
-REPORT_KIND = "xtap-drift-report"
-
-Kind = Literal["changed", "missing", "sync-removed", "sync-added", "unmanaged", "unknown-property"]
+Kind = Literal[
+    "changed", "set-to-default", "missing", "sync-removed", "sync-added", "unmanaged", "unknown-property"
+]
 KINDS: tuple[Kind, ...] = (
     "changed",
+    "set-to-default",
     "missing",
     "sync-removed",
     "sync-added",
@@ -45,6 +48,7 @@ KINDS: tuple[Kind, ...] = (
 )
 
 FILE_WINS = "the file wins on the next apply"
+CREATES = "the next apply creates it again"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class DriftItem:
     live_text: str | None = None
     tenants: tuple[str, ...] = ()  # `unknown-property`: the partners that return the property
     new: bool | None = None  # None when no previous report was given
+    outcome: str | None = None  # what the next apply does about it (or why it leaves it alone)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,30 @@ class DriftReport:
         return line + "."
 
 
+def earlier(report: DriftReport) -> str:
+    """How the report given with --previous is named: `the report of <when>`, `an earlier report`."""
+    when = report.previous.generated_at if report.previous is not None else None
+    return f"the report of {when}" if when else "an earlier report"
+
+
+def by_resource(items: Sequence[DriftItem]) -> list[list[DriftItem]]:
+    """`items` grouped per resource (the default; a partner with its sync policy), in first-seen order."""
+    groups: dict[tuple[bool, str | None], list[DriftItem]] = {}
+    for item in items:
+        key = (
+            item.resource == "default",
+            None if item.resource == "default" else item.tenant_id or item.name,
+        )
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
+def resource_title(item: DriftItem) -> str:
+    """How the resource of `item` is named for people: `partner fabrikam (90e2…)`, `default configuration`."""
+    resource = "default" if item.resource == "default" else "partner"
+    return values.title(resource, item.name, item.tenant_id)
+
+
 # --- building ---------------------------------------------------------------------------------------------
 
 
@@ -149,8 +178,12 @@ def _item(kind: Kind, change: Change, message: str, *, drift: bool = True, **kw:
 
 
 def _changed(change: Change, defaults: Mapping[str, Any]) -> list[DriftItem]:
-    items = []
+    pinned = _set_to_default(change, defaults)
+    items = [_pinned_item(change, prop, diffs) for prop, diffs in pinned.items()]
+    grouped = {id(d) for diffs in pinned.values() for d in diffs}
     for diff in change.diffs:
+        if id(diff) in grouped:
+            continue
         # The planner's diff goes from live (before) to the file (after).
         declared_text = values.describe(change, diff.path, diff.after, defaults)
         live_text = values.describe(change, diff.path, diff.before, defaults)
@@ -166,9 +199,69 @@ def _changed(change: Change, defaults: Mapping[str, Any]) -> list[DriftItem]:
                 live=diff.before,
                 declared_text=declared_text,
                 live_text=live_text,
+                outcome=FILE_WINS,
             )
         )
     return items
+
+
+def _set_to_default(change: Change, defaults: Mapping[str, Any]) -> dict[str, list[PropertyDiff]]:
+    """The top-level properties whose every differing leaf is one the file inherits and the tenant sets to
+    the default's own value: the property's effective value is the same either way.
+
+    Whole properties only: `targets` equal to the default's under another `accessType` is a different
+    rule, so such a leaf stays a `changed` item with the others.
+    """
+    by_property: dict[str, list[PropertyDiff]] = {}
+    for diff in change.diffs:
+        by_property.setdefault(diff.path.split(".", 1)[0], []).append(diff)
+    if change.resource != "partner":
+        return {}
+    return {
+        prop: diffs
+        for prop, diffs in by_property.items()
+        if all(_inherits_the_same(diff, defaults) for diff in diffs)
+    }
+
+
+def _inherits_the_same(diff: PropertyDiff, defaults: Mapping[str, Any]) -> bool:
+    inherited = model.canonical(model.value_at(defaults, diff.path))
+    return diff.after is None and diff.before is not None and model.canonical(diff.before) == inherited
+
+
+def _pinned_item(change: Change, prop: str, diffs: list[PropertyDiff]) -> DriftItem:
+    value = _subtree(prop, diffs)
+    live_text = values.format_value(value)
+    outcome = "the next apply sets it back to inherit, so the partner follows the default again"
+    message = (
+        f"{prop} of {_label(change)} is set in the tenant to the default's own value ({live_text}), where the "
+        f"file inherits it: the effective value is unchanged; {outcome}"
+    )
+    return _item(
+        "set-to-default",
+        change,
+        message,
+        path=prop,
+        declared=None,
+        live=value,
+        declared_text="inherit",
+        live_text=live_text,
+        outcome=outcome,
+    )
+
+
+def _subtree(prop: str, diffs: list[PropertyDiff]) -> Any:
+    """The live values of `diffs` (leaves of `prop`) as one object, nested as in `prop`."""
+    tree: dict[str, Any] = {}
+    for diff in diffs:
+        *parents, leaf = diff.path.split(".")
+        if not parents:  # the property itself is the leaf
+            return diff.before
+        node = tree
+        for part in parents[1:]:
+            node = node.setdefault(part, {})
+        node[leaf] = diff.before
+    return tree
 
 
 def _label(change: Change) -> str:
@@ -180,17 +273,16 @@ def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str
     partner = live.partners.get(tid)
     base = f"partner {tid} is in the tenant but in no policy file"
     if partner is not None and partner.is_mto:
-        message = f"{base}; it is a multitenant-organization member, which xtap never deletes"
-        return _item("unmanaged", change, message, drift=False)
+        outcome = "it is a multitenant-organization member, which xtap never deletes"
+        return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
     if tid in protected:
-        message = f"{base}; it is listed in protectedPartners, which xtap never deletes"
-        return _item("unmanaged", change, message, drift=False)
-    base += " (made in the portal?)"
+        outcome = "it is listed in protectedPartners, which xtap never deletes"
+        return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
     if prune:
-        message = f"{base}; prune is on: the next apply deletes it"
+        outcome = "prune is on: the next apply deletes it"
     else:
-        message = f"{base}; the next apply leaves it alone: add a file for it (xtap export) or delete it with --prune"
-    return _item("unmanaged", change, message)
+        outcome = "the next apply leaves it alone: add a file for it (xtap export) or delete it with --prune"
+    return _item("unmanaged", change, f"{base} (made in the portal?); {outcome}", outcome=outcome)
 
 
 def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
@@ -198,10 +290,10 @@ def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
     partner = live.partners.get(tid)
     value = model.canonical(_sync_view(partner.sync)) if partner is not None and partner.sync else None
     if prune:
-        who = "prune is on: the next apply deletes it"
+        outcome = "prune is on: the next apply deletes it"
     else:
-        who = "the next apply leaves it alone (it is deleted only with --prune)"
-    message = f"{_label(change)} has an identitySynchronization policy in the tenant that the file does not declare; {who}"
+        outcome = "the next apply leaves it alone (it is deleted only with --prune)"
+    message = f"{_label(change)} has an identitySynchronization policy in the tenant that the file does not declare; {outcome}"
     return _item(
         "sync-added",
         change,
@@ -211,6 +303,7 @@ def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
         live=value,
         declared_text="none",
         live_text=values.format_value(value),
+        outcome=outcome,
     )
 
 
@@ -219,23 +312,25 @@ def _sync_view(sync: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def unknown_properties(live: LiveState) -> list[DriftItem]:
-    """Live properties the v1.0 metadata does not know, one information item per property and resource."""
+    """Live properties, not null, that the v1.0 metadata does not have on their resource: one information
+    item per property and resource. A null (or all-null object, as Graph returns
+    `crossCloudMeetingConfiguration` for every partner) holds nothing to lose, so it is not listed."""
     md = metadata.load()
-    known_partner = {p.name for p in md.type(metadata.PARTNER_TYPE).properties}
-    known_default = {p.name for p in md.type(metadata.DEFAULT_TYPE).properties}
+    known = {
+        "partner": {p.name for p in md.type(metadata.PARTNER_TYPE).properties} | {model.SYNC_PROPERTY},
+        "default": {p.name for p in md.type(metadata.DEFAULT_TYPE).properties},
+    }
     found: dict[str, list[str]] = {}
     for tid in sorted(live.partners):
-        for key in live.partners[tid].raw:
-            if key not in known_partner and "@" not in key and key != model.SYNC_PROPERTY:
+        for key, value in live.partners[tid].raw.items():
+            if key not in known["partner"] and "@" not in key and model.canonical(value) is not None:
                 found.setdefault(key, []).append(tid)
     items = []
     for name in sorted(found):
         tenants = tuple(found[name])
         count = len(tenants)
-        message = (
-            f"{name} is returned for {count} partner{'s' if count != 1 else ''} but is not in the Graph v1.0 "
-            "metadata: xtap neither sends nor compares it (information)"
-        )
+        where = f"{count} partner{'s' if count != 1 else ''}"
+        message = f"{name} is returned for {where} {_not_in_metadata(name, 'partner', known)}"
         ident = item_id("unknown-property", "partner", None, name, list(tenants))
         items.append(
             DriftItem(
@@ -250,17 +345,26 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
                 tenants=tenants,
             )
         )
-    for key in sorted(live.default or {}):
-        if key not in known_default and "@" not in key:
+    for key, value in sorted((live.default or {}).items()):
+        if key not in known["default"] and "@" not in key and model.canonical(value) is not None:
             message = (
-                f"{key} is returned for the default configuration but is not in the Graph v1.0 metadata: "
-                "xtap neither sends nor compares it (information)"
+                f"{key} is returned for the default configuration {_not_in_metadata(key, 'default', known)}"
             )
             ident = item_id("unknown-property", "default", None, key, None)
             items.append(
                 DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
             )
     return items
+
+
+def _not_in_metadata(name: str, resource: str, known: Mapping[str, set[str]]) -> str:
+    other = "default" if resource == "partner" else "partner"
+    if name in known[other]:
+        theirs = "the default configuration" if other == "default" else "partners"
+        where = f"but the Graph v1.0 metadata has it on {theirs} only"
+    else:
+        where = "but is not in the Graph v1.0 metadata"
+    return f"{where}: xtap neither sends nor compares it (information)"
 
 
 def build_report(
@@ -280,14 +384,14 @@ def build_report(
         if change.action == "update":
             items.extend(_changed(change, plan.defaults))
         elif change.resource == "partner" and change.action == "create":
-            message = f"{_label(change)} is declared in the file but absent from the tenant (deleted in the portal?); the next apply creates it again"
-            items.append(_item("missing", change, message))
+            message = f"{_label(change)} is declared in the file but absent from the tenant (deleted in the portal?); {CREATES}"
+            items.append(_item("missing", change, message, outcome=CREATES))
         elif change.resource == "partner":  # unmanaged, or delete (prune on)
             items.append(_unmanaged_partner(change, live, protected, plan.prune))
         elif change.resource == "identitySynchronization" and change.action == "create":
             if change.tenant_id in created:
                 continue  # part of the missing partner
-            message = f"{_label(change)} has no identitySynchronization policy in the tenant but the file declares one; the next apply creates it again"
+            message = f"{_label(change)} has no identitySynchronization policy in the tenant but the file declares one; {CREATES}"
             items.append(
                 _item(
                     "sync-removed",
@@ -298,6 +402,7 @@ def build_report(
                     live=None,
                     declared_text=values.format_value(_sync_declared(change)),
                     live_text="none",
+                    outcome=CREATES,
                 )
             )
         elif change.resource == "identitySynchronization":  # unmanaged, or delete (prune on)
@@ -332,84 +437,3 @@ def _sync_declared(change: Change) -> Any:
 
 def _with_new(item: DriftItem, new: bool) -> DriftItem:
     return DriftItem(**{**item.__dict__, "new": new})
-
-
-# --- JSON ----------------------------------------------------------------------------------------------
-
-
-def to_json(report: DriftReport) -> dict[str, Any]:
-    by_kind = {kind: report.count(kind) for kind in KINDS}
-    compared = report.previous is not None
-    return {
-        "format_version": FORMAT_VERSION,
-        "kind": REPORT_KIND,
-        "xtap_version": __version__,
-        "generated_at": report.generated_at,
-        "tenant": {"name": report.tenant_name, "id": report.tenant_id},
-        "prune": report.prune,
-        "drift": report.drift,
-        "summary": {
-            "drift": len(report.drift_items),
-            "information": len(report.information_items),
-            "new": len(report.new_drift) if compared else None,
-            "resolved": len(report.resolved) if compared else None,
-            "by_kind": by_kind,
-        },
-        "previous": {"generated_at": report.previous.generated_at} if report.previous is not None else None,
-        "items": [_item_json(i) for i in report.items],
-        "resolved": [
-            {"id": r.id, "kind": r.kind, "name": r.name, "tenantId": r.tenant_id, "path": r.path}
-            for r in report.resolved
-        ],
-    }
-
-
-def _item_json(item: DriftItem) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": item.id,
-        "kind": item.kind,
-        "drift": item.drift,
-        "new": item.new,
-        "resource": item.resource,
-        "name": item.name,
-        "tenantId": item.tenant_id,
-        "source": item.source,
-        "path": item.path,
-        "declared": item.declared,
-        "live": item.live,
-        "declared_text": item.declared_text,
-        "live_text": item.live_text,
-        "message": item.message,
-    }
-    if item.kind == "unknown-property":
-        out["tenants"] = list(item.tenants)
-    return out
-
-
-def read_previous(data: Any, *, origin: str = "previous report") -> Previous:
-    """An earlier report's JSON form → what `build_report` needs; anything malformed is a clean XtapError."""
-    if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
-        raise XtapError(f"{origin}: not an xtap drift report (made by `xtap drift --format json`)")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise XtapError(
-            f"{origin}: unsupported drift report format_version {data.get('format_version')!r} "
-            f"(this xtap reads {FORMAT_VERSION})"
-        )
-    raw_items = data.get("items")
-    if not isinstance(raw_items, list):
-        raise XtapError(f"{origin}: not a valid xtap drift report (items is not a list)")
-    items = []
-    for index, raw in enumerate(raw_items):
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise XtapError(f"{origin}: not a valid xtap drift report (items[{index}] has no id)")
-        items.append(
-            ResolvedItem(
-                id=raw["id"],
-                kind=str(raw.get("kind")),
-                name=str(raw.get("name")),
-                tenant_id=raw.get("tenantId") if isinstance(raw.get("tenantId"), str) else None,
-                path=raw.get("path") if isinstance(raw.get("path"), str) else None,
-            )
-        )
-    generated = data.get("generated_at")
-    return Previous(generated if isinstance(generated, str) else None, tuple(items))

@@ -1,4 +1,4 @@
-"""Effective settings of one partner: what it actually gets after inheritance (graph-api.md §6.1). Pure.
+"""What "inherit" means: the one place that resolves a partner's settings against the default. Pure.
 
 Graph's contract is "a partner property that is null inherits the default". The same holds one level
 down, where Graph shows it: `automaticUserConsentSettings` comes back as `{inboundAllowed: null, ...}` and
@@ -8,9 +8,10 @@ service's own behaviour). Whether Graph resolves a half-set B2B setting (only `a
 leaf is not documented; leaf-wise is the reading consistent with the documented cases.
 
 A leaf is a member of the v1.0 metadata whose type is not an object (`accessType`, `targets`,
-`isMfaAccepted`, ...), so the output lists every managed leaf, set or not, in the order export writes
-files (`export.DOC_ORDER`: Graph's documented order). The identity-sync policy is
-never inherited: its leaves are `partner` or `none`.
+`isMfaAccepted`, ...), so `effective_settings` lists every managed leaf, set or not, in Graph's documented
+order (`model.DOC_ORDER`). The identity-sync policy is never inherited: its leaves are `partner` or `none`.
+`defaults_after` is the default configuration a plan resolves "inherit" against; `inherited_text` is how
+a plan, a drift report or `show` says it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.core import metadata, model
-from reconciler.core.export import ordered
+from reconciler.core.state import DesiredState
 
 Origin = Literal["partner", "default", "none"]
 
@@ -36,31 +37,96 @@ class Leaf:
         return self.path.split(".", 1)[0]
 
 
-def leaf_paths(type_name: str, prefix: str = "") -> list[str]:
-    """Every managed leaf path under a metadata type (objects are walked, collections are leaves)."""
-    md = metadata.load()
-    if type_name not in md.types:
-        return [prefix]
-    out: list[str] = []
-    props = {p.name: p for p in md.type(type_name).properties}
-    for prop in (props[n] for n in ordered(props)):
-        if (type_name, prop.name) in model.UNMANAGED_MEMBERS:
-            continue
-        path = f"{prefix}.{prop.name}" if prefix else prop.name
-        if prop.collection or prop.type not in md.types:
-            out.append(path)
-        else:
-            out.extend(leaf_paths(prop.type, path))
-    return out
-
-
-def _canonical_tree(owner: str, names: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+def canonical_tree(owner: str, names: tuple[str, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical form of the named top-level properties of `data` (null ones left out)."""
     out = {}
     for name in names:
         value = model.canonical_property(owner, name, data.get(name))
         if value is not None:
             out[name] = value
     return out
+
+
+def defaults_after(desired: DesiredState, live_default: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The default configuration as it will be once the files are applied, canonical: what "inherit"
+    resolves to. A property `default.yaml` names wins; the others are as the tenant has them."""
+    merged = dict(live_default or {})
+    if desired.default is not None:
+        merged.update(desired.default.properties)
+    names = (*model.DEFAULT_PROPERTIES, "automaticUserConsentSettings")
+    return canonical_tree(metadata.DEFAULT_TYPE, names, merged)
+
+
+def inherited(defaults: Mapping[str, Any], path: str) -> Any:
+    """The default's value at a partner's leaf path (None when the default leaves it unset too)."""
+    return model.value_at(defaults, path)
+
+
+def _partner_properties_on_default() -> tuple[str, ...]:
+    on_default = model.members(metadata.DEFAULT_TYPE)
+    return tuple(n for n in model.PARTNER_PROPERTIES if n in on_default)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One partner's settings against a default, canonical, resolved leaf by leaf on demand."""
+
+    mine: Mapping[str, Any]  # the partner's properties (canonical, null ones left out)
+    defaults: Mapping[str, Any]  # the default's properties that partners inherit (canonical)
+    sync: Any  # its identity-sync policy (canonical), or None
+
+    def same(self, other: Resolved, name: str) -> bool:
+        """Whether property `name` resolves the same in both (same own value, same default value)."""
+        return self.mine.get(name) == other.mine.get(name) and self.defaults.get(name) == other.defaults.get(
+            name
+        )
+
+    def leaf(self, path: str) -> Leaf:
+        """The effective value of a leaf path and where it comes from."""
+        if path.startswith(_SYNC_PREFIX):
+            own = model.value_at(self.sync, path[len(_SYNC_PREFIX) :])
+            return Leaf(path, own, "partner" if own is not None else "none")
+        own = model.value_at(self.mine, path)
+        if own is not None:
+            return Leaf(path, own, "partner")
+        fallback = inherited(self.defaults, path)
+        return Leaf(path, fallback, "default" if fallback is not None else "none")
+
+
+_SYNC_PREFIX = f"{model.SYNC_PROPERTY}."
+# A plan resolves every partner against the same one or two defaults (the tenant's, and as it will be):
+# their canonical trees are made once per mapping object (the last few are kept, by identity).
+_DEFAULT_TREES: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+
+
+def _default_tree(default: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if default is None:
+        return {}
+    for seen, tree in _DEFAULT_TREES:
+        if seen is default:
+            return tree
+    tree = canonical_tree(metadata.DEFAULT_TYPE, _partner_properties_on_default(), default)
+    _DEFAULT_TREES[:] = [(default, tree), *_DEFAULT_TREES[:3]]
+    return tree
+
+
+def resolve(
+    partner: Mapping[str, Any] | None,
+    default: Mapping[str, Any] | None,
+    sync: Mapping[str, Any] | None = None,
+) -> Resolved:
+    mine = canonical_tree(metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES, partner or {})
+    sync_value = model.canonical(dict(sync)) if sync is not None else None
+    return Resolved(mine, _default_tree(default), sync_value)
+
+
+def leaf_paths() -> list[str]:
+    """Every managed leaf of a partner, its identity-sync policy's last, in documented order."""
+    paths = [
+        p for p in model.leaf_paths(metadata.PARTNER_TYPE) if p.split(".", 1)[0] in model.PARTNER_PROPERTIES
+    ]
+    sync = [p for p in model.leaf_paths(metadata.SYNC_TYPE) if p.split(".", 1)[0] in model.SYNC_PROPERTIES]
+    return [*paths, *(f"{_SYNC_PREFIX}{p}" for p in sync)]
 
 
 def effective_settings(
@@ -74,28 +140,5 @@ def effective_settings(
     so everything comes from the default); `default`: the default configuration; `sync`: its
     identity-sync policy, if any.
     """
-    md = metadata.load()
-    mine = _canonical_tree(metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES, partner or {})
-    inherited = _canonical_tree(
-        metadata.DEFAULT_TYPE,
-        tuple(n for n in model.PARTNER_PROPERTIES if md.type(metadata.DEFAULT_TYPE).property(n) is not None),
-        default or {},
-    )
-    leaves: list[Leaf] = []
-    for name in ordered(model.PARTNER_PROPERTIES):
-        prop = md.type(metadata.PARTNER_TYPE).property(name)
-        assert prop is not None
-        for path in leaf_paths(prop.type, name):
-            own = model.value_at(mine, path)
-            if own is not None:
-                leaves.append(Leaf(path, own, "partner"))
-                continue
-            fallback = model.value_at(inherited, path)
-            leaves.append(Leaf(path, fallback, "default" if fallback is not None else "none"))
-    sync_value = model.canonical(dict(sync)) if sync is not None else None
-    for path in leaf_paths(metadata.SYNC_TYPE, model.SYNC_PROPERTY):
-        if path == f"{model.SYNC_PROPERTY}.tenantId":
-            continue
-        own = model.value_at(sync_value, path.split(".", 1)[1])
-        leaves.append(Leaf(path, own, "partner" if own is not None else "none"))
-    return leaves
+    resolved = resolve(partner, default, sync)
+    return [resolved.leaf(path) for path in leaf_paths()]

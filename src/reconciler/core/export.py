@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,46 +73,6 @@ _PLAIN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 )
-# Graph's documented order (resource pages, examples, DESIGN §2); members not named here follow in metadata order.
-DOC_ORDER: tuple[str, ...] = (
-    "tenantId",
-    "inboundTrust",
-    "automaticUserConsentSettings",
-    "b2bCollaborationInbound",
-    "b2bCollaborationOutbound",
-    "b2bDirectConnectInbound",
-    "b2bDirectConnectOutbound",
-    "tenantRestrictions",
-    "appServiceConnectInbound",
-    "m365CollaborationInbound",
-    "m365CollaborationOutbound",
-    "invitationRedemptionIdentityProviderConfiguration",
-    "usersAndGroups",
-    "users",
-    "applications",
-    "accessType",
-    "targets",
-    "target",
-    "targetType",
-    "isMfaAccepted",
-    "isCompliantDeviceAccepted",
-    "isHybridAzureADJoinedDeviceAccepted",
-    "inboundAllowed",
-    "outboundAllowed",
-    "primaryIdentityProviderPrecedenceOrder",
-    "fallbackIdentityProvider",
-    "displayName",
-    "userSyncInbound",
-)
-_RANK = {name: index for index, name in enumerate(DOC_ORDER)}
-
-
-def ordered(names: Iterable[str]) -> list[str]:
-    """`names` in DOC_ORDER; names it does not know keep their given (metadata) order, after the known ones."""
-    listed = list(names)
-    return sorted(listed, key=lambda n: (_RANK.get(n, len(_RANK)), listed.index(n)))
-
-
 # Characters YAML does not allow raw in a double-quoted scalar, or that it reads as line breaks.
 _YAML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
@@ -182,45 +142,28 @@ def comment(text: str) -> str:
 # --- values -----------------------------------------------------------------------------------------------
 
 
-def _target_key(item: Any) -> tuple[str, str]:
-    if not isinstance(item, dict):
-        return ("", json.dumps(item, sort_keys=True))
-    target = item.get("target")
-    text = str(target)
-    return (str(item.get("targetType")), text.lower() if model.is_guid(text) else text)
-
-
 def clean(type_name: str, value: Any) -> Any:
-    """`value` reduced to the managed members of its metadata type, nulls left out; None when nothing is left."""
-    md = metadata.load()
-    if value is None or type_name not in md.types or not isinstance(value, dict):
+    """`value` reduced to the managed members of its metadata type, in documented order, nulls left out and
+    `targets` as a sorted set; None when nothing is left."""
+
+    def keep(_path: str, member: model.Member | None, child: Any) -> Any:
+        if member is None or not member.managed or child is None:
+            return model.DROP
+        if member.collection and isinstance(child, list):
+            child = [_whole(member.type, item) for item in child if item is not None and item != {}]
+            return model.canonical_set(child) if member.name in model.UNORDERED else child
+        return model.DROP if child == {} else _whole(member.type, child)  # all members empty: empty itself
+
+    return _whole(type_name, model.transform(type_name, value, keep, documented_order=True)) or None
+
+
+def _whole(type_name: str, value: Any) -> Any:
+    """Files write an object of plain values complete (schema.is_plain; a member left out is an error), so a
+    member Graph does not set is written as null."""
+    if not isinstance(value, dict) or not value or not schema.is_plain(type_name):
         return value
-    out: dict[str, Any] = {}
-    props = {p.name: p for p in md.type(type_name).properties}
-    for prop in (props[n] for n in ordered(props)):
-        if (type_name, prop.name) in model.UNMANAGED_MEMBERS:
-            continue
-        member = value.get(prop.name)
-        if member is None:
-            continue
-        if prop.collection and isinstance(member, list):
-            items = [clean(prop.type, item) for item in member]
-            items = [item for item in items if item is not None]
-            if prop.name == "targets":
-                unique: dict[tuple[str, str], Any] = {}
-                for item in items:
-                    unique.setdefault(_target_key(item), item)
-                items = [unique[k] for k in sorted(unique)]
-            out[prop.name] = items
-        else:
-            cleaned = clean(prop.type, member)
-            if cleaned is not None:
-                out[prop.name] = cleaned
-    if out and schema.is_plain(type_name):
-        # Files write an object of plain values complete (a member left out is an error): null = not set.
-        managed = [n for n in ordered(props) if (type_name, n) not in model.UNMANAGED_MEMBERS]
-        out = {name: out.get(name) for name in managed}
-    return out or None
+    known = model.members(type_name)
+    return {name: value.get(name) for name in model.ordered(known) if known[name].managed}
 
 
 def _property(owner: str, name: str, raw: Mapping[str, Any], where: str, notes: list[str]) -> Any:
@@ -240,13 +183,13 @@ def partner_document(partner: LivePartner, notes: list[str] | None = None) -> di
     where = f"partner {partner.tenant_id}"
     notes = notes if notes is not None else []
     doc: dict[str, Any] = {"tenantId": partner.tenant_id}
-    for name in ordered(model.PARTNER_PROPERTIES):
+    for name in model.ordered(model.PARTNER_PROPERTIES):
         value = _property(metadata.PARTNER_TYPE, name, partner.raw, where, notes)
         if value is not None:
             doc[name] = value
     if partner.sync is not None:
         sync: dict[str, Any] = {}
-        for name in ordered(model.SYNC_PROPERTIES):
+        for name in model.ordered(model.SYNC_PROPERTIES):
             value = _property(metadata.SYNC_TYPE, name, partner.sync, where, notes)
             if value is not None:
                 sync[name] = value
@@ -260,7 +203,7 @@ def default_document(
     """The default file's data and the managed default properties left out because they are null."""
     doc: dict[str, Any] = {}
     unset: list[str] = []
-    for name in ordered(model.DEFAULT_PROPERTIES):
+    for name in model.ordered(model.DEFAULT_PROPERTIES):
         value = _property(
             metadata.DEFAULT_TYPE, name, default, "default configuration", notes if notes is not None else []
         )

@@ -177,3 +177,4 @@ def using(md: Metadata) -> _Using:
 PARTNER_TYPE = "crossTenantAccessPolicyConfigurationPartner"
 DEFAULT_TYPE = "crossTenantAccessPolicyConfigurationDefault"
 SYNC_TYPE = "crossTenantIdentitySyncPolicyPartner"
+POLICY_TYPE = "crossTenantAccessPolicy"

@@ -1,61 +1,266 @@
-"""The canonical form of cross-tenant access settings (DESIGN §3, "No false drift").
+"""What a cross-tenant setting *is* for xtap: the one walk over the Graph metadata, the canonical form
+values are compared in, and the wire form they are sent in (DESIGN §3). Pure.
 
-Pure functions only. `canonical(x) == canonical(y)` exactly when Graph would behave the same for x and y:
+**The walk.** `members(type)` lists a metadata type's members as xtap sees them (managed or not, walked
+into or a leaf); `transform` rebuilds a value member by member along it, `leaf_paths` lists a type's
+leaves. Everything that needs "the members of this setting" — comparison, wire bodies, export, effective
+settings — goes through these, so a member Graph adds to the metadata is handled everywhere at once.
 
-- a member left out of an object counts as null, and an object whose members are all null equals null
-  (Graph returns `automaticUserConsentSettings: {inboundAllowed: null, outboundAllowed: null}` for
-  "inherit", graph-api.md §6.1);
-- `targets` is an unordered set of (targetType, target) pairs (graph-api.md §6.2);
-- GUIDs compare case-insensitively; keywords (`AllUsers`, `Office365`, ...) stay case-sensitive;
-- key order is irrelevant, and `@odata.*` annotations are not data.
+**Canonical form** (`canonical`, `canonical_property`): `canonical(x) == canonical(y)` exactly when Graph
+behaves the same for x and y:
+- a member left out counts as null, and an object whose members are all null equals null (Graph returns
+  `automaticUserConsentSettings: {inboundAllowed: null, outboundAllowed: null}` for "inherit");
+- `targets` (and `allowedCloudEndpoints`) are unordered sets; other lists keep their order (an identity
+  provider precedence order means what it says);
+- GUIDs compare case-insensitively; keywords (`AllUsers`, `Office365`, …) stay case-sensitive;
+- key order is irrelevant, `@odata.*` annotations are not data, and members the v1.0 metadata does not know
+  (a beta member Graph returns anyway) are never compared: xtap could neither write nor send them.
 
-`expand` gives the wire form of a value: every member of the metadata type present, null where the file
-leaves it out, so that a PATCH holding the property means the same under OData merge and under replace.
+**Wire form** (`wire_property`): what a PATCH or POST carries for one top-level property — the desired
+value with its empty (null) members left out, as Microsoft's own examples do, plus the members the
+metadata knows but xtap does not manage (`tenantRestrictions.devices`) copied from the live value, so
+nothing the file doesn't own is lost whether Graph merges nested values or replaces them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from reconciler.core import metadata
 
 # `\Z`, not `$`: `$` also matches before a trailing newline ("<guid>\n" from a YAML block scalar).
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
-# Properties the service sets or that are not in the v1.0 "properties that can be updated" table
-# (graph-api.md §1): never sent, never diffed.
+# Properties the service sets, or that the v1.0 "properties that can be updated" table leaves out: never
+# sent, never diffed.
 PARTNER_READ_ONLY = frozenset({"tenantId", "isInMultiTenantOrganization", "isServiceProvider"})
-# Default: `automaticUserConsentSettings` is always false/false and read-only there (graph-api.md §3).
+# Default: `automaticUserConsentSettings` is always false/false and read-only there (v1.0
+# crossTenantAccessPolicyConfigurationDefault resource).
 DEFAULT_READ_ONLY = frozenset({"id", "isServiceDefault", "automaticUserConsentSettings"})
-# `tenantRestrictions.devices` "isn't supported on the server side yet" (graph-api.md §2): not managed.
+# The root policy: only its list of allowed clouds is managed (policyBase's displayName/description are
+# Microsoft's own text, `deletedDateTime` is read-only).
+POLICY_MANAGED = frozenset({"allowedCloudEndpoints"})
+# `tenantRestrictions.devices` "isn't supported on the server side yet" (v1.0 tenantRestrictions
+# resource): known to the metadata, not managed by xtap, carried over untouched.
 UNMANAGED_MEMBERS = frozenset({("crossTenantAccessPolicyTenantRestrictions", "devices")})
+# Collections whose order means nothing (a set of targets, a set of clouds).
+UNORDERED = frozenset({"targets", "allowedCloudEndpoints"})
 
 SYNC_PROPERTY = "identitySynchronization"
 
+# The order of Graph's resource pages and examples: files, `show` and the effective settings list members
+# in it; members it does not name follow in metadata order (so a property Graph adds later has a place).
+DOC_ORDER: tuple[str, ...] = (
+    "tenantId",
+    "allowedCloudEndpoints",
+    "inboundTrust",
+    "automaticUserConsentSettings",
+    "b2bCollaborationInbound",
+    "b2bCollaborationOutbound",
+    "b2bDirectConnectInbound",
+    "b2bDirectConnectOutbound",
+    "tenantRestrictions",
+    "appServiceConnectInbound",
+    "m365CollaborationInbound",
+    "m365CollaborationOutbound",
+    "invitationRedemptionIdentityProviderConfiguration",
+    "usersAndGroups",
+    "users",
+    "applications",
+    "accessType",
+    "targets",
+    "target",
+    "targetType",
+    "isMfaAccepted",
+    "isCompliantDeviceAccepted",
+    "isHybridAzureADJoinedDeviceAccepted",
+    "inboundAllowed",
+    "outboundAllowed",
+    "primaryIdentityProviderPrecedenceOrder",
+    "fallbackIdentityProvider",
+    "displayName",
+    "userSyncInbound",
+)
+_RANK = {name: index for index, name in enumerate(DOC_ORDER)}
 
-def _managed(type_name: str, read_only: frozenset[str]) -> tuple[str, ...]:
-    t = metadata.load().type(type_name)
-    return tuple(p.name for p in t.properties if p.name not in read_only)
+
+def ordered(names: Iterable[str]) -> list[str]:
+    """`names` in DOC_ORDER; names it does not know keep their given (metadata) order, after the known ones."""
+    listed = list(names)
+    return sorted(listed, key=lambda n: (_RANK.get(n, len(_RANK)), listed.index(n)))
 
 
-PARTNER_PROPERTIES: tuple[str, ...] = _managed(metadata.PARTNER_TYPE, PARTNER_READ_ONLY)
-DEFAULT_PROPERTIES: tuple[str, ...] = _managed(metadata.DEFAULT_TYPE, DEFAULT_READ_ONLY)
-SYNC_PROPERTIES: tuple[str, ...] = _managed(metadata.SYNC_TYPE, frozenset({"tenantId"}))
+# --- the managed catalog, from whatever metadata is loaded --------------------------------------------------
+
+T = TypeVar("T")
+_DERIVED: dict[tuple[int, str], tuple[metadata.Metadata, Any]] = {}
 
 
-# The same lists from the metadata in force (metadata.using): the constants above are the shipped ones.
-def partner_properties() -> tuple[str, ...]:
-    return _managed(metadata.PARTNER_TYPE, PARTNER_READ_ONLY)
+def derived(md: metadata.Metadata, key: str, build: Callable[[], T]) -> T:
+    """`build()` once per metadata object and key (the metadata can be swapped, e.g. by a test)."""
+    entry = _DERIVED.get((id(md), key))
+    if entry is None or entry[0] is not md:
+        entry = (md, build())
+        _DERIVED[(id(md), key)] = entry
+    value: T = entry[1]
+    return value
 
 
-def default_properties() -> tuple[str, ...]:
-    return _managed(metadata.DEFAULT_TYPE, DEFAULT_READ_ONLY)
+def _catalog(md: metadata.Metadata) -> dict[str, tuple[str, ...]]:
+    return derived(md, "catalog", lambda: _build_catalog(md))
 
 
-def sync_properties() -> tuple[str, ...]:
-    return _managed(metadata.SYNC_TYPE, frozenset({"tenantId"}))
+def _build_catalog(md: metadata.Metadata) -> dict[str, tuple[str, ...]]:
+    def managed(type_name: str, read_only: frozenset[str]) -> tuple[str, ...]:
+        return tuple(p.name for p in md.type(type_name).properties if p.name not in read_only)
+
+    return {
+        "PARTNER_PROPERTIES": managed(metadata.PARTNER_TYPE, PARTNER_READ_ONLY),
+        "DEFAULT_PROPERTIES": managed(metadata.DEFAULT_TYPE, DEFAULT_READ_ONLY),
+        "SYNC_PROPERTIES": managed(metadata.SYNC_TYPE, frozenset({"tenantId"})),
+        "POLICY_PROPERTIES": tuple(
+            p.name for p in md.type(metadata.POLICY_TYPE).properties if p.name in POLICY_MANAGED
+        ),
+    }
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    # PARTNER_PROPERTIES and friends are read from the metadata in use at the time of the access (PEP 562),
+    # never frozen at import: a newer (or a test's synthetic) metadata needs no code change.
+    catalog = _catalog(metadata.load())
+    if name in catalog:
+        return catalog[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+PARTNER_PROPERTIES: tuple[str, ...]
+DEFAULT_PROPERTIES: tuple[str, ...]
+SYNC_PROPERTIES: tuple[str, ...]
+POLICY_PROPERTIES: tuple[str, ...]
+
+
+# --- the walk -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a structured metadata type, as xtap sees it."""
+
+    name: str
+    type: str
+    collection: bool
+    managed: bool  # False for UNMANAGED_MEMBERS
+    structured: bool  # its type is a complex type: walked into (item by item for a collection)
+
+
+def _members(md: metadata.Metadata, type_name: str) -> dict[str, Member]:
+    return derived(md, f"members:{type_name}", lambda: _build_members(md, type_name))
+
+
+def _build_members(md: metadata.Metadata, type_name: str) -> dict[str, Member]:
+    if type_name not in md.types:
+        return {}
+    return {
+        p.name: Member(
+            p.name, p.type, p.collection, (type_name, p.name) not in UNMANAGED_MEMBERS, p.type in md.types
+        )
+        for p in md.type(type_name).properties
+    }
+
+
+def members(type_name: str) -> dict[str, Member]:
+    """The members of `type_name` by name (empty for a primitive or enum type)."""
+    return _members(metadata.load(), type_name)
+
+
+def property_member(owner: str, name: str) -> Member | None:
+    """The top-level property `name` of `owner` as a member, or None when the metadata doesn't know it."""
+    return members(owner).get(name)
+
+
+DROP: Any = object()  # returned by a `transform` visitor: leave this member out
+
+Visitor = Callable[[str, "Member | None", Any], Any]
+
+
+def transform(
+    type_name: str, value: Any, visit: Visitor, path: str = "", *, documented_order: bool = False
+) -> Any:
+    """Rebuild `value` (of metadata type `type_name`) member by member.
+
+    `visit(path, member, child)` sees every key of every object at any depth — `member` is None when the
+    metadata does not know the key — with its child already rebuilt (objects are walked first, collection
+    items one by one), and returns the new child or DROP. Values that are not objects come back unchanged.
+    Keys keep their order, or with `documented_order` follow DOC_ORDER, then the metadata's, then the value's.
+    """
+    if not isinstance(value, Mapping):
+        return value
+    known = members(type_name)
+    keys = list(value)
+    if documented_order:
+        listed = [k for k in ordered(known) if k in value]
+        keys = listed + [k for k in keys if k not in known]
+    out: dict[str, Any] = {}
+    for key in keys:
+        child = value[key]
+        member = known.get(key)
+        here = f"{path}.{key}" if path else key
+        if member is not None and member.structured:
+            if member.collection and isinstance(child, list):
+                child = [
+                    transform(member.type, item, visit, here, documented_order=documented_order)
+                    for item in child
+                ]
+            else:
+                child = transform(member.type, child, visit, here, documented_order=documented_order)
+        result = visit(here, member, child)
+        if result is not DROP:
+            out[key] = result
+    return out
+
+
+def leaf_paths(type_name: str, prefix: str = "", *, managed_only: bool = True) -> list[str]:
+    """Every leaf path of a metadata type, in DOC_ORDER (objects are walked, collections are leaves)."""
+    md = metadata.load()
+    key = f"leaves:{type_name}:{prefix}:{managed_only}"
+    return list(derived(md, key, lambda: _leaf_paths(type_name, prefix, managed_only)))
+
+
+def _leaf_paths(type_name: str, prefix: str, managed_only: bool) -> list[str]:
+    known = members(type_name)
+    out: list[str] = []
+    for name in ordered(known):
+        member = known[name]
+        if managed_only and not member.managed:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        if member.collection or not member.structured:
+            out.append(path)
+        else:
+            out.extend(leaf_paths(member.type, path, managed_only=managed_only))
+    return out
+
+
+def managed_view(type_name: str, value: Any) -> Any:
+    """`value` without the members xtap does not manage: unknown to the metadata or UNMANAGED_MEMBERS."""
+    return transform(type_name, value, lambda _p, m, child: child if m is not None and m.managed else DROP)
+
+
+def unknown_members(type_name: str, value: Any, prefix: str = "") -> list[str]:
+    """Paths of the members the metadata does not know, at any depth (annotations aside)."""
+    found: list[str] = []
+
+    def visit(path: str, member: Member | None, child: Any) -> Any:
+        if member is None and "@" not in path:  # `@odata.type` and friends are annotations, not members
+            found.append(f"{prefix}.{path}" if prefix else path)
+        return child
+
+    transform(type_name, value, visit)
+    return found
 
 
 def property_type(owner: str, name: str) -> metadata.Property | None:
@@ -63,6 +268,9 @@ def property_type(owner: str, name: str) -> metadata.Property | None:
     if (owner, name) in UNMANAGED_MEMBERS:
         return None
     return metadata.load().type(owner).property(name)
+
+
+# --- canonical form ---------------------------------------------------------------------------------------
 
 
 def is_guid(value: object) -> bool:
@@ -76,99 +284,163 @@ def _canonical_scalar(value: Any) -> Any:
     return value
 
 
-def _target_key(item: Any) -> tuple[str, str]:
-    if isinstance(item, dict):
-        return (str(item.get("targetType")), str(item.get("target")))
-    return ("", repr(item))
+def target_key(item: Any) -> tuple[str, str]:
+    """The identity of a target in a set of targets: (targetType, target), GUIDs lowercase."""
+    if isinstance(item, Mapping):
+        return (str(item.get("targetType")), str(_canonical_scalar(item.get("target"))))
+    return ("", repr(_canonical_scalar(item)))
+
+
+def canonical_set(items: list[Any]) -> list[Any]:
+    """A list that means a set: duplicates dropped, sorted by identity (the one target canonical form)."""
+    unique: dict[tuple[str, str], Any] = {}
+    for item in items:
+        unique.setdefault(target_key(item), item)
+    return [unique[k] for k in sorted(unique)]
+
+
+def _is_object(value: Any) -> bool:
+    # dict first: the Mapping ABC check is slow, and what xtap reads from YAML and JSON is dicts.
+    return isinstance(value, dict) or (not isinstance(value, _PLAIN) and isinstance(value, Mapping))
+
+
+_PLAIN = (str, int, float, list, type(None))
 
 
 def canonical(value: Any) -> Any:
-    """The comparison form of a JSON value (see the module docstring)."""
-    if isinstance(value, dict):
+    """The comparison form of a JSON value (see the module docstring); not metadata-aware."""
+    if _is_object(value):
         out = {}
         for key, member in value.items():
             if isinstance(key, str) and key.startswith("@odata."):
                 continue
             c = canonical(member)
             if c is not None:
-                out[key] = _sorted_targets(c) if key == "targets" and isinstance(c, list) else c
+                out[key] = canonical_set(c) if key in UNORDERED and isinstance(c, list) else c
         return out or None
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return _canonical_scalar(value)
 
 
-def _sorted_targets(items: list[Any]) -> list[Any]:
-    unique: dict[tuple[str, str], Any] = {}
-    for item in items:
-        unique.setdefault(_target_key(item), item)
-    return [unique[k] for k in sorted(unique)]
+# While a plan is made, the same values are put in canonical form several times (the diff, then the access
+# impact of before and after): `memo()` remembers each result for as long as the plan is being made.
+_MEMO: list[dict[tuple[str, str, int], tuple[Any, Any]]] = []
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    _MEMO.append({})
+    try:
+        yield
+    finally:
+        _MEMO.pop()
 
 
 def canonical_property(owner: str, name: str, value: Any) -> Any:
-    """Canonical form of one top-level property, with unmanaged members (tenantRestrictions.devices) dropped."""
-    return canonical(strip_unmanaged(owner, name, value))
+    """Canonical form of one top-level property, with the members xtap doesn't manage left out."""
+    if value is None:
+        return None
+    if _MEMO:
+        key = (owner, name, id(value))
+        hit = _MEMO[-1].get(key)
+        if hit is not None and hit[0] is value:  # the same object, alive: id() was not reused
+            return hit[1]
+        result = _canonical_property(owner, name, value)
+        _MEMO[-1][key] = (value, result)
+        return result
+    return _canonical_property(owner, name, value)
 
 
-def strip_unmanaged(owner: str, name: str, value: Any) -> Any:
-    prop = metadata.load().type(owner).property(name)
-    if prop is None or not isinstance(value, dict):
-        return value
-    return _strip(prop.type, value)
+def _canonical_property(owner: str, name: str, value: Any) -> Any:
+    member = property_member(owner, name)
+    if member is None or not member.structured:
+        return canonical(value)
+    if member.collection and isinstance(value, list):
+        return canonical([managed_view(member.type, item) for item in value])
+    return canonical(managed_view(member.type, value))
 
 
-def _strip(type_name: str, value: Any) -> Any:
-    md = metadata.load()
-    if not isinstance(value, dict) or type_name not in md.types:
-        return value
-    out = {}
-    for key, member in value.items():
-        if (type_name, key) in UNMANAGED_MEMBERS:
-            continue
-        prop = md.type(type_name).property(key)
-        if prop is not None and not prop.collection:
-            out[key] = _strip(prop.type, member)
-        else:
-            out[key] = member
-    return out
-
-
-def expand(type_name: str, value: Any) -> Any:
-    """The wire form of `value` of metadata type `type_name`: every managed member present, null if absent."""
-    md = metadata.load()
-    if value is None or type_name not in md.types or not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for prop in md.type(type_name).properties:
-        if (type_name, prop.name) in UNMANAGED_MEMBERS:
-            continue
-        member = value.get(prop.name)
-        if member is None:
-            out[prop.name] = None
-        elif prop.collection:
-            out[prop.name] = [expand(prop.type, item) for item in member]
-        else:
-            out[prop.name] = expand(prop.type, member)
-    return out
-
-
-def expand_property(owner: str, name: str, value: Any) -> Any:
-    prop = metadata.load().type(owner).property(name)
-    if prop is None:
-        return value
-    return expand(prop.type, value)
+def equal(owner: str, name: str, a: Any, b: Any) -> bool:
+    same: bool = canonical_property(owner, name, a) == canonical_property(owner, name, b)
+    return same
 
 
 def value_at(value: Any, path: str) -> Any:
     """The member at a dotted path (`inboundTrust.isMfaAccepted`), or None where the path ends early."""
     node: Any = value
     for part in path.split("."):
-        if not isinstance(node, Mapping):
+        if not _is_object(node):
             return None
         node = node.get(part)
     return node
 
 
-def equal(owner: str, name: str, a: Any, b: Any) -> bool:
-    same: bool = canonical_property(owner, name, a) == canonical_property(owner, name, b)
-    return same
+# --- wire form ----------------------------------------------------------------------------------------------
+
+
+def omit_nulls(value: Any) -> Any:
+    """`value` with every null member left out, at any depth (an object left empty counts as null)."""
+    if isinstance(value, Mapping):
+        out = {k: omit_nulls(v) for k, v in value.items()}
+        out = {k: v for k, v in out.items() if v is not None}
+        return out or None
+    if isinstance(value, list):
+        return [omit_nulls(v) for v in value]
+    return value
+
+
+def cleared_paths(owner: str, name: str, desired: Any, live: Any) -> list[str]:
+    """The members (dotted, under `name`) the tenant has set and the desired value leaves empty.
+
+    Leaving such a member out of a body clears it only if Graph replaces objects; sending it as null is
+    what no Microsoft sample does. The planner sends the property in two steps instead (null, then value).
+    """
+    want = canonical_property(owner, name, desired)
+    have = canonical_property(owner, name, live)
+    if want is None or not isinstance(want, dict) or not isinstance(have, dict):
+        return []
+    return list(_cleared(want, have, name))
+
+
+def _cleared(want: Mapping[str, Any], have: Mapping[str, Any], path: str) -> Iterator[str]:
+    for key, value in have.items():
+        here = f"{path}.{key}"
+        mine = want.get(key)
+        if mine is None:
+            yield here
+        elif isinstance(mine, Mapping) and isinstance(value, Mapping):
+            yield from _cleared(mine, value, here)
+
+
+def wire_property(owner: str, name: str, desired: Any, live: Any) -> Any:
+    """The value of property `name` in a body: desired without nulls, plus the known-but-unmanaged members
+    of the live value (e.g. `tenantRestrictions.devices`), so a replacing PATCH loses nothing xtap doesn't own."""
+    body = omit_nulls(desired)
+    member = property_member(owner, name)
+    if body is None or member is None or not member.structured or member.collection:
+        return body
+    return _carry(member.type, body, live)
+
+
+def _carry(type_name: str, body: Any, live: Any) -> Any:
+    if not isinstance(body, dict) or not isinstance(live, Mapping):
+        return body
+    out = dict(body)
+    for key, member in members(type_name).items():
+        have = live.get(key)
+        if have is None:
+            continue
+        if not member.managed:
+            out[key] = have
+        elif member.structured and not member.collection and key in out:
+            out[key] = _carry(member.type, out[key], have)
+    return out
+
+
+def unknown_under(owner: str, name: str, live: Any) -> list[str]:
+    """Members of a live property that the metadata does not know (dotted, under `name`)."""
+    member = property_member(owner, name)
+    if member is None or not member.structured or member.collection:
+        return []
+    return unknown_members(member.type, live, name)

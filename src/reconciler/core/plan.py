@@ -1,7 +1,8 @@
 """A plan is data: per-resource changes, their leaf differences and the exact requests (DESIGN §4).
 
-The JSON form (`format_version` 1, described by `schemas/plan.schema.json`) is what `xtap plan --out`
-saves and `xtap apply PLANFILE` reads back; it is stable: fields are only ever added.
+The JSON form (`format_version` 2, described by `schemas/plan.schema.json`) is what `xtap plan --out`
+saves and `xtap apply PLANFILE` reads back. A saved plan is never trusted: apply re-derives the plan and
+applies only if `differences(saved, rebuilt)` finds nothing (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler import __version__
-from reconciler.core.errors import XtapError
+from reconciler.core.errors import RefusedError, XtapError
 from reconciler.core.state import Request
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 Action = Literal["create", "update", "delete", "unmanaged", "noop"]
-Resource = Literal["partner", "identitySynchronization", "default"]
+Resource = Literal["partner", "identitySynchronization", "default", "policy"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "unmanaged", "noop")
 
 
@@ -33,6 +34,16 @@ class PropertyDiff:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What a change does to who can reach what (core/access.py): one channel or setting, one line."""
+
+    channel: str  # b2b-collaboration, ..., inbound-trust, automatic-consent, identity-sync
+    direction: str | None  # inbound / outbound; None for trust, consent and sync
+    impact: Literal["widens", "narrows", "changes"]
+    summary: str
+
+
+@dataclass(frozen=True)
 class Change:
     action: Action
     resource: Resource
@@ -42,6 +53,8 @@ class Change:
     diffs: tuple[PropertyDiff, ...] = ()
     requests: tuple[Request, ...] = ()
     notes: tuple[str, ...] = ()
+    description: str | None = None  # the partner file's `description`, for people
+    effects: tuple[Effect, ...] = ()  # its access impact, widening first
 
     @property
     def properties(self) -> tuple[str, ...]:
@@ -60,6 +73,8 @@ class Change:
 class Fingerprints:
     live: Mapping[str, str]  # resource key ("partner:<tid>", "default") -> hash of what was read
     desired: str  # hash of the desired state the plan was made from
+    config: str = ""  # hash of the effective configuration (xtap.yaml as resolved, flags included)
+    version: str = ""  # the xtap version that made the plan
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,8 @@ class Plan:
     forced: bool = False
     # The effective default configuration (canonical), so renderers can say what "inherit" means.
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # The effective configuration it was made with (PlanOptions.to_json): prune, protected, ignore, gates.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -84,6 +101,11 @@ class Plan:
     @property
     def requests(self) -> tuple[Request, ...]:
         return tuple(r for c in self.changes for r in c.requests)
+
+    @property
+    def deletions(self) -> tuple[Change, ...]:
+        """Partner and identity-sync deletions alike: both count for gates and the deletion banner."""
+        return tuple(c for c in self.changes if c.action == "delete")
 
     @property
     def refused(self) -> bool:
@@ -114,7 +136,13 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "refusals": list(plan.refusals),
         "changes": [_change_json(c) for c in plan.changes],
         "defaults": dict(plan.defaults),
-        "fingerprints": {"live": dict(plan.fingerprints.live), "desired": plan.fingerprints.desired},
+        "options": dict(plan.options),
+        "fingerprints": {
+            "live": dict(plan.fingerprints.live),
+            "desired": plan.fingerprints.desired,
+            "config": plan.fingerprints.config,
+            "version": plan.fingerprints.version,
+        },
     }
 
 
@@ -129,6 +157,11 @@ def _change_json(change: Change) -> dict[str, Any]:
         "diffs": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diffs],
         "requests": [r.to_json() for r in change.requests],
         "notes": list(change.notes),
+        "description": change.description,
+        "effects": [
+            {"channel": e.channel, "direction": e.direction, "impact": e.impact, "summary": e.summary}
+            for e in change.effects
+        ],
     }
 
 
@@ -139,7 +172,7 @@ def from_json(data: Any, *, origin: str = "plan file") -> Plan:
             raise TypeError("not a JSON object")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
-            raise XtapError(
+            raise RefusedError(
                 f"{origin}: unsupported plan format_version {version!r} (this xtap reads {FORMAT_VERSION})"
             )
         changes = tuple(
@@ -161,6 +194,10 @@ def from_json(data: Any, *, origin: str = "plan file") -> Plan:
                     for r in c["requests"]
                 ),
                 notes=tuple(c.get("notes", ())),
+                description=c.get("description"),
+                effects=tuple(
+                    Effect(e["channel"], e["direction"], e["impact"], e["summary"]) for e in c["effects"]
+                ),
             )
             for c in data["changes"]
         )
@@ -170,14 +207,56 @@ def from_json(data: Any, *, origin: str = "plan file") -> Plan:
         fp = data["fingerprints"]
         return Plan(
             changes=changes,
-            fingerprints=Fingerprints(live=dict(fp["live"]), desired=str(fp["desired"])),
+            fingerprints=Fingerprints(
+                live=dict(fp["live"]),
+                desired=str(fp["desired"]),
+                config=str(fp["config"]),
+                version=str(fp["version"]),
+            ),
             tenant_name=data["tenant"]["name"],
             tenant_id=data["tenant"]["id"],
             prune=bool(data["prune"]),
             refusals=tuple(data.get("refusals", ())),
             defaults=dict(data.get("defaults") or {}),
+            options=dict(data["options"]),
         )
     except XtapError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise XtapError(f"{origin}: not a valid xtap plan ({type(exc).__name__}: {exc})") from None
+
+
+# --- re-derivation: a saved plan is compared with the plan made afresh, never trusted ----------------------
+
+
+def _request_view(request: Request) -> str:
+    body = json.dumps(request.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    after = f" after {','.join(request.depends_on)}" if request.depends_on else ""
+    return f"{request.method} {request.url} {body}{after}"
+
+
+def differences(saved: Plan, fresh: Plan) -> str | None:
+    """The first way a saved plan differs from the plan made afresh from the same files and tenant, in
+    words; None when they are the same plan (same options, requests, refusals and deletions)."""
+    if saved.fingerprints.version != fresh.fingerprints.version:
+        return f"it was made by xtap {saved.fingerprints.version or 'of another version'}, this is xtap {fresh.fingerprints.version}"
+    for key in sorted(set(saved.options) | set(fresh.options)):
+        if saved.options.get(key) != fresh.options.get(key):
+            return f"its option {key} is {json.dumps(saved.options.get(key))}, the configuration says {json.dumps(fresh.options.get(key))}"
+    if saved.refusals != fresh.refusals:
+        return f"its refusals {list(saved.refusals)} are not the safety gates' {list(fresh.refusals)}"
+    gone_saved = [f"{c.resource} {c.tenant_id}" for c in saved.deletions]
+    gone_fresh = [f"{c.resource} {c.tenant_id}" for c in fresh.deletions]
+    if gone_saved != gone_fresh:
+        return f"it deletes {gone_saved or 'nothing'}, a fresh plan deletes {gone_fresh or 'nothing'}"
+    mine = [_request_view(r) for r in saved.requests]
+    theirs = [_request_view(r) for r in fresh.requests]
+    for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+        if a != b:
+            return f"request {index + 1} is {a[:300]}, a fresh plan sends {b[:300]}"
+    if len(mine) != len(theirs):
+        extra = mine[len(theirs)] if len(mine) > len(theirs) else None
+        if extra is not None:
+            return f"it sends {len(mine)} requests, a fresh plan {len(theirs)} (the first extra one: {extra[:300]})"
+        return f"it sends {len(mine)} requests, a fresh plan {len(theirs)}"
+    return None

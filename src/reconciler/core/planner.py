@@ -2,32 +2,62 @@
 
 DESIGN §3 is the contract:
 - a managed property absent from a partner file means inherit (Graph null); ignored properties are left alone;
-- values compare in canonical form (`model.canonical`), so there is no false drift;
+- values compare in canonical form (`model.canonical_property`), so there is no false drift, and members
+  the v1.0 metadata doesn't know are never compared nor sent;
 - a PATCH body holds only the top-level properties that differ, each sent whole in its wire form
-  (`model.expand`: every member present, null where the file leaves it out) — correct whether Graph merges
-  nested values or replaces them; back-to-inherit is sent as null;
-- create is one POST with every non-null desired property; identity sync is PUT to create, PATCH to update,
-  DELETE to remove, and a sync policy is deleted before its partner (Graph refuses the reverse);
-- deletions only with prune, never for MTO or protected partners.
-The default configuration manages only the properties its file names (null is not "inherit" there).
+  (`model.wire_property`: empty members left out, members xtap doesn't manage carried from the live value);
+  back-to-inherit is sent as a top-level null. A property whose new value leaves empty a member the tenant
+  has set goes in two steps, chained in one `$batch`: the property as null, then its new value — never a
+  null *inside* a property, which no Microsoft sample sends and Graph may refuse or store as false;
+- create is a POST with `tenantId` and the properties the v1.0 Create page documents, then a PATCH for the
+  rest (dependsOn the POST); identity sync is PUT to create, PATCH to update, DELETE to remove, and a sync
+  policy is deleted before its partner (Graph refuses the reverse);
+- deletions only with prune, and never of a partner (or its sync policy) that is an MTO member, a service
+  provider, built-in protected (the Microsoft Support tenant) or in `protectedPartners`.
+The default configuration manages only the properties its file names; the root policy only
+`allowedCloudEndpoints`, when `policy.yaml` names it, and its change comes first.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.core import metadata, model
+from reconciler import __version__
+from reconciler.core import access, effective, metadata, model, urls
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest
-from reconciler.core.state import DesiredPartner, DesiredState, LivePartner, LiveState, Request
-
-PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
-DEFAULT_URL = "/policies/crossTenantAccessPolicy/default"
+from reconciler.core.state import (
+    DesiredPartner,
+    DesiredState,
+    LivePartner,
+    LiveState,
+    Request,
+)
 
 # Safety gate for mass updates, after octoDNS: more than 30 % of at least 10 existing partners.
 UPDATE_GATE_MIN_EXISTING = 10
+
+# Partners xtap never deletes whatever the files say (DESIGN §3). Microsoft adds its Support tenant as a
+# service-provider partner while a support case is open and removes it afterwards (Microsoft 365 support
+# documentation); `protectedPartners` in xtap.yaml extends this list.
+BUILTIN_PROTECTED: Mapping[str, str] = {
+    "b4c546a4-7dac-46a6-a7dd-ed822a11efd3": "the Microsoft Support tenant, added by Microsoft during a support case",
+}
+
+# What the v1.0 "Create crossTenantAccessPolicyConfigurationPartner" page documents for the POST body
+# (besides tenantId and isServiceProvider, which xtap does not manage); the rest goes in a PATCH after it.
+POST_PROPERTIES = frozenset(
+    {
+        "inboundTrust",
+        "automaticUserConsentSettings",
+        "b2bCollaborationInbound",
+        "b2bCollaborationOutbound",
+        "b2bDirectConnectInbound",
+        "b2bDirectConnectOutbound",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -41,13 +71,16 @@ class PlanOptions:
     tenant_name: str = "default"
     tenant_id: str | None = None
 
-
-def partner_url(tenant_id: str) -> str:
-    return f"{PARTNERS_URL}/{tenant_id}"
-
-
-def sync_url(tenant_id: str) -> str:
-    return f"{PARTNERS_URL}/{tenant_id}/identitySynchronization"
+    def to_json(self) -> dict[str, Any]:
+        """The effective configuration a plan was made with (force aside: it is the apply's decision)."""
+        return {
+            "prune": self.prune,
+            "protectedPartners": sorted(self.protected),
+            "ignore": sorted(self.ignore),
+            "maxDeletes": self.max_deletes,
+            "maxUpdatePercent": self.max_update_percent,
+            "tenant": {"name": self.tenant_name, "id": self.tenant_id},
+        }
 
 
 def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
@@ -66,19 +99,51 @@ def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
         yield PropertyDiff(path, before, after)
 
 
-def _property_changes(
-    owner: str, names: tuple[str, ...], desired: Mapping[str, Any], live: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[PropertyDiff]]:
-    """The PATCH body (changed top-level properties, wire form) and the leaf diffs."""
+@dataclass(frozen=True)
+class _Delta:
+    """How one resource's properties differ: what to send, what clears, the leaves, what to say."""
+
+    body: dict[str, Any]
+    clears: tuple[str, ...]  # top-level properties that go in two steps (null, then the value)
+    diffs: tuple[PropertyDiff, ...]
+    notes: tuple[str, ...]
+
+
+def _delta(owner: str, names: tuple[str, ...], desired: Mapping[str, Any], live: Mapping[str, Any]) -> _Delta:
     body: dict[str, Any] = {}
+    clears: list[str] = []
     diffs: list[PropertyDiff] = []
+    notes: list[str] = []
     for name in names:
-        want = model.canonical_property(owner, name, desired.get(name))
-        have = model.canonical_property(owner, name, live.get(name))
-        if want != have:
-            body[name] = model.expand_property(owner, name, desired.get(name))
-            diffs.extend(leaf_diffs(name, have, want))
-    return body, diffs
+        want, have = desired.get(name), live.get(name)
+        after = model.canonical_property(owner, name, want)
+        before = model.canonical_property(owner, name, have)
+        if after == before:
+            continue
+        body[name] = model.wire_property(owner, name, want, have)
+        diffs.extend(leaf_diffs(name, before, after))
+        cleared = model.cleared_paths(owner, name, want, have)
+        if cleared:
+            clears.append(name)
+            notes.append(
+                f"{name} is sent in two steps (null, then the new value) to empty {', '.join(cleared)}, "
+                "which the tenant has set"
+            )
+        unknown = model.unknown_under(owner, name, have)
+        if unknown and (cleared or body[name] is not None):
+            notes.append(
+                f"Graph may drop {', '.join(unknown)} (not in the Graph v1.0 metadata, so xtap cannot send "
+                f"it back) when it replaces {name}"
+            )
+    return _Delta(body, tuple(clears), tuple(diffs), tuple(notes))
+
+
+def _patches(ids: _Ids, url: str, delta: _Delta, after: tuple[str, ...] = ()) -> tuple[Request, ...]:
+    """The PATCH of a delta; with properties to empty, a PATCH nulling them first and the value after it."""
+    if not delta.clears:
+        return (Request(ids.next(), "PATCH", url, delta.body, after),)
+    reset = Request(ids.next(), "PATCH", url, dict.fromkeys(delta.clears), after)
+    return (reset, Request(ids.next(), "PATCH", url, delta.body, (reset.id,)))
 
 
 class _Ids:
@@ -91,23 +156,48 @@ class _Ids:
         return str(next(self._counter))
 
 
-def _managed_names(all_names: tuple[str, ...], ignore: frozenset[str]) -> tuple[str, ...]:
-    return tuple(n for n in all_names if n not in ignore)
+def _managed_names(
+    all_names: tuple[str, ...], ignore: frozenset[str], written: Mapping[str, Any] | None = None
+) -> tuple[str, ...]:
+    """The managed names not ignored: those the file writes first, in its order (a body reads like the
+    file, Microsoft's Create example goes out as documented), then the rest in metadata order."""
+    names = [n for n in all_names if n not in ignore]
+    if written is None:
+        return tuple(names)
+    first = [n for n in written if n in names]
+    return (*first, *(n for n in names if n not in written))
+
+
+def _sync_names(sync: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(n for n in sync if n in model.SYNC_PROPERTIES)
 
 
 def _sync_body(sync: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: model.expand_property(metadata.SYNC_TYPE, name, sync.get(name))
-        for name in model.SYNC_PROPERTIES
-        if name in sync
-    }
+    body = {n: model.wire_property(metadata.SYNC_TYPE, n, sync.get(n), None) for n in _sync_names(sync)}
+    return {k: v for k, v in body.items() if v is not None}
 
 
-def _partner_name(desired: DesiredPartner | None, tenant_id: str) -> str:
+def partner_name(
+    desired: DesiredPartner | None, tenant_id: str, names: Mapping[str, str] | None = None
+) -> str:
+    """How a partner is named: its file's stem, else its display name (tenant lookup), else its tenantId."""
     if desired is None:
-        return tenant_id
+        return (names or {}).get(tenant_id) or tenant_id
     stem = desired.source.path.replace("\\", "/").rsplit("/", 1)[-1]
     return stem.rsplit(".", 1)[0] if "." in stem else stem
+
+
+def never_deleted(live: LivePartner, options: PlanOptions) -> str | None:
+    """Why a live partner (and its sync policy) is never deleted, or None."""
+    if live.is_mto:
+        return "a multitenant organization member, isInMultiTenantOrganization"
+    if live.is_service_provider:
+        return "a service provider, isServiceProvider: Microsoft manages it"
+    if live.tenant_id in BUILTIN_PROTECTED:
+        return BUILTIN_PROTECTED[live.tenant_id]
+    if live.tenant_id in options.protected:
+        return "listed in protectedPartners"
+    return None
 
 
 def plan_partner(
@@ -115,165 +205,181 @@ def plan_partner(
     live: LivePartner | None,
     options: PlanOptions,
     ids: _Ids,
+    names: Mapping[str, str] | None = None,
 ) -> list[Change]:
     """The changes for one partner tenant: the partner itself, then its identity-sync policy."""
     tenant_id = (desired or live).tenant_id  # type: ignore[union-attr]
-    name = _partner_name(desired, tenant_id)
-    source = str(desired.source) if desired else None
-    ignore = options.ignore | (desired.ignore if desired else frozenset())
-    names = _managed_names(model.PARTNER_PROPERTIES, ignore)
-    manage_sync = model.SYNC_PROPERTY not in ignore
-    owner = metadata.PARTNER_TYPE
-
-    if desired is not None and live is None:
-        body: dict[str, Any] = {"tenantId": tenant_id}
-        diffs: list[PropertyDiff] = []
-        for prop in names:
-            value = desired.properties.get(prop)
-            if model.canonical_property(owner, prop, value) is not None:
-                body[prop] = model.expand_property(owner, prop, value)
-                diffs.extend(leaf_diffs(prop, None, model.canonical_property(owner, prop, value)))
-        create = Request(ids.next(), "POST", PARTNERS_URL, body)
-        changes = [Change("create", "partner", name, tenant_id, source, tuple(diffs), (create,))]
-        if manage_sync and desired.sync is not None:
-            sync_body = _sync_body(desired.sync)
-            changes.append(
-                Change(
-                    "create",
-                    "identitySynchronization",
-                    name,
-                    tenant_id,
-                    source,
-                    tuple(leaf_diffs("identitySynchronization", None, model.canonical(sync_body))),
-                    (Request(ids.next(), "PUT", sync_url(tenant_id), sync_body, (create.id,)),),
-                )
-            )
-        return changes
-
-    assert live is not None
+    name = partner_name(desired, tenant_id, names)
     if desired is None:
-        return _plan_removal(live, options, ids)
+        assert live is not None
+        return _plan_removal(live, name, options, ids)
+    if live is None:
+        return _plan_create(desired, name, options, ids)
+    ignore = options.ignore | desired.ignore
+    owner = metadata.PARTNER_TYPE
+    managed = _managed_names(model.PARTNER_PROPERTIES, ignore, desired.properties)
+    delta = _delta(owner, managed, desired.properties, live.raw)
+    here = _Here(name, tenant_id, str(desired.source), desired.description)
+    changes = [
+        here.change(
+            "update", "partner", delta.diffs, _patches(ids, urls.partner(tenant_id), delta), delta.notes
+        )
+        if delta.body
+        else here.change("noop", "partner")
+    ]
+    if model.SYNC_PROPERTY not in ignore:
+        changes.extend(_plan_sync(desired, live, here, options, ids))
+    return changes
 
-    changes = []
-    body, diffs = _property_changes(owner, names, desired.properties, live.raw)
-    if body:
-        patch = Request(ids.next(), "PATCH", partner_url(tenant_id), body)
-        changes.append(Change("update", "partner", name, tenant_id, source, tuple(diffs), (patch,)))
-    else:
-        changes.append(Change("noop", "partner", name, tenant_id, source))
-    if manage_sync:
-        changes.extend(_plan_sync(desired, live, name, source, options, ids))
+
+@dataclass(frozen=True)
+class _Here:
+    """The naming fields every change of one partner shares."""
+
+    name: str
+    tenant_id: str | None
+    source: str | None
+    description: str | None = None
+
+    def change(
+        self,
+        action: Any,
+        resource: Any,
+        diffs: tuple[PropertyDiff, ...] = (),
+        requests: tuple[Request, ...] = (),
+        notes: tuple[str, ...] = (),
+    ) -> Change:
+        return Change(
+            action, resource, self.name, self.tenant_id, self.source, diffs, requests, notes, self.description
+        )
+
+
+def _plan_create(desired: DesiredPartner, name: str, options: PlanOptions, ids: _Ids) -> list[Change]:
+    tenant_id = desired.tenant_id
+    ignore = options.ignore | desired.ignore
+    owner = metadata.PARTNER_TYPE
+    post: dict[str, Any] = {"tenantId": tenant_id}
+    rest: dict[str, Any] = {}
+    diffs: list[PropertyDiff] = []
+    for prop in _managed_names(model.PARTNER_PROPERTIES, ignore, desired.properties):
+        value = desired.properties.get(prop)
+        canon = model.canonical_property(owner, prop, value)
+        if canon is None:
+            continue
+        (post if prop in POST_PROPERTIES else rest)[prop] = model.wire_property(owner, prop, value, None)
+        diffs.extend(leaf_diffs(prop, None, canon))
+    create = Request(ids.next(), "POST", urls.PARTNERS, post)
+    requests = [create]
+    if rest:  # the Create page documents fewer properties than PATCH accepts: the rest right after it
+        requests.append(Request(ids.next(), "PATCH", urls.partner(tenant_id), rest, (create.id,)))
+    here = _Here(name, tenant_id, str(desired.source), desired.description)
+    changes = [here.change("create", "partner", tuple(diffs), tuple(requests))]
+    if model.SYNC_PROPERTY not in ignore and desired.sync is not None:
+        body = _sync_body(desired.sync)
+        put = Request(ids.next(), "PUT", urls.sync(tenant_id), body, (requests[-1].id,))
+        diffs = list(leaf_diffs(model.SYNC_PROPERTY, None, model.canonical(body)))
+        changes.append(here.change("create", "identitySynchronization", tuple(diffs), (put,)))
     return changes
 
 
 def _plan_sync(
-    desired: DesiredPartner,
-    live: LivePartner,
-    name: str,
-    source: str | None,
-    options: PlanOptions,
-    ids: _Ids,
+    desired: DesiredPartner, live: LivePartner, here: _Here, options: PlanOptions, ids: _Ids
 ) -> list[Change]:
     tid = desired.tenant_id
     if desired.sync is None and live.sync is None:
         return []
     if desired.sync is None:
         assert live.sync is not None
-        gone = tuple(leaf_diffs("identitySynchronization", _live_sync(live.sync), None))
-        if options.prune:
-            request = Request(ids.next(), "DELETE", sync_url(tid))
-            return [Change("delete", "identitySynchronization", name, tid, source, gone, (request,))]
-        note = "the file has no identitySynchronization; it is removed only with --prune"
-        return [Change("unmanaged", "identitySynchronization", name, tid, source, notes=(note,))]
-    sync_body = _sync_body(desired.sync)
+        gone = tuple(leaf_diffs(model.SYNC_PROPERTY, _live_sync(live.sync), None))
+        keep = never_deleted(live, options)
+        if options.prune and keep is None:
+            request = Request(ids.next(), "DELETE", urls.sync(tid))
+            return [here.change("delete", "identitySynchronization", gone, (request,))]
+        why = f"never deleted ({keep})" if keep else "removed only with --prune"
+        note = f"the file has no identitySynchronization; {why}"
+        return [here.change("unmanaged", "identitySynchronization", notes=(note,))]
     if live.sync is None:
-        diffs = tuple(leaf_diffs("identitySynchronization", None, model.canonical(sync_body)))
-        request = Request(ids.next(), "PUT", sync_url(tid), sync_body)
-        return [Change("create", "identitySynchronization", name, tid, source, diffs, (request,))]
-    body, leafs = _property_changes(
-        metadata.SYNC_TYPE,
-        tuple(n for n in model.SYNC_PROPERTIES if n in desired.sync),
-        desired.sync,
-        live.sync,
-    )
-    if not body:
-        return [Change("noop", "identitySynchronization", name, tid, source)]
-    leafs = [PropertyDiff(f"identitySynchronization.{d.path}", d.before, d.after) for d in leafs]
-    request = Request(ids.next(), "PATCH", sync_url(tid), body)
-    return [Change("update", "identitySynchronization", name, tid, source, tuple(leafs), (request,))]
+        body = _sync_body(desired.sync)
+        diffs = tuple(leaf_diffs(model.SYNC_PROPERTY, None, model.canonical(body)))
+        request = Request(ids.next(), "PUT", urls.sync(tid), body)
+        return [here.change("create", "identitySynchronization", diffs, (request,))]
+    delta = _delta(metadata.SYNC_TYPE, _sync_names(desired.sync), desired.sync, live.sync)
+    if not delta.body:
+        return [here.change("noop", "identitySynchronization")]
+    leafs = tuple(PropertyDiff(f"{model.SYNC_PROPERTY}.{d.path}", d.before, d.after) for d in delta.diffs)
+    return [
+        here.change(
+            "update", "identitySynchronization", leafs, _patches(ids, urls.sync(tid), delta), delta.notes
+        )
+    ]
 
 
 def _live_sync(sync: Mapping[str, Any]) -> Any:
     return model.canonical({k: sync.get(k) for k in model.SYNC_PROPERTIES})
 
 
-def _plan_removal(live: LivePartner, options: PlanOptions, ids: _Ids) -> list[Change]:
+def _plan_removal(live: LivePartner, name: str, options: PlanOptions, ids: _Ids) -> list[Change]:
     tid = live.tenant_id
-    reason = None
+    here = _Here(name, tid, None)
+    keep = never_deleted(live, options)
+    if keep is not None:
+        return [here.change("unmanaged", "partner", notes=(f"never deleted ({keep})",))]
     if not options.prune:
-        reason = "not in the policy files; deleted only with --prune"
-    elif live.is_mto:
-        reason = "member of a multitenant organization (isInMultiTenantOrganization): never deleted"
-    elif tid in options.protected:
-        reason = "listed in protectedPartners: never deleted"
-    if reason is not None:
-        return [Change("unmanaged", "partner", tid, tid, notes=(reason,))]
+        return [
+            here.change("unmanaged", "partner", notes=("not in the policy files; deleted only with --prune",))
+        ]
     owner = metadata.PARTNER_TYPE
-    diffs = [
+    diffs = tuple(
         d
         for prop in model.PARTNER_PROPERTIES
         for d in leaf_diffs(prop, model.canonical_property(owner, prop, live.raw.get(prop)), None)
-    ]
+    )
     changes = []
     depends: tuple[str, ...] = ()
     if live.sync is not None:
-        sync_delete = Request(ids.next(), "DELETE", sync_url(tid))
+        sync_delete = Request(ids.next(), "DELETE", urls.sync(tid))
         depends = (sync_delete.id,)
-        sync_diffs = tuple(leaf_diffs("identitySynchronization", _live_sync(live.sync), None))
-        changes.append(
-            Change("delete", "identitySynchronization", tid, tid, None, sync_diffs, (sync_delete,))
-        )
-    # Graph refuses to delete a partner that still has a sync policy: the policy goes first (graph-api.md §4).
-    partner_delete = Request(ids.next(), "DELETE", partner_url(tid), None, depends)
-    changes.append(Change("delete", "partner", tid, tid, None, tuple(diffs), (partner_delete,)))
+        sync_diffs = tuple(leaf_diffs(model.SYNC_PROPERTY, _live_sync(live.sync), None))
+        changes.append(here.change("delete", "identitySynchronization", sync_diffs, (sync_delete,)))
+    # Graph refuses to delete a partner that still has a sync policy: the policy goes first (v1.0 delete page).
+    partner_delete = Request(ids.next(), "DELETE", urls.partner(tid), None, depends)
+    changes.append(here.change("delete", "partner", diffs, (partner_delete,)))
     return changes
 
 
 def plan_default(desired: DesiredState, live: LiveState, options: PlanOptions, ids: _Ids) -> list[Change]:
     if desired.default is None:
         return []
-    source = str(desired.default.source)
+    here = _Here("default", None, str(desired.default.source))
     ignore = options.ignore | desired.default.ignore
     names = tuple(
-        n for n in _managed_names(model.DEFAULT_PROPERTIES, ignore) if n in desired.default.properties
+        n
+        for n in _managed_names(model.DEFAULT_PROPERTIES, ignore, desired.default.properties)
+        if n in desired.default.properties
     )
-    body, diffs = _property_changes(
-        metadata.DEFAULT_TYPE, names, desired.default.properties, live.default or {}
-    )
-    if not body:
-        return [Change("noop", "default", "default", None, source)]
-    request = Request(ids.next(), "PATCH", DEFAULT_URL, body)
-    return [Change("update", "default", "default", None, source, tuple(diffs), (request,))]
+    delta = _delta(metadata.DEFAULT_TYPE, names, desired.default.properties, live.default or {})
+    if not delta.body:
+        return [here.change("noop", "default")]
+    return [here.change("update", "default", delta.diffs, _patches(ids, urls.DEFAULT, delta), delta.notes)]
 
 
-def effective_defaults(desired: DesiredState, live: LiveState) -> dict[str, Any]:
-    """The default configuration as it will be after this plan, canonical: what "inherit" resolves to."""
-    owner = metadata.DEFAULT_TYPE
-    live_default = live.default or {}
-    out: dict[str, Any] = {}
-    for name in (*model.DEFAULT_PROPERTIES, "automaticUserConsentSettings"):
-        value = live_default.get(name)
-        if desired.default is not None and name in desired.default.properties:
-            value = desired.default.properties[name]
-        canon = model.canonical_property(owner, name, value)
-        if canon is not None:
-            out[name] = canon
-    return out
+def plan_policy(desired: DesiredState, live: LiveState, ids: _Ids) -> list[Change]:
+    """The root policy's managed properties (`allowedCloudEndpoints`), when policy.yaml names them."""
+    if desired.policy is None:
+        return []
+    here = _Here("policy", None, str(desired.policy.source))
+    names = tuple(n for n in model.POLICY_PROPERTIES if n in desired.policy.properties)
+    delta = _delta(metadata.POLICY_TYPE, names, desired.policy.properties, live.policy or {})
+    if not delta.body:
+        return [here.change("noop", "policy")]
+    return [here.change("update", "policy", delta.diffs, _patches(ids, urls.POLICY, delta), delta.notes)]
 
 
 def fingerprint_live(live: LiveState) -> dict[str, str]:
     prints = {f"partner:{tid}": digest(_fingerprint_view(p)) for tid, p in live.partners.items()}
     prints["default"] = digest(model.canonical(dict(live.default or {})))
+    if live.policy is not None:
+        prints["policy"] = digest(model.canonical(dict(live.policy)))
     return prints
 
 
@@ -285,60 +391,170 @@ def fingerprint_desired(desired: DesiredState) -> str:
     """Any edit of a file's managed content changes it (the values as written, not their canonical form:
     a saved plan is refused after any edit, even one that would plan the same)."""
     partners = {
-        tid: {"properties": p.properties, "sync": p.sync, "ignore": sorted(p.ignore)}
+        tid: {
+            "properties": p.properties,
+            "sync": p.sync,
+            "ignore": sorted(p.ignore),
+            "description": p.description,
+        }
         for tid, p in desired.partners.items()
     }
     default = None
     if desired.default is not None:
         default = {"properties": desired.default.properties, "ignore": sorted(desired.default.ignore)}
-    return digest({"partners": partners, "default": default})
+    policy = desired.policy.properties if desired.policy is not None else None
+    return digest({"partners": partners, "default": default, "policy": policy})
+
+
+def deletions(changes: tuple[Change, ...] | list[Change]) -> list[Change]:
+    """Every deletion of a plan: partners and identity-sync policies alike (they count the same)."""
+    return [c for c in changes if c.action == "delete"]
 
 
 def safety_refusals(
     changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
 ) -> list[str]:
-    """DESIGN §4 safety gates; each refusal is one sentence naming the override."""
+    """DESIGN §4 safety gates; each refusal is one sentence saying what trips it. How to override it is
+    for the command to say, and only when the gate refuses: under --force the same sentence is shown as
+    overridden."""
     refusals = []
     max_deletes = options.max_deletes
     if max_deletes is None:
         max_deletes = 5 if options.prune else 0
-    deletes = sum(1 for c in changes if c.action == "delete" and c.resource == "partner")
-    if deletes > max_deletes:
-        refusals.append(
-            f"{deletes} partner deletions exceed maxDeletes ({max_deletes}); "
-            "review them and re-run with --force"
-        )
+    gone = deletions(changes)
+    if len(gone) > max_deletes:
+        partners = sum(1 for c in gone if c.resource == "partner")
+        syncs = len(gone) - partners
+        what = f"{len(gone)} partner deletions"
+        if syncs:
+            what = (
+                f"{len(gone)} deletions ({partners} partner{'s' if partners != 1 else ''}, "
+                f"{syncs} identity-sync polic{'ies' if syncs != 1 else 'y'})"
+            )
+        refusals.append(f"{what} exceed maxDeletes ({max_deletes})")
     existing = len(live.partners)
-    updated = len({c.tenant_id for c in changes if c.action == "update" and c.resource != "default"})
+    updated = len(
+        {
+            c.tenant_id
+            for c in changes
+            if c.action == "update" and c.resource in ("partner", "identitySynchronization")
+        }
+    )
     if existing >= UPDATE_GATE_MIN_EXISTING and updated * 100 > options.max_update_percent * existing:
         refusals.append(
             f"{updated} of {existing} existing partners would change, more than "
-            f"{options.max_update_percent:g} %; review them and re-run with --force"
+            f"{options.max_update_percent:g} %"
         )
     if options.prune and not desired.partners and live.partners:
         refusals.append(
-            "the policy files declare no partners and prune is on: this would delete every partner; "
-            "re-run with --force if that is really meant"
+            "the policy files declare no partners and prune is on: this would delete every partner"
         )
     return refusals
 
 
-def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions | None = None) -> Plan:
-    options = options or PlanOptions()
+def make_plan(
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions | None = None,
+    *,
+    names: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan for `desired` against `live`. `names`: display names (tenant lookup) of live partners that
+    no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise."""
+    with model.memo():
+        return _make_plan(desired, live, options or PlanOptions(), names)
+
+
+def _make_plan(
+    desired: DesiredState, live: LiveState, options: PlanOptions, names: Mapping[str, str] | None
+) -> Plan:
     ids = _Ids()
     changes: list[Change] = []
-    changes.extend(plan_default(desired, live, options, ids))
-    for tid in sorted(desired.partners, key=lambda t: (_partner_name(desired.partners[t], t), t)):
-        changes.extend(plan_partner(desired.partners[tid], live.partners.get(tid), options, ids))
+    defaults = (live.default, effective.defaults_after(desired, live.default))
+    changes.extend(plan_policy(desired, live, ids))
+    changes.extend(default_effects(c, *defaults) for c in plan_default(desired, live, options, ids))
+    for tid in sorted(desired.partners, key=lambda t: (partner_name(desired.partners[t], t), t)):
+        mine = plan_partner(desired.partners[tid], live.partners.get(tid), options, ids)
+        changes.extend(with_effects(mine, desired.partners[tid], live.partners.get(tid), options, defaults))
     for tid in sorted(set(live.partners) - set(desired.partners)):
-        changes.extend(plan_partner(None, live.partners[tid], options, ids))
+        mine = plan_partner(None, live.partners[tid], options, ids, names)
+        changes.extend(with_effects(mine, None, live.partners[tid], options, defaults))
     return Plan(
         changes=tuple(changes),
-        fingerprints=Fingerprints(live=fingerprint_live(live), desired=fingerprint_desired(desired)),
+        fingerprints=Fingerprints(
+            live=fingerprint_live(live),
+            desired=fingerprint_desired(desired),
+            config=digest(options.to_json()),
+            version=__version__,
+        ),
         tenant_name=options.tenant_name,
         tenant_id=options.tenant_id,
         prune=options.prune,
         refusals=tuple(safety_refusals(changes, desired, live, options)),
         forced=options.force,
-        defaults=effective_defaults(desired, live),
+        defaults=defaults[1],
+        options=options.to_json(),
     )
+
+
+# --- access impact of each change (core/access.py) ------------------------------------------------------
+
+
+def _outcome(
+    desired: DesiredPartner | None, live: LivePartner | None, options: PlanOptions, deleted: bool
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """A partner's properties and sync policy once the plan is applied (ignored ones stay as they are)."""
+    if desired is None:
+        return (None, None) if deleted or live is None else (live.raw, live.sync)
+    ignore = options.ignore | desired.ignore
+    raw = dict(live.raw) if live is not None else {}
+    props = {n: (raw.get(n) if n in ignore else desired.properties.get(n)) for n in model.PARTNER_PROPERTIES}
+    keep_sync = model.SYNC_PROPERTY in ignore or (desired.sync is None and not deleted)
+    sync = (live.sync if live is not None else None) if keep_sync else desired.sync
+    return props, sync
+
+
+def with_effects(
+    changes: list[Change],
+    desired: DesiredPartner | None,
+    live: LivePartner | None,
+    options: PlanOptions,
+    defaults: tuple[Mapping[str, Any] | None, Mapping[str, Any]],
+) -> list[Change]:
+    """`changes` of one partner with their access impact: channels, trust and consent on the partner change,
+    identity sync on the sync change."""
+    if not any(c.requests for c in changes):
+        return changes
+    deleted = any(c.action == "delete" for c in changes)
+    before = access.configuration(live.raw if live else None, defaults[0], live.sync if live else None)
+    props, sync = _outcome(desired, live, options, deleted)
+    after = access.configuration(props, defaults[1], sync)
+    name = changes[0].name
+    effects = access.impact(before, after, name)
+    out = []
+    for change in changes:
+        mine = tuple(
+            e
+            for e in effects
+            if (e.channel == "identity-sync") == (change.resource == "identitySynchronization")
+        )
+        out.append(replace(change, effects=mine) if change.requests and mine else change)
+    if not any(c.resource == "identitySynchronization" and c.requests for c in changes):
+        sync_effects = tuple(e for e in effects if e.channel == "identity-sync")
+        out = [
+            replace(c, effects=c.effects + sync_effects) if c.resource == "partner" and c.requests else c
+            for c in out
+        ]
+    return out
+
+
+def default_effects(change: Change, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> Change:
+    """A change of the default configuration, as it reaches every tenant without a setting of its own."""
+    if not change.requests:
+        return change
+    effects = access.impact(
+        access.configuration(None, before),
+        access.configuration(None, after),
+        "every partner that inherits the default",
+    )
+    return replace(change, effects=tuple(effects))

@@ -252,11 +252,11 @@ def _last(path: JsonPath) -> str:
 def check_partner(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of one partner file."""
     problems = _guid_problem(("tenantId",), data.get("tenantId"), "tenantId")
-    problems += _check_settings(data, metadata.PARTNER_TYPE, model.partner_properties())
-    problems += check_control_characters(data, metadata.PARTNER_TYPE, model.partner_properties())
+    problems += _check_settings(data, metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES)
+    problems += check_control_characters(data, metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES)
     sync = data.get(model.SYNC_PROPERTY)
     if isinstance(sync, dict):
-        for problem in check_control_characters(sync, metadata.SYNC_TYPE, model.sync_properties()):
+        for problem in check_control_characters(sync, metadata.SYNC_TYPE, model.SYNC_PROPERTIES):
             problems.append(Problem((model.SYNC_PROPERTY, *problem.path), problem.message))
     problems += _check_ignored_but_set(data)
     return problems
@@ -264,8 +264,8 @@ def check_partner(data: Mapping[str, Any]) -> list[Problem]:
 
 def check_default(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of default.yaml."""
-    problems = _check_settings(data, metadata.DEFAULT_TYPE, model.default_properties())
-    problems += check_control_characters(data, metadata.DEFAULT_TYPE, model.default_properties())
+    problems = _check_settings(data, metadata.DEFAULT_TYPE, model.DEFAULT_PROPERTIES)
+    problems += check_control_characters(data, metadata.DEFAULT_TYPE, model.DEFAULT_PROPERTIES)
     for name in DEFAULT_INBOUND:
         setting = data.get(name)
         users = setting.get("usersAndGroups") if isinstance(setting, dict) else None

@@ -188,11 +188,11 @@ def _ignore_schema(names: Sequence[str], description: str) -> dict[str, Any]:
 
 
 def partner_ignorable() -> tuple[str, ...]:
-    return (*model.partner_properties(), model.SYNC_PROPERTY)
+    return (*model.PARTNER_PROPERTIES, model.SYNC_PROPERTY)
 
 
 def default_ignorable() -> tuple[str, ...]:
-    return model.default_properties()
+    return model.DEFAULT_PROPERTIES
 
 
 def config_ignorable() -> tuple[str, ...]:
@@ -201,7 +201,7 @@ def config_ignorable() -> tuple[str, ...]:
 
 def _sync_schema() -> dict[str, Any]:
     schema = _object_schema(metadata.SYNC_TYPE)
-    managed = model.sync_properties()
+    managed = model.SYNC_PROPERTIES
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k in managed}
     return {"description": descriptions.own(model.SYNC_PROPERTY), **schema, "type": ["object", "null"]}
 
@@ -212,7 +212,7 @@ def partner_schema() -> dict[str, Any]:
         "description": {"description": descriptions.own("description"), "type": "string"},
         "ignore": _ignore_schema(partner_ignorable(), descriptions.own("ignore")),
     }
-    for name in model.partner_properties():
+    for name in model.PARTNER_PROPERTIES:
         props[name] = _top_property(metadata.PARTNER_TYPE, name, "partner")
     props[model.SYNC_PROPERTY] = _sync_schema()
     return {
@@ -235,7 +235,7 @@ def default_schema() -> dict[str, Any]:
         "description": {"description": descriptions.own("description"), "type": "string"},
         "ignore": _ignore_schema(default_ignorable(), descriptions.own("ignore")),
     }
-    for name in model.default_properties():
+    for name in model.DEFAULT_PROPERTIES:
         props[name] = _top_property(metadata.DEFAULT_TYPE, name, "default")
     return {
         "$schema": DRAFT,
@@ -391,7 +391,7 @@ def _elsewhere(kind: Kind) -> dict[str, str]:
     }
     if kind == "partner":
         partner = {p.name for p in metadata.load().type(metadata.PARTNER_TYPE).properties}
-        for name in model.default_properties():
+        for name in model.DEFAULT_PROPERTIES:
             if name not in partner:
                 out[name] = f"belongs in {DEFAULT_FILE}: it exists only in the default configuration"
     return out

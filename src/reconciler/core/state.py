@@ -22,6 +22,17 @@ class SourceRef:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+def _where(source: SourceRef, locations: Mapping[str, tuple[int, int]], path: str) -> SourceRef:
+    """The position of the nearest written ancestor of a dotted path (the file's start if none)."""
+    probe = path
+    while probe:
+        found = locations.get(probe)
+        if found is not None:
+            return SourceRef(source.path, *found)
+        probe = probe.rpartition(".")[0]
+    return SourceRef(source.path, 1, 1)
+
+
 @dataclass(frozen=True)
 class DesiredPartner:
     tenant_id: str  # lowercase GUID
@@ -33,6 +44,12 @@ class DesiredPartner:
     source: SourceRef
     ignore: frozenset[str] = frozenset()
     description: str | None = None
+    # Where the file writes its settings: dotted path (down to `accessType`/`targets`) → (line, col) of
+    # the key. A few entries per file, kept for the answers that point at a line (access, lint).
+    locations: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def where(self, path: str) -> SourceRef:
+        return _where(self.source, self.locations, path)
 
 
 @dataclass(frozen=True)
@@ -40,12 +57,25 @@ class DesiredDefault:
     properties: Mapping[str, Any]
     source: SourceRef
     ignore: frozenset[str] = frozenset()
+    locations: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def where(self, path: str) -> SourceRef:
+        return _where(self.source, self.locations, path)
+
+
+@dataclass(frozen=True)
+class DesiredPolicy:
+    """`policies/policy.yaml`: the managed properties of the root policy (`allowedCloudEndpoints`)."""
+
+    properties: Mapping[str, Any]
+    source: SourceRef
 
 
 @dataclass(frozen=True)
 class DesiredState:
     partners: Mapping[str, DesiredPartner] = field(default_factory=dict)
     default: DesiredDefault | None = None
+    policy: DesiredPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +88,16 @@ class LivePartner:
     def is_mto(self) -> bool:
         return self.raw.get("isInMultiTenantOrganization") is True
 
+    @property
+    def is_service_provider(self) -> bool:
+        return self.raw.get("isServiceProvider") is True
+
 
 @dataclass(frozen=True)
 class LiveState:
     partners: Mapping[str, LivePartner] = field(default_factory=dict)
     default: Mapping[str, Any] | None = None
+    policy: Mapping[str, Any] | None = None  # the root policy, when read (only when a file manages it)
 
 
 @dataclass(frozen=True)

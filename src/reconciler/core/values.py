@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core import model
+from reconciler.core import effective
 from reconciler.core.plan import Change
 
 
@@ -36,7 +36,7 @@ def format_value(value: Any) -> str:
 def describe(change: Change, path: str, value: Any, defaults: Mapping[str, Any]) -> str:
     """A value of a diff, saying what "inherit" (a null partner property) resolves to."""
     if value is None and change.resource == "partner" and change.action == "update":
-        inherited = model.value_at(defaults, path)
+        inherited = effective.inherited(defaults, path)
         if inherited is not None:
             return f"inherit (default: {format_value(inherited)})"
         return "inherit"
@@ -47,6 +47,8 @@ def title(resource: str, name: str, tenant_id: str | None) -> str:
     """How a resource is named for people: `partner fabrikam (90e2…)`, `default configuration`."""
     if resource == "default":
         return "default configuration"
+    if resource == "policy":
+        return "cross-tenant access policy"
     what = "identity sync" if resource == "identitySynchronization" else resource
     if tenant_id and name and name != tenant_id:
         return f"{what} {name} ({tenant_id})"

@@ -29,12 +29,20 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def generate(directory: Path, host: str = "127.0.0.1") -> CertFiles:
-    """Write a fresh CA and a server certificate for `host`, 127.0.0.1 and localhost into `directory`."""
-    # EC P-256 keys: generating them is ~100x faster than RSA-2048, which keeps test start-up quick.
-    now = dt.datetime.now(dt.UTC)
+def _ca(now: dt.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("xtap emulator CA")
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
@@ -44,24 +52,14 @@ def generate(directory: Path, host: str = "127.0.0.1") -> CertFiles:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(usage, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
+    return ca_key, ca_cert
+
+
+def _server_names(host: str) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = [
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
@@ -71,15 +69,24 @@ def generate(directory: Path, host: str = "127.0.0.1") -> CertFiles:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
             names.append(x509.DNSName(host))
+    return names
+
+
+def generate(directory: Path, host: str = "127.0.0.1") -> CertFiles:
+    """Write a fresh CA and a server certificate for `host`, 127.0.0.1 and localhost into `directory`."""
+    # EC P-256 keys: generating them is ~100x faster than RSA-2048, which keeps test start-up quick.
+    now = dt.datetime.now(dt.UTC)
+    ca_key, ca_cert = _ca(now)
+    key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("localhost"))
-        .issuer_name(ca_name)
+        .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.SubjectAlternativeName(_server_names(host)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(

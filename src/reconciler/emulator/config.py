@@ -8,6 +8,11 @@ from typing import Any, Literal
 READ_ROLE = "Policy.Read.All"
 WRITE_ROLE = "Policy.ReadWrite.CrossTenantAccess"
 LOOKUP_ROLE = "CrossTenantInformation.ReadBasic.All"
+# Who may call what (any one of the roles): Policy.ReadWrite.CrossTenantAccess is the higher read permission.
+READ_ROLES = frozenset({READ_ROLE, WRITE_ROLE})
+WRITE_ROLES = frozenset({WRITE_ROLE})
+# Tenant lookups need CrossTenantInformation.ReadBasic.All; Microsoft names no higher permission for them.
+LOOKUP_ROLES = frozenset({LOOKUP_ROLE})
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class FaultRule:
     Matched against outer HTTP requests and `$batch` sub-requests alike. `drop` closes the TCP
     connection with no response (`after_effect`: the request is executed first). For a sub-request a
     status fault becomes that sub-response; a drop drops the whole batch connection.
+
+    `batch=True` matches only whole `POST /v1.0/$batch` requests (never a sub-request, never another
+    request): the batch is answered with `status` (e.g. 424, a throttled batch) and Graph's error JSON
+    without running any sub-request, or, with `after_effect`, after running them all, with `status`
+    and the usual `responses` body.
     """
 
     method: str | None = None
@@ -63,16 +73,37 @@ class FaultRule:
     after_effect: bool = False
     code: str | None = None
     message: str | None = None
+    batch: bool = False
+
+
+NestedNulls = Literal["accept", "reject", "false"]
+Top = Literal["honoured", "ignored"]
+ReadOnlyKeys = Literal["reject", "ignore"]
+PostProperties = Literal["all", "documented"]
+_CHOICES = {
+    "nested_nulls": ("accept", "reject", "false"),
+    "top": ("honoured", "ignored"),
+    "read_only_keys": ("reject", "ignore"),
+    "post_properties": ("all", "documented"),
+}
 
 
 @dataclass(frozen=True)
 class Quirks:
-    """Switches for behaviour graph-api.md marks as unknown or unverified; defaults are documented choices."""
+    """Switches for what Microsoft's documentation leaves open; each default and its source is in
+    docs/emulator.md ("Switches for undocumented behaviour")."""
 
-    # POST of an existing partner: the docs give the code, not the status (graph-api.md §5, §7).
+    # A null *inside* a complex property of a POST/PATCH/PUT body (no Microsoft sample sends one):
+    # stored as null (the member is cleared), refused with 400, or stored as false when it is a Boolean.
+    nested_nulls: NestedNulls = "accept"
+    # $top on the partner list: the CSDL marks it supported; one SDK report says it has no effect.
+    top: Top = "honoured"
+    # Read-only keys in a body (tenantId, isInMultiTenantOrganization, ...): 400 or silently dropped.
+    read_only_keys: ReadOnlyKeys = "reject"
+    # Partner POST: every writable property, or only those the v1.0 "Create partner" page documents.
+    post_properties: PostProperties = "all"
+    # POST of an existing partner: the docs give the code, not the status.
     duplicate_partner_status: Literal[400, 409] = 400
-    # Read-only keys (tenantId, isInMultiTenantOrganization) in PATCH: rejected (400) or silently ignored.
-    reject_read_only: bool = True
     # isServiceProvider written under app-only auth: a Terraform report says 403 (unconfirmed).
     forbid_service_provider_write: bool = False
     # PATCH of a missing identitySynchronization: the docs give the code, not the status.
@@ -81,11 +112,18 @@ class Quirks:
     not_found_code: str = "Request_ResourceNotFound"
     # Partner POST for a tenant that is not in the directory: rejected (400) or accepted.
     require_known_tenant: bool = False
-    # Service-side validation of targets that graph-api.md §6.4 calls unverified:
+    # Service-side validation of targets the docs describe but never as an API error:
     reject_all_users_mix: bool = False  # AllUsers mixed with specific ids in one targets array
     reject_conflicting_access: bool = False  # all users blocked + apps allowed, or the reverse
     # v1.0 soft delete is unknown: re-POST of a partner deleted less than this long ago conflicts.
     recreate_conflict_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Literal types are not checked at run time; a misspelt switch must not silently mean the default.
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"Quirks.{name} must be one of {', '.join(allowed)}, not {value!r}")
 
 
 @dataclass(frozen=True)

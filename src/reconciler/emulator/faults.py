@@ -17,6 +17,16 @@ class Rejection:
     message: str
 
 
+def _matches(rule: FaultRule, method: str, path: str, outer: bool) -> bool:
+    if rule.method is not None and rule.method.upper() != method.upper():
+        return False
+    if rule.path_contains is not None and rule.path_contains not in path:
+        return False
+    if rule.batch:  # a whole $batch only
+        return outer and method.upper() == "POST" and path.rstrip("/").lower().endswith("/$batch")
+    return True
+
+
 class FaultEngine:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
@@ -31,17 +41,13 @@ class FaultEngine:
         with self._lock:
             self._rules.append([rule, rule.times])
 
-    def take_rule(self, method: str, path: str) -> FaultRule | None:
-        """The first rule matching this request, consuming one of its uses."""
+    def take_rule(self, method: str, path: str, outer: bool = True) -> FaultRule | None:
+        """The first rule matching this request (`outer`: not a `$batch` sub-request), consuming one use."""
         with self._lock:
             for entry in self._rules:
                 rule, remaining = entry
                 assert isinstance(rule, FaultRule) and isinstance(remaining, int)
-                if remaining <= 0:
-                    continue
-                if rule.method is not None and rule.method.upper() != method.upper():
-                    continue
-                if rule.path_contains is not None and rule.path_contains not in path:
+                if remaining <= 0 or not _matches(rule, method, path, outer):
                     continue
                 entry[1] = remaining - 1
                 return rule

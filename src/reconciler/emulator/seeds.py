@@ -1,7 +1,7 @@
 """Initial tenants the emulator can start from: "empty", "demo" and "generated:N".
 
 A state dict (also what the state file holds) is:
-`{"tenantId", "default", "partners": {tid: partner}, "identitySynchronization": {tid: policy},
+`{"tenantId", "policy", "default", "partners": {tid: partner}, "identitySynchronization": {tid: policy},
 "directory": {tid: {"displayName", "defaultDomainName", "federationBrandName"}}}`; a partner holds
 Graph's property names, an absent property is null, unknown keys are kept as undocumented extras.
 """
@@ -37,7 +37,8 @@ def _b2b(
 
 
 def system_default() -> dict[str, Any]:
-    """The default configuration of a tenant nobody has customized (Entra docs; graph-api.md §3)."""
+    """The default configuration of a tenant nobody has customized (Entra cross-tenant access overview:
+    B2B collaboration allowed both ways, B2B direct connect blocked, no trust)."""
     return {
         "isServiceDefault": True,
         "inboundTrust": {
@@ -65,6 +66,12 @@ def system_default() -> dict[str, Any]:
     }
 
 
+def root_policy() -> dict[str, Any]:
+    """The policy itself in a tenant nobody has customized: `allowedCloudEndpoints` is empty by default
+    (v1.0 crossTenantAccessPolicy resource page)."""
+    return {"displayName": "CrossTenantAccessPolicy", "allowedCloudEndpoints": []}
+
+
 def _directory_entry(name: str, domain: str) -> dict[str, Any]:
     return {"displayName": name, "defaultDomainName": domain, "federationBrandName": None}
 
@@ -72,6 +79,7 @@ def _directory_entry(name: str, domain: str) -> dict[str, Any]:
 def empty(tenant_id: str = DEMO_TENANT) -> dict[str, Any]:
     return {
         "tenantId": tenant_id,
+        "policy": root_policy(),
         "default": system_default(),
         "partners": {},
         "identitySynchronization": {},
@@ -80,45 +88,8 @@ def empty(tenant_id: str = DEMO_TENANT) -> dict[str, Any]:
 
 
 def demo() -> dict[str, Any]:
-    """The demo tenant: one partner of each kind xtap meets (graph-api.md §10 fixtures)."""
+    """The demo tenant: one partner of each kind xtap meets (tests/data/emulator/graph_api_fixtures.json)."""
     state = empty(DEMO_TENANT)
-    contoso = {  # graph-api.md §10.2
-        "tenantId": CONTOSO,
-        "isServiceProvider": False,
-        "isInMultiTenantOrganization": False,
-        "inboundTrust": {
-            "isMfaAccepted": True,
-            "isCompliantDeviceAccepted": True,
-            "isHybridAzureADJoinedDeviceAccepted": False,
-        },
-        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
-        "b2bCollaborationInbound": {
-            "usersAndGroups": _targets(
-                "allowed",
-                ("6f546279-4da5-4b53-a095-09ea0cef9971", "group"),
-                ("0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d", "user"),
-            ),
-            "applications": _targets("allowed", ("AllApplications", "application")),
-        },
-        "b2bCollaborationOutbound": _b2b("allowed", "allowed"),
-        "b2bDirectConnectInbound": _b2b("allowed", "allowed", app_target="Office365"),
-        "tenantRestrictions": _b2b("blocked", "blocked"),
-        "m365CollaborationInbound": {"users": _targets("allowed", ("AllUsers", "user"))},
-    }
-    mto = {  # graph-api.md §10.3: MTO member, partial shapes, an undocumented extra property
-        "tenantId": MTO,
-        "isInMultiTenantOrganization": True,
-        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": None},
-        "b2bDirectConnectInbound": {"applications": _targets("allowed", ("Office365", "application"))},
-        "b2bDirectConnectOutbound": {
-            "usersAndGroups": _targets(
-                "blocked",
-                ("6F546279-4DA5-4B53-A095-09EA0CEF9971", "group"),
-                ("2b7c1d4e-8f9a-4b3c-9d2e-1f0a9b8c7d6e", "user"),
-            )
-        },
-        "protectedContentSharing": {"inboundAllowed": None, "outboundAllowed": None},
-    }
     state["partners"] = {
         FABRIKAM: {
             "tenantId": FABRIKAM,
@@ -130,8 +101,8 @@ def demo() -> dict[str, Any]:
                 "isHybridAzureADJoinedDeviceAccepted": False,
             },
         },
-        CONTOSO: contoso,
-        MTO: mto,
+        CONTOSO: _contoso(),
+        MTO: _mto(),
         UNMANAGED: {
             "tenantId": UNMANAGED,
             "isInMultiTenantOrganization": False,
@@ -159,19 +130,65 @@ def demo() -> dict[str, Any]:
     return state
 
 
+def _contoso() -> dict[str, Any]:
+    # Every setting customized.
+    return {
+        "tenantId": CONTOSO,
+        "isServiceProvider": False,
+        "isInMultiTenantOrganization": False,
+        "inboundTrust": {
+            "isMfaAccepted": True,
+            "isCompliantDeviceAccepted": True,
+            "isHybridAzureADJoinedDeviceAccepted": False,
+        },
+        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
+        "b2bCollaborationInbound": {
+            "usersAndGroups": _targets(
+                "allowed",
+                ("6f546279-4da5-4b53-a095-09ea0cef9971", "group"),
+                ("0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d", "user"),
+            ),
+            "applications": _targets("allowed", ("AllApplications", "application")),
+        },
+        "b2bCollaborationOutbound": _b2b("allowed", "allowed"),
+        "b2bDirectConnectInbound": _b2b("allowed", "allowed", app_target="Office365"),
+        "tenantRestrictions": _b2b("blocked", "blocked"),
+        "m365CollaborationInbound": {"users": _targets("allowed", ("AllUsers", "user"))},
+    }
+
+
+def _mto() -> dict[str, Any]:
+    # An MTO member, partial shapes (as in the v1.0 Create response), an undocumented extra property.
+    return {
+        "tenantId": MTO,
+        "isInMultiTenantOrganization": True,
+        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": None},
+        "b2bDirectConnectInbound": {"applications": _targets("allowed", ("Office365", "application"))},
+        "b2bDirectConnectOutbound": {
+            "usersAndGroups": _targets(
+                "blocked",
+                ("6F546279-4DA5-4B53-A095-09EA0CEF9971", "group"),
+                ("2b7c1d4e-8f9a-4b3c-9d2e-1f0a9b8c7d6e", "user"),
+            )
+        },
+        "protectedContentSharing": {"inboundAllowed": None, "outboundAllowed": None},
+    }
+
+
 def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _random_b2b(rng: random.Random, users_slot: str = "usersAndGroups") -> dict[str, Any]:
-    # One access type for both halves keeps every generated partner valid under graph-api.md §6.4.
+    # One access type for both halves keeps every generated partner valid: Entra refuses all users blocked
+    # with applications allowed, and the reverse (cross-tenant access settings docs).
     access = rng.choice(("allowed", "blocked"))
     if rng.random() < 0.5:
         users = _targets(access, ("AllUsers", "user"))
     else:
         picks = [(_guid(rng), rng.choice(("user", "group"))) for _ in range(rng.randint(1, 3))]
         if users_slot == "users":
-            # m365CollaborationInbound.users takes user targets only (graph-api.md §6.4); the draw above
+            # m365CollaborationInbound.users takes user targets only (its type says "users"); the draw above
             # still happens so every other generated value stays the same for a given seed.
             picks = [(target, "user") for target, _ in picks]
         users = _targets(access, *picks)

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from reconciler.emulator import certs, seeds
+from reconciler.emulator.admin import AdminApi
 from reconciler.emulator.config import (
     LOOKUP_ROLE,
     READ_ROLE,
@@ -183,7 +184,10 @@ class Emulator:
         self._graph = GraphApi(
             self._store, self._engine, quirks or Quirks(), page_size, patch_semantics, self._journal.extend
         )
-        self._frontend = Frontend(self._identity, self._graph, self._engine, self._journal)
+        # Authenticates `xtap emulator set/delete` (the admin path); per process, like the port.
+        self.admin_secret = secrets.token_urlsafe(32)
+        admin = AdminApi(self._store, self.admin_secret)
+        self._frontend = Frontend(self._identity, self._graph, self._engine, self._journal, admin)
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
         self._cert_dir: Path | None = None
@@ -330,14 +334,14 @@ class Emulator:
     def partners(self) -> dict[str, dict[str, Any]]:
         with self._store.lock:
             return {
-                tid: self._graph.partner_entity(self._base(), p)
+                tid: self._graph.views.partner_entity(self._base(), p)
                 for tid in self._store.partner_ids()
                 if (p := self._store.partner(tid)) is not None
             }
 
     def get_partner(self, tid: str) -> dict[str, Any] | None:
         stored = self._store.partner(tid.lower())
-        return None if stored is None else self._graph.partner_entity(self._base(), stored)
+        return None if stored is None else self._graph.views.partner_entity(self._base(), stored)
 
     def put_partner(self, partner: dict[str, Any]) -> None:
         tid = str(partner["tenantId"]).lower()
@@ -352,7 +356,7 @@ class Emulator:
 
     def get_sync(self, tid: str) -> dict[str, Any] | None:
         stored = self._store.sync(tid.lower())
-        return None if stored is None else self._graph.sync_entity(self._base(), tid.lower(), stored)
+        return None if stored is None else self._graph.views.sync_entity(self._base(), tid.lower(), stored)
 
     def set_sync(self, tid: str, policy: dict[str, Any] | None) -> None:
         key = tid.lower()
@@ -365,15 +369,25 @@ class Emulator:
         self._store.set_sync(key, stored, track=False)
 
     def get_default(self) -> dict[str, Any]:
-        return self._graph.render_default(self._base(), self._store.default())
+        return self._graph.views.default(self._base(), self._store.default())
 
     def patch_default(self, patch: dict[str, Any]) -> None:
         with self._store.lock:
             body = {k: v for k, v in patch.items() if not k.startswith("@odata.")}
-            updated = self._graph._apply_patch(self._store.default(), body)
+            updated = self._graph.rules.apply_patch(self._store.default(), body)
             if "isServiceDefault" not in body:
                 updated["isServiceDefault"] = False
             self._store.set_default(updated, track=False)
+
+    def get_policy(self) -> dict[str, Any]:
+        """`/policies/crossTenantAccessPolicy` as GET returns it."""
+        return self._graph.views.policy(self._base(), self._store.policy())
+
+    def patch_policy(self, patch: dict[str, Any]) -> None:
+        """Change the policy itself (e.g. `{"allowedCloudEndpoints": [...]}`), merged per patch_semantics."""
+        with self._store.lock:
+            body = {k: v for k, v in patch.items() if not k.startswith("@odata.")}
+            self._store.set_policy(self._graph.rules.apply_patch(self._store.policy(), body), track=False)
 
     def state(self) -> dict[str, Any]:
         """A deep copy of the whole state dict (the state-file format), e.g. to seed another emulator."""

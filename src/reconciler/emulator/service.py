@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from reconciler.emulator.admin import PREFIX as ADMIN_PREFIX
+from reconciler.emulator.admin import AdminApi
 from reconciler.emulator.config import FaultRule, JournalEntry
 from reconciler.emulator.faults import FaultEngine
-from reconciler.emulator.graph import Call, GraphApi, GraphError, Reply, error_body, fault_error
+from reconciler.emulator.graph import GraphApi
+from reconciler.emulator.replies import Call, GraphError, Reply, error_body, fault_error
 from reconciler.emulator.tokens import BearerError, IdentityPlatform, TokenError
 from reconciler.emulator.tokens import error_body as token_error_body
 
@@ -32,6 +35,21 @@ class HttpResult:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     drop: bool = False
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    raw: bytes
+    body: Any  # parsed JSON (Graph) or the redacted form (token endpoint)
+    base: str
+    request_id: str
+    client_request_id: str
+    segments: list[str]
+    is_token: bool
 
 
 class Journal:
@@ -68,68 +86,97 @@ def _parse_body(raw: bytes) -> Any:
 
 class Frontend:
     def __init__(
-        self, identity: IdentityPlatform, graph: GraphApi, faults: FaultEngine, journal: Journal
+        self,
+        identity: IdentityPlatform,
+        graph: GraphApi,
+        faults: FaultEngine,
+        journal: Journal,
+        admin: AdminApi | None = None,
     ) -> None:
         self.identity = identity
         self.graph = graph
         self.faults = faults
         self.journal = journal
+        self.admin = admin
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], raw: bytes, base: str
     ) -> HttpResult:
         path, _, query = target.partition("?")
-        request_id = str(uuid.uuid4())
-        client_request_id = headers.get("client-request-id") or str(uuid.uuid4())
+        if self.admin is not None and path.startswith(ADMIN_PREFIX):
+            # A portal change: no faults, no latency, no journal.
+            answer = self.admin.handle(method, path, headers.get("Authorization"), _parse_body(raw))
+            return HttpResult(answer.status, [("Content-Type", "application/json")], answer.encode())
         latency = self.faults.faults.latency_ms
         if latency > 0:
             time.sleep(latency / 1000)
         segments = path.strip("/").split("/")
         is_token = len(segments) == 4 and [s.lower() for s in segments[1:]] == ["oauth2", "v2.0", "token"]
-        body: Any = self._token_form(raw) if is_token else _parse_body(raw)
-
-        def record(
-            status: int, client_id: str | None = None, extra: list[JournalEntry] | None = None
-        ) -> None:
-            # A dropped request is journaled with status 0 (no response), even when it took effect.
-            dropped = rule is not None and rule.drop
-            entry = JournalEntry(
-                method, path, query, body, 0 if dropped else status, client_id=client_id, time=time.time()
-            )
-            self.journal.extend([entry, *(extra or ())])
-
+        req = _Request(
+            method,
+            path,
+            query,
+            headers,
+            raw,
+            self._token_form(raw) if is_token else _parse_body(raw),
+            base,
+            str(uuid.uuid4()),
+            headers.get("client-request-id") or str(uuid.uuid4()),
+            segments,
+            is_token,
+        )
         rule = self.faults.take_rule(method, path)
         if (rule is not None and rule.drop and not rule.after_effect) or (
             rule is None and self.faults.random_drop()
         ):
-            record(0)
+            self._record(req, 0)
             return HttpResult(0, drop=True)
-        if rule is not None and not rule.drop:
+        if rule is not None and not rule.drop and not (rule.batch and rule.after_effect):
             err = fault_error(rule.status, rule.code, rule.message, rule.retry_after)
-            record(err.status)
-            return self._graph_error(err, request_id, client_request_id)
+            self._record(req, err.status)
+            return self._graph_error(err, req.request_id, req.client_request_id)
+        result, client_id, subs = self._dispatch(req)
+        if rule is not None and rule.batch and not rule.drop:  # the batch ran; its answer is the fault's
+            result.status = rule.status
+            if rule.retry_after is not None:
+                result.headers.append(("Retry-After", str(rule.retry_after)))
+        dropped = rule is not None and rule.drop  # after_effect: the request was executed, the answer is lost
+        # A dropped request is journaled with status 0 (no response), even when it took effect.
+        self._record(req, 0 if dropped or result.drop else result.status, client_id, subs)
+        result.drop = result.drop or dropped
+        return result
 
-        if is_token and method == "POST":
-            result, client_id = self.token(segments[0], raw, base)
-            record(result.status, client_id)
-        elif len(segments) == 4 and [s.lower() for s in segments[1:]] == [
+    def _record(
+        self, req: _Request, status: int, client_id: str | None = None, subs: list[JournalEntry] | None = None
+    ) -> None:
+        entry = JournalEntry(
+            req.method, req.path, req.query, req.body, status, client_id=client_id, time=time.time()
+        )
+        self.journal.extend([entry, *(subs or ())])
+
+    def _dispatch(self, req: _Request) -> tuple[HttpResult, str | None, list[JournalEntry]]:
+        segments = req.segments
+        if req.is_token and req.method == "POST":
+            result, client_id = self.token(segments[0], req.raw, req.base)
+            return result, client_id, []
+        if len(segments) == 4 and [s.lower() for s in segments[1:]] == [
             "v2.0",
             ".well-known",
             "openid-configuration",
         ]:
-            result = self._discovery(segments[0], base)
-            record(result.status)
-        elif segments[0].lower() == "v1.0":
-            result, client_id, subs = self._graph(
-                method, path[len("/v1.0") :], query, headers, body, base, request_id, client_request_id
+            return self._discovery(segments[0], req.base), None, []
+        if segments[0].lower() == "v1.0":
+            return self._graph(
+                req.method,
+                req.path[len("/v1.0") :],
+                req.query,
+                req.headers,
+                req.body,
+                req.base,
+                req.request_id,
+                req.client_request_id,
             )
-            record(0 if result.drop else result.status, client_id, subs)
-        else:
-            result = HttpResult(404, [("Content-Type", "text/plain")], b"Not Found")
-            record(404)
-        if rule is not None and rule.drop:  # after_effect: the request was executed, the answer is lost
-            result.drop = True
-        return result
+        return HttpResult(404, [("Content-Type", "text/plain")], b"Not Found"), None, []
 
     # -- identity platform -------------------------------------------------------------------------
     @staticmethod
@@ -248,7 +295,7 @@ class Frontend:
         return self._serialize(reply, request_id, client_request_id), caller.client_id, subs
 
     def _sub_request(self, sub: Call) -> tuple[Reply, FaultRule | None]:
-        rule = self.faults.take_rule(sub.method, "/v1.0" + sub.path)
+        rule = self.faults.take_rule(sub.method, "/v1.0" + sub.path, outer=False)
         if rule is not None and rule.drop:
             reply = self.graph.handle(sub) if rule.after_effect else Reply(0)
             return reply, rule

@@ -1,4 +1,5 @@
-"""The tenant's state: partners, their sync policies, the default configuration and the tenant directory.
+"""The tenant's state: the policy itself, partners, their sync policies, the default configuration and the
+tenant directory.
 
 One lock guards everything; reads can be served "lagged" (the version from before a recent write) to
 emulate Graph's eventual consistency. With a state file every change is written atomically (temp file
@@ -15,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from reconciler.emulator import seeds
 
 
 def jcopy(value: Any) -> Any:
@@ -38,6 +41,7 @@ class TenantStore:
         self.extras: dict[str, Any] = {}  # saved with the state but not part of it (the registered apps)
         for key in ("partners", "identitySynchronization", "directory"):
             state.setdefault(key, {})
+        state.setdefault("policy", seeds.root_policy())  # state files from before the root policy was served
         state["partners"] = {k.lower(): v for k, v in state["partners"].items()}
         state["identitySynchronization"] = {k.lower(): v for k, v in state["identitySynchronization"].items()}
         for tid, partner in state["partners"].items():
@@ -141,6 +145,20 @@ class TenantStore:
                 self.state["identitySynchronization"].pop(tid, None)
             else:
                 self.state["identitySynchronization"][tid] = jcopy(policy)
+        self.save()
+
+    # -- the policy itself (/policies/crossTenantAccessPolicy) -------------------------------------
+    def policy(self, lagged: bool = False) -> dict[str, Any]:
+        with self.lock:
+            current = self.state["policy"]
+            value = self._lagged("policy", "", current) if lagged else current
+            return dict(jcopy(value))
+
+    def set_policy(self, value: dict[str, Any], track: bool = True) -> None:
+        with self.lock:
+            if track:
+                self._before_write("policy", "", self.state["policy"])
+            self.state["policy"] = jcopy(value)
         self.save()
 
     # -- default -----------------------------------------------------------------------------------

@@ -68,6 +68,29 @@ class BearerError(Exception):
     message: str
 
 
+def _signed_by(
+    certificate_pem: str, presented: str, alg: Any, signing_input: bytes, signature: bytes
+) -> bool:
+    """Whether the assertion names this certificate's thumbprint and carries its RS256/PS256 signature."""
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    der = cert.public_bytes(Encoding.DER)
+    thumbs = {b64url(hashlib.sha1(der).digest()), b64url(hashlib.sha256(der).digest())}
+    key = cert.public_key()
+    if presented not in thumbs or not isinstance(key, rsa.RSAPublicKey):
+        return False
+    try:
+        if alg == "RS256":
+            key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        elif alg == "PS256":
+            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
+            key.verify(signature, signing_input, pss, hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
 def error_body(err: TokenError) -> dict[str, Any]:
     trace, correlation = str(uuid.uuid4()), str(uuid.uuid4())
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
@@ -298,28 +321,9 @@ class IdentityPlatform:
                 f"Client assertion failed signature validation. [Reason - The key was not found., "
                 f"Thumbprint of key used by client: '{header.get('x5t#S256') or header.get('x5t')}']",
             )
-        cert = x509.load_pem_x509_certificate(app.certificate_pem.encode("ascii"))
-        der = cert.public_bytes(Encoding.DER)
-        thumbs = {b64url(hashlib.sha1(der).digest()), b64url(hashlib.sha256(der).digest())}
         # msal keeps the base64 padding on thumbprints; RFC 7515 says base64url without it: accept both.
         presented = str(header.get("x5t#S256") or header.get("x5t") or "").rstrip("=")
-        key = cert.public_key()
-        ok = presented in thumbs and isinstance(key, rsa.RSAPublicKey)
-        if ok and isinstance(key, rsa.RSAPublicKey):
-            alg = header.get("alg")
-            try:
-                if alg == "RS256":
-                    key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
-                elif alg == "PS256":
-                    pss = padding.PSS(
-                        mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH
-                    )
-                    key.verify(signature, signing_input, pss, hashes.SHA256())
-                else:
-                    ok = False
-            except InvalidSignature:
-                ok = False
-        if not ok:
+        if not _signed_by(app.certificate_pem, presented, header.get("alg"), signing_input, signature):
             raise TokenError(
                 401,
                 "invalid_client",

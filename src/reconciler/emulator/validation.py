@@ -1,7 +1,8 @@
 """Request-body checks against the Graph v1.0 metadata, the way Graph rejects bodies it cannot bind.
 
 Property names are case-sensitive: `b2BCollaborationInbound` is not `b2bCollaborationInbound` and gets
-400 Request_BadRequest "Invalid property 'b2BCollaborationInbound'" (graph-api.md §6.3).
+400 Request_BadRequest "Invalid property 'b2BCollaborationInbound'" (the error msgraph-sdk-powershell#3320
+reports for exactly that spelling).
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def check_target_mix(body: Mapping[str, Any]) -> None:
 
 
 def check_conflicting_access(body: Mapping[str, Any]) -> None:
-    """All users blocked while applications are allowed, or the reverse (graph-api.md §6.4; a switch)."""
+    """All users blocked while applications are allowed, or the reverse (the Entra docs call it not allowed,
+    but not as an API error: a switch)."""
     for key, setting in body.items():
         users, apps = _access(setting, "usersAndGroups"), _access(setting, "applications")
         all_users = any(t.get("target") == "AllUsers" for t in _targets(setting, "usersAndGroups"))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.core.drift import DriftItem, DriftReport
-from reconciler.core.values import title
+from reconciler.core.drift import DriftItem, DriftReport, by_resource, earlier, resource_title
 from reconciler.present.markdown import BODY_LIMIT, code, escape, fit_sections, marker
 
 
@@ -13,29 +12,51 @@ def _new_mark(item: DriftItem) -> str:
     return " **(new)**" if item.new else ""
 
 
-def _md_group(title: str, items: Sequence[DriftItem]) -> str:
+def _values(item: DriftItem) -> str:
+    """The two sides of a sync-policy item (its message names neither)."""
+    if not item.kind.startswith("sync-"):
+        return ""
+    return f" (tenant: {code(item.live_text or '')}; file: {code(item.declared_text or '')})"
+
+
+def _md_group(items: Sequence[DriftItem], compared: bool) -> str:
     changed = [i for i in items if i.kind == "changed"]
     others = [i for i in items if i.kind != "changed"]
     new = sum(1 for i in items if i.new)
     count = len(items)
-    head = f"{escape(title)} — {count} item{'s' if count != 1 else ''}" + (f", {new} new" if new else "")
-    parts = []
-    for item in others:
-        parts.append(f"- {escape(item.kind)}: {escape(item.message)}{_new_mark(item)}")
+    head = f"{escape(resource_title(items[0]))} — {count} item{'s' if count != 1 else ''}" + (
+        f", {new} new" if new else ""
+    )
+    parts = [
+        f"- {escape(item.kind)}: {escape(item.message)}{_values(item)}{_new_mark(item)}" for item in others
+    ]
     if changed:
         if parts:
             parts.append("")
-        parts += ["| property | file (wins on next apply) | tenant | |", "|---|---|---|---|"]
+        # The fourth column only says something next to an earlier report.
+        parts += (
+            ["| property | file (wins on next apply) | tenant | new |", "|---|---|---|---|"]
+            if compared
+            else ["| property | file (wins on next apply) | tenant |", "|---|---|---|"]
+        )
         for item in changed:
-            parts.append(
-                f"| {code(item.path or '')} | {code(item.declared_text or '')} | "
-                f"{code(item.live_text or '')} | {'new' if item.new else ''} |"
-            )
+            row = f"| {code(item.path or '')} | {code(item.declared_text or '')} | {code(item.live_text or '')} |"
+            parts.append(row + (f" {'new' if item.new else ''} |" if compared else ""))
     source = next((i.source for i in items if i.source), None)
     if source:
         parts += ["", f"Declared in {code(source)}."]
     body = "\n".join(parts)
     return f"<details><summary>{head}</summary>\n\n{body}\n\n</details>\n"
+
+
+def _information(report: DriftReport) -> list[str]:
+    info = report.information_items
+    if not info:
+        return []
+    count = f"{len(info)} item{'s' if len(info) != 1 else ''}"
+    lines = [f"\n<details><summary>Information (not drift) — {count}</summary>\n"]
+    lines += [f"- {escape(i.message)}{_new_mark(i)}" for i in info]
+    return ["\n".join(lines) + "\n\n</details>\n"]
 
 
 def render_markdown(report: DriftReport, *, limit: int = BODY_LIMIT) -> str:
@@ -48,31 +69,15 @@ def render_markdown(report: DriftReport, *, limit: int = BODY_LIMIT) -> str:
     if report.generated_at:
         head += ["", f"Read at {escape(report.generated_at)}."]
     if report.previous is not None:
-        since = report.previous.generated_at or "an earlier report"
         head += [
             "",
-            f"Compared with the report of {escape(since)}: {len(report.resolved)} item(s) resolved since.",
+            f"Compared with {escape(earlier(report))}: {len(report.resolved)} item(s) resolved since.",
         ]
     head.append("")
     text = "\n".join(head) + "\n"
-    groups: dict[tuple[str, str | None], list[DriftItem]] = {}
-    for item in report.drift_items:
-        key = ("default", None) if item.resource == "default" else ("partner", item.tenant_id)
-        groups.setdefault(key, []).append(item)
-    sections = [
-        _md_group(
-            title(
-                "partner" if items[0].resource != "default" else "default", items[0].name, items[0].tenant_id
-            ),
-            items,
-        )
-        for items in groups.values()
-    ]
-    info = report.information_items
-    if info:
-        lines = ["", "#### Information (not drift)", ""]
-        lines += [f"- {escape(i.message)}{_new_mark(i)}" for i in info]
-        sections.append("\n".join(lines) + "\n")
+    compared = report.previous is not None
+    sections = [_md_group(items, compared) for items in by_resource(report.drift_items)]
+    sections += _information(report)
 
     def notice(rest: int) -> str:
         return (

@@ -10,14 +10,17 @@ Shapes are those of the GitHub REST API (`gh api`): a comment or issue has `id`/
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from reconciler.core.errors import XtapError
+from reconciler.core.plan import Plan
 from reconciler.present import markdown
 from reconciler.present.markdown import BODY_LIMIT, check_tenant_name, escape, fence, truncate
+from reconciler.present.plan_markdown import render_markdown
 
 # The account GITHUB_TOKEN writes as. A workflow that posts with a GitHub App token passes that app's
 # `<slug>[bot]` login instead (--author).
@@ -157,36 +160,48 @@ def find_marked_issue(
 
 
 def plan_comment_body(
-    tenant: str,
-    plan_markdown: str,
-    exit_code: int,
-    *,
-    run_url: str | None = None,
-    limit: int = BODY_LIMIT,
+    tenant: str, plan: Plan | None, exit_code: int, *, run_url: str | None = None, limit: int = BODY_LIMIT
 ) -> str:
-    """The plan comment of `tenant`: marker, the plan's Markdown, what the exit code means for the PR.
+    """The plan comment of `tenant`: marker, the plan, what the exit code means for the pull request.
 
-    `plan_markdown` is `xtap plan --format markdown` (its own heading and summary line); a failed plan
-    (exit 1) shows no partial output. Kept under `limit` characters: a longer plan is cut and points at
-    the job summary and artifact.
+    `plan` is the plan `xtap plan --out` saved (None, or ignored, when the plan failed: exit 1). It is
+    rendered to fit `limit`: every change is listed; detail that does not fit points at the job summary
+    and the artifact, which hold all of it.
     """
+    where = f"the job summary and the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact" + (
+        f" of [this run]({run_url})" if run_url else ""
+    )
+    return _plan_body(tenant, plan, exit_code, run_url=run_url, limit=limit, elsewhere=where)
+
+
+def plan_summary(
+    tenant: str, plan: Plan | None, exit_code: int, *, run_url: str | None = None, limit: int = SUMMARY_LIMIT
+) -> str:
+    """The job summary of `tenant`'s plan: the same as the comment, with room for every change in full."""
+    where = f"the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact (`plan.json`)"
+    return _plan_body(tenant, plan, exit_code, run_url=run_url, limit=limit, elsewhere=where)
+
+
+def _plan_body(
+    tenant: str, plan: Plan | None, exit_code: int, *, run_url: str | None, limit: int, elsewhere: str
+) -> str:
     if exit_code not in _PLAN_STATUS:
         raise XtapError(f"unexpected exit code {exit_code} from xtap plan (expected 0, 1, 2 or 3)")
     marker = plan_marker(tenant)
     head = f"{marker}\n"
-    body = _without_line(strip_workflow_commands(plan_markdown), marker) if exit_code != 1 else ""
-    if not body.strip():
-        head += f"### xtap plan — tenant {fence(tenant)}\n\n"
     link = f" · [Run log and full plan]({run_url})" if run_url else ""
     foot = f"\n---\n{_PLAN_STATUS[exit_code]}{link}\n"
-    where = f"the job summary and the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact" + (
-        f" of [this run]({run_url})" if run_url else ""
-    )
-    notice = f"**Plan truncated** to fit a comment; the full plan is in {where}."
+    if plan is None or exit_code == 1:  # a failed plan shows nothing that could be half of one
+        return f"{head}### xtap plan — tenant {fence(tenant)}\n\n{foot}"
+    if plan.tenant_name != tenant:
+        raise XtapError(f"the plan is for tenant {plan.tenant_name!r}, not {tenant!r}")
+    # A plan that passed its gates only with --force says so (the saved plan keeps the refusals).
+    plan = dataclasses.replace(plan, forced=bool(plan.refusals) and exit_code != 3)
     budget = limit - len(head) - len(foot)
-    if budget < len(notice) + 64:
-        raise XtapError(f"comment limit {limit} is too small for the plan comment")
-    return head + truncate(body, budget, notice) + foot
+    if budget < 1024:
+        raise XtapError(f"limit {limit} is too small for the plan comment")
+    body = render_markdown(plan, limit=budget, elsewhere=elsewhere, stated_limit=limit)
+    return head + _without_line(body, marker) + foot
 
 
 def _without_line(markdown: str, line: str) -> str:

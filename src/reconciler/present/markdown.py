@@ -1,6 +1,6 @@
 """The one Markdown toolkit for everything xtap shows on GitHub: plan comments, drift issues, summaries.
 
-- `escape`: text from files or Graph can open no tag, link, code span or table cell;
+- `escape`: text from files or Graph can open no tag, link, code span, table cell or emphasis;
 - `code`: an escaped value in `<code>` (safe in tables, unlike backticks);
 - `fence`: an inline code span that the text's own backticks cannot close (tenant names in headings);
 - `marker`: the hidden first line that tells xtap's own comments and issues apart;
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from reconciler.core.errors import XtapError
 from reconciler.core.schema import TENANT_NAME_PATTERN
+from reconciler.core.text import printable
 
 # GitHub refuses a comment or issue body over 65,536 characters with 422 "Body is too long".
 BODY_LIMIT = 65_536
@@ -24,14 +25,16 @@ _TENANT_NAME = re.compile(TENANT_NAME_PATTERN.removeprefix("^").removesuffix("$"
 
 
 def escape(value: str) -> str:
-    """Escape text for Markdown/HTML: nothing in a value can open a tag, a link, a code span or a cell."""
-    return (
-        html.escape(value, quote=True)
-        .replace("|", "&#124;")
-        .replace("`", "&#96;")
-        .replace("[", "&#91;")
-        .replace("\n", " ")
-    )
+    """Escape text for Markdown/HTML: nothing in a value can open a tag, a link, a code span, a cell or
+    an emphasis, nor start a line; control characters show as they do in the terminal (`\\n`)."""
+    return html.escape(printable(value), quote=True).translate(_MARKDOWN_ENTITIES)
+
+
+# After html.escape: a backslash would escape the `&` of the entities below; `*`, `_` and `~` would
+# emphasise or strike out part of a value.
+_MARKDOWN_ENTITIES = str.maketrans(
+    {"\\": "&#92;", "|": "&#124;", "`": "&#96;", "[": "&#91;", "*": "&#42;", "_": "&#95;", "~": "&#126;"}
+)
 
 
 def code(value: str) -> str:

@@ -1,22 +1,45 @@
-"""The plan as a pull-request comment: summary, deletion banner, a collapsible section per resource. Pure."""
+"""The plan as a pull-request comment: summary, deletion banner, a collapsible section per resource. Pure.
+
+A comment holds at most 65,536 characters, and a plan can be longer (one partner with thousands of
+targets is enough). What is cut is never a change, only its detail: every change keeps its header line
+(action, resource, name, number of values); the leaf tables are dropped where they don't fit, riskiest
+changes keeping theirs first (deletions, then updates, then creations), and the notice says how many
+and where the rest is. Only a plan whose headers alone exceed the limit lists fewer changes — and says so.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.plan import Change, Plan
 from reconciler.core.values import describe
-from reconciler.present.markdown import BODY_LIMIT, code, escape, fit_sections, marker
+from reconciler.present.markdown import BODY_LIMIT, code, escape, marker
 from reconciler.present.plan_text import SYMBOL, title, unchanged
+
+# Where the full plan is when the caller does not say (`xtap plan --format markdown` on its own).
+ELSEWHERE = "`xtap plan --format text` or `--format json`"
+# Which details are kept first when not all fit: the changes that can take access away come first.
+_DETAIL_ORDER = {"delete": 0, "update": 1, "create": 2}
+
+
+def _head(change: Change) -> str:
+    return f"<code>{SYMBOL[change.action]}</code> {change.action} {escape(title(change))}"
+
+
+def _count(change: Change) -> str:
+    count = len(change.diffs)
+    return f"{count} value{'s' if count != 1 else ''}"
+
+
+# Every section ends with a blank line: it closes the HTML block a `<details>` opens (GFM runs an HTML block
+# to the next blank line), so the Markdown that follows (a list item, the notice) is read as Markdown.
 
 
 def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
-    sym = SYMBOL[change.action]
-    head = f"<code>{sym}</code> {change.action} {escape(title(change))}"
     if change.action == "unmanaged":
-        return f"- {head}: {escape('; '.join(change.notes))}\n"
-    count = len(change.diffs)
+        return f"- {_head(change)}: {escape('; '.join(change.notes))}\n\n"
     rows = ["| property | before | after |", "|---|---|---|"]
     for diff in change.diffs:
         rows.append(
@@ -26,38 +49,93 @@ def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     source = f"\n\nDeclared in {code(change.source)}." if change.source else ""
     notes = "".join(f"\n\n{escape(n)}" for n in change.notes)
     body = "\n".join(rows) if change.diffs else "_no property values_"
-    return (
-        f"<details><summary>{head} — {count} value{'s' if count != 1 else ''}</summary>\n\n"
-        f"{body}{source}{notes}\n\n</details>\n"
+    return _details(f"{_head(change)} — {_count(change)}", f"{body}{source}{notes}")
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
+
+
+def _md_header_only(change: Change) -> str:
+    """A change whose detail does not fit: its header line, and why there is nothing under it."""
+    return _details(
+        f"{_head(change)} — {_count(change)}, detail left out", "_Left out to fit; see the note below._"
     )
 
 
-def render_markdown(plan: Plan, *, limit: int = BODY_LIMIT) -> str:
-    head = [
-        marker("plan", plan.tenant_name),
-        f"### xtap plan — tenant {code(plan.tenant_name)}",
-        "",
-    ]
-    head.append(f"**{escape(plan.summary_line())}**")
+@dataclass(frozen=True)
+class _Fit:
+    sections: tuple[str, ...]
+    without_detail: int  # changes listed by their header line only
+    not_listed: int  # changes left out entirely (only when the headers alone are too long)
+
+
+def _fit(changes: Sequence[Change], full: Sequence[str], budget: int) -> _Fit:
+    """Every change's header, and as many detail sections as `budget` allows, riskiest first."""
+    short = [_md_header_only(c) if c.action != "unmanaged" else s for c, s in zip(changes, full, strict=True)]
+    if sum(map(len, short)) > budget:  # even the headers don't fit: list what does, in plan order
+        kept: list[str] = []
+        size = 0
+        for section in short:
+            size += len(section)
+            if size > budget:
+                break
+            kept.append(section)
+        return _Fit(tuple(kept), len(kept), len(short) - len(kept))
+    chosen = list(short)
+    room = budget - sum(map(len, short))
+    order = sorted(range(len(changes)), key=lambda i: _DETAIL_ORDER.get(changes[i].action, 3))
+    for i in order:
+        extra = len(full[i]) - len(short[i])
+        if extra <= room:
+            chosen[i], room = full[i], room - extra
+    left = sum(1 for a, b in zip(chosen, full, strict=True) if a != b)
+    return _Fit(tuple(chosen), left, 0)
+
+
+def _notice(fit: _Fit, limit: int, elsewhere: str) -> str:
+    if fit.not_listed:
+        what = (
+            f"**{fit.not_listed} more change(s) are not listed**, and the detail of the "
+            f"{fit.without_detail} above is left out,"
+        )
+    else:
+        what = f"**The detail of {fit.without_detail} change(s) is left out** (every change is listed above)"
+    return f"{what} to keep this under {limit:,} characters. The full plan is in {elsewhere}.\n\n"
+
+
+def _banner_and_gates(plan: Plan) -> list[str]:
+    lines: list[str] = []
     deletes = [c for c in plan.changes if c.action == "delete" and c.resource == "partner"]
     if deletes:
         names = ", ".join(code(c.tenant_id or c.name) for c in deletes)
-        head += [
+        lines += [
             "",
             f"> [!CAUTION]\n> **This plan deletes {len(deletes)} partner configuration(s):** {names}",
         ]
     for refusal in plan.refusals:
         word = "overridden by --force" if plan.forced else "refused"
-        head += ["", f"> [!WARNING]\n> **Safety gate {word}:** {escape(refusal)}"]
-    head.append("")
-    sections = [_md_section(c, plan.defaults) for c in plan.changes if c.action != "noop"]
+        lines += ["", f"> [!WARNING]\n> **Safety gate {word}:** {escape(refusal)}"]
+    return lines
+
+
+def render_markdown(
+    plan: Plan, *, limit: int = BODY_LIMIT, elsewhere: str = ELSEWHERE, stated_limit: int | None = None
+) -> str:
+    """The plan in at most `limit` characters; `elsewhere` (Markdown) says where the full plan is, and
+    the notice names `stated_limit` (the whole comment's, when this is part of one) or `limit`."""
+    head = [marker("plan", plan.tenant_name), f"### xtap plan — tenant {code(plan.tenant_name)}", ""]
+    head.append(f"**{escape(plan.summary_line())}**")
+    head += _banner_and_gates(plan)
+    text = "\n".join(head) + "\n\n"
+    changes = [c for c in plan.changes if c.action != "noop"]
+    full = [_md_section(c, plan.defaults) for c in changes]
     count = plan.count("noop")
-    tail = f"\n{unchanged(count)}.\n" if count else ""
-
-    def notice(rest: int) -> str:
-        return (
-            f"\n**… {rest} more change(s) not shown: the comment would exceed {limit:,} characters. "
-            "The full plan is in the job summary and the plan artifact.**\n"
-        )
-
-    return fit_sections("\n".join(head) + "\n", sections, tail, limit, notice)
+    tail = f"{unchanged(count)}.\n" if count else ""
+    if len(text) + sum(map(len, full)) + len(tail) <= limit:
+        return (text + "".join(full) + tail).rstrip("\n") + "\n"
+    # Room for the notice at its longest, so that whatever is chosen fits with it.
+    stated = stated_limit or limit
+    reserve = len(_notice(_Fit((), len(changes), len(changes)), stated, elsewhere))
+    fit = _fit(changes, full, limit - len(text) - len(tail) - reserve)
+    return (text + "".join(fit.sections) + _notice(fit, stated, elsewhere) + tail).rstrip("\n") + "\n"

@@ -1,9 +1,16 @@
-"""The plan for a terminal: Terraform-like markers, only changed leaves, colour when asked. Pure."""
+"""The plan for a terminal: Terraform-like markers, only changed leaves, colour when asked. Pure.
+
+Every line goes through `printable` before it is painted: names, paths, notes and values come from the
+files and from Graph, and none of their control characters may reach the terminal or the CI log.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reconciler.core import values
 from reconciler.core.plan import Change, Plan
+from reconciler.core.text import printable
 from reconciler.core.values import describe, format_value
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "unmanaged": "?", "noop": " "}
@@ -18,35 +25,45 @@ def unchanged(count: int) -> str:
     return f"{count} resource{'s' if count != 1 else ''} unchanged"
 
 
-def render_text(plan: Plan, *, color: bool = False) -> str:
-    def paint(code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+Paint = Callable[[str | None, str], str]
 
-    lines = [
-        f"xtap plan for tenant {plan.tenant_name}" + (f" ({plan.tenant_id})" if plan.tenant_id else ""),
-        "",
-    ]
+
+def painter(color: bool) -> Paint:
+    """`paint(code, text)`: `text` made printable, in the SGR colour `code` when colour is on (None: plain)."""
+
+    def paint(code: str | None, text: str) -> str:
+        safe = printable(text)
+        return f"\x1b[{code}m{safe}\x1b[0m" if color and code and safe else safe
+
+    return paint
+
+
+def _change_lines(change: Change, plan: Plan, paint: Paint) -> list[str]:
+    head = f"  {SYMBOL[change.action]} {title(change)}"
+    if change.action == "unmanaged":
+        return [paint(_COLOR["unmanaged"], f"{head}: unmanaged, {'; '.join(change.notes)}")]
+    suffix = f"   ({change.source})" if change.source else ""
+    lines = [paint(_COLOR[change.action], head) + paint(None, suffix)]
+    for diff in change.diffs:
+        if change.action == "create":
+            lines.append(paint(None, f"      + {diff.path}: {format_value(diff.after)}"))
+        elif change.action == "delete":
+            lines.append(paint(None, f"      - {diff.path}: {format_value(diff.before)}"))
+        else:
+            before = describe(change, diff.path, diff.before, plan.defaults)
+            after = describe(change, diff.path, diff.after, plan.defaults)
+            lines.append(paint(None, f"      ~ {diff.path}: {before} → {after}"))
+    lines.extend(paint(None, f"      # {note}") for note in change.notes)
+    return lines
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    paint = painter(color)
+    tenant = f"xtap plan for tenant {plan.tenant_name}" + (f" ({plan.tenant_id})" if plan.tenant_id else "")
+    lines = [paint(None, tenant), ""]
     for change in plan.changes:
-        if change.action == "noop":
-            continue
-        sym = SYMBOL[change.action]
-        head = f"  {sym} {title(change)}"
-        if change.action == "unmanaged":
-            lines.append(paint(_COLOR["unmanaged"], f"{head}: unmanaged, {'; '.join(change.notes)}"))
-            continue
-        suffix = f"   ({change.source})" if change.source else ""
-        lines.append(paint(_COLOR[change.action], head) + suffix)
-        for diff in change.diffs:
-            if change.action == "create":
-                lines.append(f"      + {diff.path}: {format_value(diff.after)}")
-            elif change.action == "delete":
-                lines.append(f"      - {diff.path}: {format_value(diff.before)}")
-            else:
-                before = describe(change, diff.path, diff.before, plan.defaults)
-                after = describe(change, diff.path, diff.after, plan.defaults)
-                lines.append(f"      ~ {diff.path}: {before} → {after}")
-        for note in change.notes:
-            lines.append(f"      # {note}")
+        if change.action != "noop":
+            lines.extend(_change_lines(change, plan, paint))
     count = plan.count("noop")
     if count:
         lines.append(f"  ({unchanged(count)})")

@@ -1,14 +1,17 @@
-"""Runs a plan's requests through the Graph client and checks that the tenant converged (DESIGN §4).
+"""Runs a plan's requests through the Graph client and checks that the tenant converged.
 
-- All writes go through `GraphClient.execute` (`$batch`, ≤ 20 each, several in flight, per-sub-request
-  retries). A failed partner does not stop the others; each failure is reported with Graph's code and
-  request-id.
+- Only the request shapes a planner produces are sent (`urls.write_refusal`): anything else in a plan —
+  another method, another URL, a query, a non-GUID segment — refuses the whole apply before the first write.
+- All writes go to `GraphClient.execute` at once (`$batch` of 20, several in flight, per-sub-request
+  retries), so the pipe never drains between steps. A failed partner does not stop the others; each
+  failure is reported with Graph's code and request-id, and whether running again can help.
 - A write that finds the world different from the plan — the partner was created meanwhile (POST conflict),
   the sync policy exists (PUT conflict) or is gone (PATCH 404) — re-reads that one partner and re-plans it
   once, so the run still converges. Deleting something already gone counts as done.
-- Afterwards it re-reads the tenant and re-plans: every resource it changed must now be unchanged. Graph is
-  eventually consistent (graph-api.md §6.5), so a lagging read is retried with backoff before a resource is
-  reported as not converged.
+- Afterwards it reads back what it changed and re-plans it: every change applied must now be unchanged.
+  When re-reading only those resources takes fewer requests than the partner pages, it GETs them in
+  `$batch`; otherwise it reads the tenant again. Graph is eventually consistent, so a lagging read is
+  retried with backoff (only what still differs) before a change is reported as not converged.
 - Nothing is remembered between runs: a re-run after any failure or a kill re-plans from live state, so
   finished work is never repeated.
 """
@@ -16,36 +19,47 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from reconciler.core import planner
+from reconciler.core import urls
+from reconciler.core.errors import RefusedError
 from reconciler.core.plan import Change, Plan
-from reconciler.core.planner import PlanOptions
+from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredState, LivePartner, LiveState, Request
+from reconciler.shell.graph.batch import MAX_BATCH
 
 log = logging.getLogger("reconciler.applier")
 
-# Graph's codes for "the object is already there" (POST partner, PUT sync) and "not there" (graph-api.md §7).
+# Graph's codes for "the object is already there" (POST partner, PUT sync) and "not there".
 CONFLICT_CODES = frozenset({"Request_MultipleObjectsWithSameKeyValue"})
 NOT_FOUND_CODES = frozenset({"Directory_ObjectNotFound", "Request_ResourceNotFound", "ResourceNotFound"})
-# Requests per progress step; a change's requests (and their dependsOn chain) never straddle two steps.
-PROGRESS_STEP = 200
-
-
-class ResultLike(Protocol):
-    id: str
-    status: int
-    error: Any
+# Failures that a later run can get past without anyone changing anything: no answer, throttling, a
+# server-side error, read-after-write lag. A 400 or 403 fails the same way until the cause is fixed.
+RETRYABLE_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
+# Resources the targeted re-read knows how to fetch; anything else is verified by a full read.
+TARGETED = frozenset({"partner", "identitySynchronization", "default", "policy"})
 
 
 class GraphLike(Protocol):
-    def execute(self, requests: Sequence[Request]) -> Mapping[str, Any]: ...
-    def get_partner(self, tenant_id: str) -> dict[str, Any] | None: ...
-    def get_sync(self, tenant_id: str) -> dict[str, Any] | None: ...
-    def read_live_state(self) -> LiveState: ...
+    partner_pages: int | None
+
+    def execute(
+        self, requests: Sequence[Request], progress: Callable[[int], None] | None = None
+    ) -> Mapping[str, Any]: ...
+    def read_partner(self, tenant_id: str) -> LivePartner | None: ...
+    def read_live_state(self, *, policy: bool = False) -> LiveState: ...
+    def refresh(
+        self,
+        live: LiveState,
+        partners: Collection[str],
+        syncs: Collection[str],
+        default: bool,
+        policy: bool = False,
+    ) -> LiveState: ...
 
 
 Status = Literal["applied", "failed"]
@@ -56,6 +70,7 @@ class Outcome:
     change: Change
     status: Status
     error: str | None = None
+    retryable: bool = True  # a failure another run can finish without a fix
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,12 @@ class ApplyResult:
     outcomes: tuple[Outcome, ...]
     converged: bool
     unconverged: tuple[str, ...] = ()  # change titles still differing after verification
-    verify_reads: int = 0
+    verify_reads: int = 0  # verification rounds (each a full read or one set of `$batch` GETs)
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def applied(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "applied")
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -74,16 +93,40 @@ class ApplyResult:
     def ok(self) -> bool:
         return not self.failed and self.converged
 
+    @property
+    def retryable(self) -> bool:
+        """Whether running apply again finishes the rest (every failure is one a later run can pass)."""
+        return all(o.retryable for o in self.failed)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    message: str
+    retryable: bool
+
+
+_REPLAN = _Failure("replan", True)
+
+
+def refuse_foreign(requests: Iterable[Request]) -> None:
+    """Refuse the whole apply when a request is not one a planner makes (a hand-edited or foreign plan)."""
+    for r in requests:
+        reason = urls.write_refusal(r.method, r.url, r.body)
+        if reason is not None:
+            raise RefusedError(
+                f"the plan holds a request xtap never makes ({r.id}: {r.method} {r.url}): {reason}; "
+                "nothing was changed"
+            )
+
 
 def _is(error: Any, codes: frozenset[str]) -> bool:
     return error is not None and getattr(error, "code", None) in codes
 
 
-def _describe_error(result: Any) -> str:
+def _failed(result: Any) -> _Failure:
     error = getattr(result, "error", None)
-    if error is not None:
-        return str(error)
-    return f"HTTP {getattr(result, 'status', '?')}"
+    message = str(error) if error is not None else f"HTTP {getattr(result, 'status', '?')}"
+    return _Failure(message, getattr(result, "status", 0) in RETRYABLE_STATUSES)
 
 
 class Applier:
@@ -100,126 +143,166 @@ class Applier:
         self.sleep = sleep
         self.progress = progress
 
-    def apply(self, plan: Plan, desired: DesiredState, options: PlanOptions) -> ApplyResult:
+    def apply(
+        self, plan: Plan, desired: DesiredState, options: PlanOptions, live: LiveState | None = None
+    ) -> ApplyResult:
+        """Send the plan's requests and verify. `live` is the state the plan was made from: with it, the
+        verification can re-read just the changed resources."""
         changes = [c for c in plan.changes if c.requests]
-        results = self._execute_in_steps(changes)
+        refuse_foreign(r for c in changes for r in c.requests)
+        results = self._execute([r for c in changes for r in c.requests])
         outcomes: list[Outcome] = []
         replan: dict[str, list[Change]] = {}
         for change in changes:
             failure = self._failure(change, results)
             if failure is None:
                 outcomes.append(Outcome(change, "applied"))
-            elif failure == "replan" and change.tenant_id and change.resource != "default":
+            elif failure is _REPLAN and change.tenant_id and change.resource != "default":
                 replan.setdefault(change.tenant_id, []).append(change)
             else:
-                outcomes.append(Outcome(change, "failed", failure))
+                outcomes.append(Outcome(change, "failed", failure.message, failure.retryable))
         for tenant_id, stale in replan.items():
             outcomes.extend(self._replan_partner(tenant_id, stale, desired, options))
         for outcome in outcomes:
             if outcome.status == "failed":
                 log.warning("failed: %s %s: %s", outcome.change.action, outcome.change.key, outcome.error)
         applied = [o.change for o in outcomes if o.status == "applied"]
-        converged, unconverged, reads = self._verify(applied, desired, options)
+        converged, unconverged, reads = self._verify(applied, desired, options, live)
         return ApplyResult(tuple(outcomes), converged, tuple(unconverged), reads)
 
-    def _execute_in_steps(self, changes: list[Change]) -> dict[str, Any]:
-        results: dict[str, Any] = {}
-        total = sum(len(c.requests) for c in changes)
-        step: list[Request] = []
-        done = 0
-        # A partner's changes (partner + its sync policy) are adjacent in a plan and linked by dependsOn;
-        # cut steps only between tenants so a chain stays in one step.
-        for i, change in enumerate(changes):
-            step.extend(change.requests)
-            nxt = changes[i + 1] if i + 1 < len(changes) else None
-            if nxt is None or (len(step) >= PROGRESS_STEP and nxt.tenant_id != change.tenant_id):
-                results.update(self.client.execute(step))
-                done += len(step)
-                step = []
-                if self.progress is not None:
-                    self.progress(done, total)
-        return results
+    def _execute(self, requests: list[Request]) -> Mapping[str, Any]:
+        total, done = len(requests), 0
 
-    def _failure(self, change: Change, results: Mapping[str, Any]) -> str | None:
-        """None when every request of the change succeeded; "replan" when the tenant moved under us."""
+        def settled(count: int) -> None:
+            nonlocal done
+            done += count
+            if self.progress is not None:
+                self.progress(done, total)
+
+        return self.client.execute(requests, settled) if requests else {}
+
+    def _failure(self, change: Change, results: Mapping[str, Any]) -> _Failure | None:
+        """None when every request of the change succeeded; _REPLAN when the tenant moved under us."""
         for request in change.requests:
             result = results.get(request.id)
             if result is None:
-                return "no response from Graph"
+                return _Failure("no response from Graph", True)
             status, error = result.status, result.error
             if 200 <= status < 300:
                 continue
             if request.method == "DELETE" and (status == 404 or _is(error, NOT_FOUND_CODES)):
                 continue  # already gone: the goal is reached
             if status == 424:
-                return (
-                    "replan"
-                    if self._dependency_replans(request, change, results)
-                    else _describe_error(result)
-                )
+                return self._dependency_failure(request, results) or _failed(result)
             if request.method in ("POST", "PUT") and _is(error, CONFLICT_CODES):
-                return "replan"
+                return _REPLAN
             if (
                 request.method == "PATCH"
-                and request.url.endswith("/identitySynchronization")
+                and request.url.endswith(f"/{urls.SYNC}")
                 and (status == 404 or _is(error, NOT_FOUND_CODES))
             ):
-                return "replan"
-            return _describe_error(result)
+                return _REPLAN
+            return _failed(result)
         return None
 
-    def _dependency_replans(self, request: Request, change: Change, results: Mapping[str, Any]) -> bool:
+    def _dependency_failure(self, request: Request, results: Mapping[str, Any]) -> _Failure | None:
+        """A request not run because one it depends on failed: re-plan after a conflict, otherwise it
+        shares its dependency's fate (retryable when that one is)."""
         for dep in request.depends_on:
             result = results.get(dep)
-            if result is not None and _is(result.error, CONFLICT_CODES):
-                return True
-        return False
+            if result is None or 200 <= result.status < 300:
+                continue
+            if _is(result.error, CONFLICT_CODES):
+                return _REPLAN
+            cause = _failed(result)
+            return _Failure(f"not run because {dep} failed: {cause.message}", cause.retryable)
+        return None
 
     def _replan_partner(
         self, tenant_id: str, stale: list[Change], desired: DesiredState, options: PlanOptions
     ) -> list[Outcome]:
         """Re-read one partner and apply what is still needed; one attempt, then report."""
-        raw = self.client.get_partner(tenant_id)
-        live = None
-        if raw is not None:
-            sync = self.client.get_sync(tenant_id)
-            live = LivePartner(
-                tenant_id, {k: v for k, v in raw.items() if k != "identitySynchronization"}, sync
-            )
-        changes = planner.plan_partner(desired.partners.get(tenant_id), live, options, planner._Ids())
-        todo = [c for c in changes if c.requests]
+        live = self.client.read_partner(tenant_id)
+        wanted = desired.partners.get(tenant_id)
+        again = make_plan(
+            DesiredState({tenant_id: wanted} if wanted is not None else {}),
+            LiveState({tenant_id: live} if live is not None else {}),
+            options,
+        )
+        todo = [c for c in again.changes if c.requests]
         log.info("re-planned %s after a conflict: %d change(s)", tenant_id, len(todo))
-        results = dict(self.client.execute([r for c in todo for r in c.requests])) if todo else {}
+        if not todo:  # the tenant already is as the files say
+            return [Outcome(c, "applied") for c in stale]
+        requests = [r for c in todo for r in c.requests]
+        refuse_foreign(requests)
+        results = self.client.execute(requests)
         outcomes = []
         for change in todo:
             failure = self._failure(change, results)
-            outcomes.append(
-                Outcome(change, "applied") if failure is None else Outcome(change, "failed", failure)
-            )
-        if not todo:
-            outcomes = [Outcome(c, "applied") for c in stale]
+            if failure is None:
+                outcomes.append(Outcome(change, "applied"))
+            else:
+                message = "changed again while applying" if failure is _REPLAN else failure.message
+                outcomes.append(Outcome(change, "failed", message, failure.retryable))
         return outcomes
 
+    # -- verification ------------------------------------------------------------------------------
     def _verify(
-        self, applied: list[Change], desired: DesiredState, options: PlanOptions
+        self, applied: list[Change], desired: DesiredState, options: PlanOptions, live: LiveState | None
     ) -> tuple[bool, list[str], int]:
-        if not applied:
-            return True, [], 0
-        wanted = {c.key for c in applied}
+        pending = list(applied)
         deadline = time.monotonic() + self.verify_timeout
         delay = 0.5
         reads = 0
-        while True:
-            live = self.client.read_live_state()
+        while pending:
+            current = self._read_back(pending, live)
             reads += 1
-            again = planner.make_plan(desired, live, options)
-            pending = [
-                c for c in again.changes if c.key in wanted and c.action in ("create", "update", "delete")
-            ]
+            pending = _still_differing(pending, desired, current, options)
             if not pending:
-                return True, [], reads
+                break
             if time.monotonic() + delay > deadline:
                 return False, [f"{c.action} {c.key}" for c in pending], reads
             log.info("%d change(s) not visible yet; reading again in %.1fs", len(pending), delay)
             self.sleep(delay)
             delay = min(delay * 2, 8.0)
+            live = current
+        return True, [], reads
+
+    def _read_back(self, changes: list[Change], live: LiveState | None) -> LiveState:
+        """The tenant as it is now for these changes: their resources by `$batch` GETs when that takes
+        fewer requests than the partner pages, else a full read."""
+        partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
+        syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
+        default = any(c.resource == "default" for c in changes)
+        root = any(c.resource == "policy" for c in changes)
+        gets = len(partners | {t for t in syncs if live is None or t not in live.partners}) + len(syncs)
+        gets += default + root
+        pages = self.client.partner_pages
+        known = all(c.resource in TARGETED for c in changes)
+        if live is None or not known or pages is None or math.ceil(gets / MAX_BATCH) >= pages:
+            return self.client.read_live_state(policy=root)
+        return self.client.refresh(live, partners, syncs, default, root)
+
+
+def _still_differing(
+    changes: list[Change], desired: DesiredState, current: LiveState, options: PlanOptions
+) -> list[Change]:
+    """The changes whose resources a fresh plan of just their tenants (same options) would change again."""
+    tenants = {c.tenant_id for c in changes if c.tenant_id}
+    default = any(c.resource == "default" for c in changes)
+    root = any(c.resource == "policy" for c in changes)
+    unknown = any(c.resource not in TARGETED for c in changes)
+    if unknown:  # a resource this module cannot scope: plan everything
+        again = make_plan(desired, current, options)
+    else:
+        scoped_desired = DesiredState(
+            {t: p for t, p in desired.partners.items() if t in tenants},
+            desired.default if default else None,
+            desired.policy if root else None,
+        )
+        scoped_live = LiveState(
+            {t: p for t, p in current.partners.items() if t in tenants}, current.default, current.policy
+        )
+        again = make_plan(scoped_desired, scoped_live, options)
+    differing = {c.key for c in again.changes if c.action in ("create", "update", "delete")}
+    return [c for c in changes if c.key in differing]

@@ -17,6 +17,7 @@ from reconciler.core import model, rules, schema
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic, YamlDocument
 from reconciler.core.errors import XtapError
+from reconciler.core.text import printable
 from reconciler.shell.files import display_path, link_problem, load_desired, read_yaml
 
 log = logging.getLogger("reconciler.config")
@@ -130,7 +131,7 @@ def load_config(path: Path | None, *, cwd: Path, fallback_tenant_id: str | None 
     if errors or config is None:
         raise XtapError(
             "\n".join(
-                f"{d.path}:{d.line}:{d.col}: {d.message}" if d.line else f"{d.path}: {d.message}"
+                printable(f"{d.path}:{d.line}:{d.col}: {d.message}" if d.line else f"{d.path}: {d.message}")
                 for d in errors
             )
         )

@@ -11,6 +11,7 @@ deleted by a pruning run.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,26 +19,14 @@ from pathlib import Path
 
 from reconciler.core.desired import LoadResult, ReadFile, build_desired
 from reconciler.core.documents import MAX_BYTES, Diagnostic, YamlDocument, parse_yaml
+from reconciler.core.errors import XtapError
 from reconciler.core.rules import has_control
+from reconciler.core.text import printable
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_NAMES = ("default.yaml", "default.yml")
 ROOT_POLICY_NAME = "policy.yaml"  # the root cross-tenant access policy (allowedCloudEndpoints)
 PARTNERS = "partners"
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def escape(text: str) -> str:
-    """`text` with control characters written as escapes (`\\n`, `\\x1b`, `\\u2028`)."""
-    if not has_control(text):
-        return text
-    out = []
-    for c in text:
-        if not has_control(c):
-            out.append(c)
-        else:
-            out.append(_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"))
-    return "".join(out)
 
 
 def display_path(path: Path | str, cwd: str | None = None) -> str:
@@ -47,7 +36,7 @@ def display_path(path: Path | str, cwd: str | None = None) -> str:
     absolute = os.path.abspath(os.path.join(here, path))
     prefix = here.rstrip(os.sep) + os.sep
     shown = absolute[len(prefix) :] if absolute.startswith(prefix) else absolute
-    return escape(shown.replace(os.sep, "/"))
+    return printable(shown.replace(os.sep, "/"))
 
 
 def read_yaml(
@@ -85,7 +74,7 @@ def link_problem(path: Path, root: Path) -> str | None:
     except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
         return "symbolic link cannot be resolved (a loop)"
     if not resolved.is_relative_to(root.resolve()):
-        return f"symbolic link leads outside {display_path(root)} (to {escape(str(resolved))})"
+        return f"symbolic link leads outside {display_path(root)} (to {printable(str(resolved))})"
     return None
 
 
@@ -218,7 +207,7 @@ def _hidden_or(folder: Path, top: Path, name: str, where: str) -> str:
         return "hidden files are skipped"
     hidden = next((part for part in folder.relative_to(top).parts if part.startswith(".")), None)
     if hidden is not None:
-        return f"it is inside the hidden folder {escape(hidden)}"
+        return f"it is inside the hidden folder {printable(hidden)}"
     return f"partner files belong under {where}"
 
 
@@ -318,3 +307,37 @@ def read_file(file: Path, *, root: Path | None = None, shown: str | None = None)
     shown = shown if shown is not None else display_path(file)
     document, diagnostics = read_yaml(file, root=root, shown=shown)
     return ReadFile(shown, document, diagnostics)
+
+
+# --- outputs --------------------------------------------------------------------------------------------
+
+
+def write_output(path: Path | str, text: str) -> None:
+    """Write an output file (`--out`, export's files) whole or not at all, never through a link.
+
+    A link already at `path` is refused: in CI the folder may come from a pull request, and a link there
+    would make xtap overwrite whatever it points at. The text goes to a new file beside `path` that is
+    renamed over it, so a run killed half-way leaves the old file (or none), never half of the new one.
+    """
+    target = Path(path)
+    shown = display_path(target)
+    if target.is_symlink():
+        raise XtapError(f"cannot write {shown}: it is a symbolic link (remove it, or write elsewhere)")
+    if target.is_dir():
+        raise XtapError(f"cannot write {shown}: it is a folder")
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        # O_EXCL: never reuse (or follow) something already there; 0o666 less the umask, as open() would.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise XtapError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)  # a rename replaces a link that appeared meanwhile; it never follows it
+    except OSError as exc:
+        raise XtapError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        temp.unlink(missing_ok=True)  # gone after the rename; removed if anything failed (or ^C)

@@ -8,13 +8,12 @@ import pytest
 
 from reconciler.core.errors import XtapError
 from reconciler.shell.graph import connect
+from reconciler.shell.graph.assertions import certificate_credential, federated_token_file_assertion
 from reconciler.shell.graph.auth import (
     ManagedIdentityCredential,
     MsalCredential,
     StaticTokenCredential,
-    certificate_credential,
     credential_from_env,
-    federated_token_file_assertion,
     github_masker,
 )
 from reconciler.shell.graph.clouds import CLOUDS, Cloud

@@ -105,11 +105,13 @@ def test_read_live_state_follows_next_link_verbatim_and_reads_the_default() -> N
 
     client, rec, sleeps = make(respond)
     state = client.read_live_state()
-    assert rec.lines == [
+    # The default is read alongside the pages, which follow each other by their links.
+    default = "GET /v1.0/policies/crossTenantAccessPolicy/default"
+    assert [line for line in rec.lines if line != default] == [
         f"GET {PARTNERS}?$expand=identitySynchronization",
         f"GET {PARTNERS}?$expand=identitySynchronization&$skiptoken=ab%2Fc",
-        "GET /v1.0/policies/crossTenantAccessPolicy/default",
     ]
+    assert rec.lines.count(default) == 1 and client.partner_pages == 2
     assert sorted(state.partners) == [T1, T2]
     assert state.partners[T1].raw == {"tenantId": T1.upper(), "inboundTrust": None}
     assert state.partners[T1].sync == {"tenantId": T1}
@@ -574,3 +576,235 @@ def test_a_dropped_delete_answered_404_on_the_retry_counts_as_done() -> None:
     assert (result.status, result.error, result.attempts) == (204, None, 2)
     assert result.headers == {"x-xtap-recovered": "already-deleted"}
     assert sleeps == [1.0]
+
+
+# -- one transport: what the loop does for every kind of exchange -------------------------------------
+
+
+def test_a_whole_batch_answered_424_is_retried_like_a_throttled_batch() -> None:
+    failed = httpx.Response(
+        424,
+        json={"error": {"code": "FailedDependency", "message": "throttled"}},
+        headers={"Retry-After": "2"},
+    )
+    answered = ok({"responses": [{"id": "r0", "status": 204}, {"id": "r1", "status": 204}]})
+    client, rec, sleeps = make(sequence(failed, answered))
+    results = client.execute([patch(0), patch(1)])
+    assert [(r.status, r.attempts) for r in results.values()] == [(204, 2), (204, 2)]
+    assert sleeps == [2.0] and len(rec.requests) == 2
+    assert client.limiter.limit == 3  # halved by the throttled batch, one back after the clean one
+
+
+def test_a_whole_batch_424_is_bounded_by_the_same_budget() -> None:
+    failed = httpx.Response(
+        424,
+        json={"error": {"code": "FailedDependency", "message": "throttled"}},
+        headers={"Retry-After": "2"},
+    )
+    client, rec, sleeps = make(sequence(failed), budget_seconds=3)
+    results = client.execute([patch(0)])
+    assert sleeps == [2.0] and len(rec.requests) == 2  # the second 2 s wait would exceed the budget
+    assert (results["r0"].status, results["r0"].attempts) == (424, 2)
+    assert str(results["r0"].error) == (
+        f"Graph refused PATCH /policies/crossTenantAccessPolicy/partners/{T1}: 424 FailedDependency: throttled"
+    )
+
+
+def test_the_partner_pages_and_the_default_are_read_side_by_side() -> None:
+    """The first page is held until the default request has arrived: read one after the other, this
+    would wait for a request that never comes."""
+    default_seen = threading.Event()
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/default"):
+            default_seen.set()
+            return ok({"isServiceDefault": True})
+        assert default_seen.wait(timeout=10), "the default was not requested while the pages were read"
+        return ok({"value": [{"tenantId": T1}]})
+
+    client, rec, _ = make(respond)
+    state = client.read_live_state()
+    assert sorted(state.partners) == [T1] and state.default == {"isServiceDefault": True}
+    assert len(rec.requests) == 2
+
+
+def test_the_token_goes_only_over_https() -> None:
+    with pytest.raises(
+        XtapError, match=r"^the Graph root must be an https:// URL, got 'http://graph\.test'$"
+    ):
+        GraphClient("http://graph.test", FakeCredential())
+    client, rec, _ = make(sequence(ok({"value": [], "@odata.nextLink": f"http://graph.test{PARTNERS}?p=2"})))
+    with pytest.raises(XtapError, match=r"^Graph sent a link to another host \(http://graph\.test\)"):
+        client.list_partners()
+    assert len(rec.requests) == 1
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno 111] Connection refused") from ConnectionRefusedError(
+        111, "Connection refused"
+    )
+
+
+def test_a_refused_connection_is_one_line_and_not_retried() -> None:
+    from reconciler.shell.graph.errors import NetworkError
+
+    client, rec, sleeps = make(refused)
+    with pytest.raises(NetworkError) as info:
+        client.get_default()
+    assert str(info.value) == (
+        "cannot reach Graph at graph.test: the connection was refused — check the host and port in XTAP_GRAPH_URL"
+    )
+    assert (len(rec.requests), sleeps) == (1, [])
+    results = client.execute([patch(0)])
+    assert (results["r0"].status, results["r0"].attempts, len(rec.requests), sleeps) == (0, 1, 2, [])
+    assert str(results["r0"].error) == (
+        f"Graph did not answer PATCH /policies/crossTenantAccessPolicy/partners/{T1}: cannot reach Graph at "
+        "graph.test: the connection was refused — check the host and port in XTAP_GRAPH_URL"
+    )
+
+
+def test_a_connection_that_never_opened_is_retried_even_for_a_create() -> None:
+    """A connect timeout sends nothing, so even a POST $batch with a create in it goes again as is."""
+    calls = iter([httpx.ConnectTimeout("slow"), ok({"responses": [{"id": "c", "status": 201, "body": {}}]})])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        item = next(calls)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    client, rec, sleeps = make(respond)
+    create = Request("c", "POST", "/policies/crossTenantAccessPolicy/partners", {"tenantId": T2})
+    results = client.execute([create])
+    assert rec.lines == ["POST /v1.0/$batch", "POST /v1.0/$batch"]  # no look-up: it cannot have run
+    assert sleeps == [1.0] and (results["c"].status, results["c"].attempts) == (201, 2)
+
+
+# -- reads that build live partners --------------------------------------------------------------------
+
+
+def test_read_partner_is_the_partner_with_its_sync_policy() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/identitySynchronization"):
+            return ok({"tenantId": T1, "displayName": "Fabrikam"})
+        return ok({"tenantId": T1.upper(), "inboundTrust": None})
+
+    client, rec, _ = make(respond)
+    found = client.read_partner(T1)
+    assert found is not None
+    assert (found.tenant_id, dict(found.raw), found.sync) == (
+        T1,
+        {"tenantId": T1.upper(), "inboundTrust": None},
+        {"tenantId": T1, "displayName": "Fabrikam"},
+    )
+    assert rec.lines == [f"GET {PARTNERS}/{T1}", f"GET {PARTNERS}/{T1}/identitySynchronization"]
+    client, rec, _ = make(sequence(httpx.Response(404, json={"error": {"code": "Request_ResourceNotFound"}})))
+    assert client.read_partner(T2) is None and len(rec.requests) == 1
+
+
+def test_refresh_reads_just_the_named_resources_in_one_batch() -> None:
+    from reconciler.core.state import LivePartner, LiveState
+
+    def answer(sub: dict[str, Any], n: int) -> dict[str, Any]:
+        url = sub["url"]
+        if url == f"/policies/crossTenantAccessPolicy/partners/{T1}":
+            return {"status": 200, "body": {"tenantId": T1, "inboundTrust": {"isMfaAccepted": True}}}
+        if url == f"/policies/crossTenantAccessPolicy/partners/{T2}/identitySynchronization":
+            return {"status": 404, "body": {"error": {"code": "Request_ResourceNotFound"}}}
+        return {"status": 200, "body": {"isServiceDefault": False}}
+
+    respond, seen = batch_responder(answer)
+    client, _, _ = make(respond)
+    before = LiveState(
+        {
+            T1: LivePartner(T1, {"tenantId": T1}, {"tenantId": T1}),
+            T2: LivePartner(T2, {"tenantId": T2}, {"tenantId": T2}),
+        },
+        {"isServiceDefault": True},
+    )
+    after = client.refresh(before, partners={T1}, syncs={T2}, default=True)
+    assert [[(s["method"], s["url"]) for s in b] for b in seen] == [
+        [
+            ("GET", f"/policies/crossTenantAccessPolicy/partners/{T1}"),
+            ("GET", f"/policies/crossTenantAccessPolicy/partners/{T2}/identitySynchronization"),
+            ("GET", "/policies/crossTenantAccessPolicy/default"),
+        ]
+    ]
+    assert after.partners[T1] == LivePartner(
+        T1, {"tenantId": T1, "inboundTrust": {"isMfaAccepted": True}}, {"tenantId": T1}
+    )
+    assert after.partners[T2] == LivePartner(T2, {"tenantId": T2}, None)
+    assert after.default == {"isServiceDefault": False}
+
+
+def test_tenant_lookups_in_batch_degrade_without_the_permission() -> None:
+    def answer(sub: dict[str, Any], n: int) -> dict[str, Any]:
+        if T1 in sub["url"]:
+            return {"status": 200, "body": {"tenantId": T1, "displayName": "Fabrikam"}}
+        return {"status": 403, "body": {"error": {"code": "Authorization_RequestDenied", "message": "no"}}}
+
+    respond, seen = batch_responder(answer)
+    client, _, _ = make(respond)
+    found = client.lookup_tenants([T1, T2])
+    assert [s["url"] for s in seen[0]] == [
+        f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{T1}')",
+        f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{T2}')",
+    ]
+    assert dict(found.infos) == {T1: {"tenantId": T1, "displayName": "Fabrikam"}, T2: None}
+    assert found.problem == "the app lacks CrossTenantInformation.ReadBasic.All"
+    respond, _ = batch_responder(lambda s, n: {"status": 404})
+    client, _, _ = make(respond)
+    assert client.lookup_tenants([T2]).problem is None  # an unknown tenant is not a failed lookup
+
+
+def test_the_root_policy_is_read_beside_the_pages_when_asked() -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/v1.0/policies/crossTenantAccessPolicy":
+            return ok({"allowedCloudEndpoints": ["microsoftonline.us"]})
+        if path.endswith("/default"):
+            return ok({"isServiceDefault": True})
+        return ok({"value": []})
+
+    client, rec, _ = make(respond)
+    assert client.read_live_state().policy is None and len(rec.requests) == 2
+    state = client.read_live_state(policy=True)
+    assert state.policy == {"allowedCloudEndpoints": ["microsoftonline.us"]}
+    assert sorted(rec.lines[2:]) == [
+        "GET /v1.0/policies/crossTenantAccessPolicy",
+        "GET /v1.0/policies/crossTenantAccessPolicy/default",
+        f"GET {PARTNERS}?$expand=identitySynchronization",
+    ]
+
+
+def test_a_sign_in_failing_mid_batch_gives_its_slot_back() -> None:
+    """A refused static token cannot be renewed: the batch fails with the sign-in error. Its slot in
+    flight is given back, or the batches queued behind it (one in flight here) would wait forever."""
+    from reconciler.shell.graph import AuthError
+    from reconciler.shell.graph.auth import StaticTokenCredential
+
+    unauthorized = httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken", "message": "x"}})
+    client = GraphClient(
+        ROOT,
+        StaticTokenCredential("static"),
+        retry=RetryPolicy(jitter=0, sleep=lambda s: None),
+        max_in_flight=1,
+        transport=httpx.MockTransport(lambda request: unauthorized),
+    )
+    client.limiter.limit = 1
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            client.execute([patch(i) for i in range(60)])
+        except AuthError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "a batch waited for a slot that was never given back"
+    assert len(outcome) == 1 and str(outcome[0]).startswith(
+        "Graph refused the token in XTAP_ACCESS_TOKEN (401)"
+    )
+    assert client.limiter.active == 0

@@ -29,7 +29,7 @@ def client_for(emu: Emulator, sleeps: list[float], app: str = "writer", **retry:
     client = connect(emu.env(app), retry=RetryPolicy(jitter=0, sleep=sleeps.append, **retry))  # type: ignore[arg-type]
     client.get_default()  # sign in now, so the journal below holds Graph calls only
     emu.clear_journal()
-    client.request_count = client.retry_count = 0
+    client.transport.request_count = client.transport.retry_count = 0
     return client
 
 
@@ -262,3 +262,41 @@ def test_403_through_xtap_apply_with_the_read_only_app_exits_1_and_names_the_per
     ) in out
     writes = [(e.method, e.status) for e in emu.journal if e.in_batch]
     assert writes == [("PATCH", 403)]  # a 403 is final: not retried
+
+
+def test_one_sign_in_serves_the_pages_and_the_default_read_side_by_side(emu: Emulator) -> None:
+    """msal's discovery request and one token request, then the reads: never a second sign-in because
+    two reads started at once."""
+    with connect(emu.env("reader")) as client:
+        client.read_live_state()
+    paths = [e.path for e in emu.journal]
+    assert sum(p.endswith("/.well-known/openid-configuration") for p in paths) == 1
+    assert sum(p.endswith("/oauth2/v2.0/token") for p in paths) == 1
+    assert paths[:2] == [
+        f"/{emu.tenant_id}/v2.0/.well-known/openid-configuration",
+        f"/{emu.tenant_id}/oauth2/v2.0/token",
+    ]
+    assert sorted(paths[2:]) == [
+        "/v1.0/policies/crossTenantAccessPolicy/default",
+        f"/v1.0{PARTNERS}",
+    ]
+
+
+def test_a_failed_sign_in_is_tried_once_not_once_per_read(emu: Emulator) -> None:
+    from reconciler.shell.graph import AuthError
+
+    unknown = "7e7e7e7e-0000-4000-8000-000000000007"  # no such tenant: discovery answers 400
+    with connect(emu.env("reader") | {"AZURE_TENANT_ID": unknown}) as client, pytest.raises(AuthError):
+        client.read_live_state()
+    assert [e.path for e in emu.journal] == [f"/{unknown}/v2.0/.well-known/openid-configuration"]
+
+
+def test_a_whole_batch_answered_424_is_sent_again(emu: Emulator) -> None:
+    sleeps: list[float] = []
+    client = client_for(emu, sleeps)
+    tid = sorted(emu.partners())[0]
+    emu.add_fault(FaultRule(status=424, retry_after=2, batch=True))
+    results = client.execute([patch(0, tid)])
+    assert outer(emu) == [("POST", "/v1.0/$batch", 424), ("POST", "/v1.0/$batch", 200)]
+    assert subs(emu) == [("r0", "PATCH", 204)]
+    assert sleeps == [2.0] and (results["r0"].status, results["r0"].attempts) == (204, 2)

@@ -224,14 +224,14 @@ def test_a_token_expiring_mid_run_is_refreshed_once(emu: Emulator) -> None:
         emu.expire_tokens()
         client.read_live_state()
     assert results["r"].status == 204 and results["r"].attempts == 1
-    assert [(m, s) for m, _, s in graph_statuses(emu) if not m.startswith("PATCH")] == [
-        ("GET", 200),
-        ("POST", 401),
-        ("POST", 200),
-        ("GET", 401),
-        ("GET", 200),
-        ("GET", 200),
-    ]
+    calls = [(m, p, s) for m, p, s in graph_statuses(emu) if not m.startswith("PATCH")]
+    assert [(m, s) for m, _, s in calls[:3]] == [("GET", 200), ("POST", 401), ("POST", 200)]
+    # The partner page and the default are read side by side: each may meet the expired token once, and
+    # the token is renewed once however many of them saw it refused.
+    for path in (f"/v1.0{PARTNERS}", "/v1.0/policies/crossTenantAccessPolicy/default"):
+        statuses = [s for _, p, s in calls[3:] if p == path]
+        assert statuses in ([401, 200], [200])
+    assert len(calls) in (6, 7) and 401 in [s for _, _, s in calls[3:]]
     assert token_calls(emu) == 3
     assert sleeps == []
 

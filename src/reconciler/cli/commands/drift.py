@@ -12,27 +12,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Env, load_context, open_client, plan_live, write_file
-from reconciler.core import drift
+from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color, write_file
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
+from reconciler.core import drift, drift_json
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, XtapError
 from reconciler.present import formats
 
-_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown"}
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "drift",
-        parents=[common],
-        help="report what changed in the tenant behind Git's back (read-only; exit 2 on drift)",
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "drift")
+    add_policies(p)
+    add_sign_in(p)
+    p.add_argument(
+        "--format",
+        choices=formats.DRIFT.names,
+        help="format on stdout (default: text on a terminal, markdown otherwise and under GitHub Actions)",
     )
-    p.add_argument("--format", choices=formats.DRIFT.names, default="markdown", help="format on stdout")
     p.add_argument(
         "--out",
         action="append",
         default=[],
         metavar="FILE",
-        help="also write the report to FILE; .json → JSON, .md → Markdown, else --format (may repeat)",
+        help="also write the report to FILE; .json → JSON, .md → Markdown, .txt → text, else --format "
+        "or Markdown (may repeat)",
     )
     p.add_argument(
         "--previous",
@@ -43,6 +47,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def out_format(path: str, default: str) -> str:
     return _EXTENSIONS.get(Path(path).suffix.lower(), default)
+
+
+def stdout_format(chosen: str | None, env: Env) -> str:
+    """--format, else text for a person at a terminal; Markdown where a program or a CI log reads it."""
+    if chosen is not None:
+        return chosen
+    on_terminal = bool(getattr(sys.stdout, "isatty", lambda: False)())
+    return "text" if on_terminal and env.get("GITHUB_ACTIONS") != "true" else "markdown"
 
 
 def read_previous(path: str) -> drift.Previous:
@@ -58,7 +70,7 @@ def read_previous(path: str) -> drift.Previous:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise XtapError(f"{path}: not an xtap drift report (invalid JSON: {exc})") from None
-    return drift.read_previous(data, origin=path)
+    return drift_json.read_previous(data, origin=path)
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
@@ -70,7 +82,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
     report = drift.build_report(
         plan, live, protected=ctx.options.protected, previous=previous, generated_at=now
     )
-    sys.stdout.write(formats.DRIFT.render(report, args.format))
+    shown = stdout_format(args.format, env)
+    options = formats.RenderOptions(color=use_color(env), verbose=args.verbose)
+    sys.stdout.write(formats.DRIFT.render(report, shown, options))
     for path in args.out:
-        write_file(path, formats.DRIFT.render(report, out_format(path, args.format)))
+        fmt = out_format(path, args.format or "markdown")
+        write_file(path, formats.DRIFT.render(report, fmt, formats.RenderOptions(verbose=args.verbose)))
     return EXIT_CHANGES if report.drift else EXIT_OK

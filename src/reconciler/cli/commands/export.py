@@ -10,62 +10,41 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.cli.context import Context, Env, config_from_args, open_client, plan_options, write_file
+from reconciler.cli.parser import add_command, add_sign_in
 from reconciler.core import export
 from reconciler.core.errors import EXIT_OK, RefusedError, XtapError
 from reconciler.core.planner import make_plan
-from reconciler.core.state import DesiredState, LiveState, Request
+from reconciler.core.state import DesiredState, LiveState
+from reconciler.core.text import printable
 from reconciler.shell.config import load_policies
 from reconciler.shell.files import YAML_SUFFIXES, display_path
 from reconciler.shell.graph import GraphClient
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "export",
-        parents=[common],
-        help="write the live tenant as policy files (adoption: then plan is empty)",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "export")
+    add_sign_in(p)
     p.add_argument("--out-dir", metavar="DIR", help="where to write (default: the tenant's policies folder)")
     p.add_argument("--force", action="store_true", help="overwrite existing policy files")
 
 
-def lookup_url(tenant_id: str) -> str:
-    return f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tenant_id}')"
-
-
 def lookup_tenants(client: GraphClient, tenant_ids: list[str]) -> dict[str, Mapping[str, Any] | None]:
-    """tenantId → tenantInformation (None when unknown); GETs in `$batch`, several batches in flight."""
-    if not tenant_ids:
-        return {}
-    requests = [Request(str(i), "GET", lookup_url(tid)) for i, tid in enumerate(tenant_ids, 1)]
-    results = client.execute(requests)
-    infos: dict[str, Mapping[str, Any] | None] = {}
-    refused: str | None = None
-    for request, tid in zip(requests, tenant_ids, strict=True):
-        result = results[request.id]
-        if result.ok and isinstance(result.body, dict):
-            infos[tid] = result.body
-            continue
-        infos[tid] = None
-        if result.status != 404 and refused is None:
-            refused = (
-                "the app lacks CrossTenantInformation.ReadBasic.All"
-                if result.status == 403
-                else f"Graph answered {result.status}"
-            )
-    if refused is not None:
+    """tenantId → tenantInformation (None when unknown); a refused lookup is one warning, not a failure."""
+    found = client.lookup_tenants(tenant_ids)
+    if found.problem is not None:
         print(
-            f"xtap: warning: the tenant lookup failed ({refused}); partners without a display name "
+            f"xtap: warning: the tenant lookup failed ({found.problem}); partners without a display name "
             "are named by tenantId",
             file=sys.stderr,
         )
-    return infos
+    return dict(found.infos)
 
 
 def _existing_policy_files(out_dir: Path) -> list[str]:
@@ -104,7 +83,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     schemas = Path(os.path.relpath(Path.cwd() / "schemas", out_dir.resolve())).as_posix()
     result = export.export_files(live, infos, schemas=schemas)
     for note in result.notes:
-        print(f"xtap: warning: {note}", file=sys.stderr)
+        print(printable(f"xtap: warning: {note}"), file=sys.stderr)
     for relative, text in result.files.items():
         target = out_dir / relative
         try:
@@ -119,13 +98,30 @@ def run(args: argparse.Namespace, env: Env) -> int:
             "check them for duplicate tenantIds",
             file=sys.stderr,
         )
-    _report(out_dir, result, live, infos)
-    _self_check(out_dir, live, ctx)
+    # The next step is named only once the files are known to plan empty: never a promise that fails.
+    planned_empty = _self_check(out_dir, live, ctx)
+    _report(out_dir, result, infos, plan_command(args, tenant.policies, out_dir) if planned_empty else None)
     return EXIT_OK
 
 
+def plan_command(args: argparse.Namespace, policies: Path, out_dir: Path) -> str:
+    """The `xtap plan` that reads what export wrote: the same configuration and tenant, and the folder
+    unless it is the tenant's own."""
+    words = ["xtap", "plan"]
+    if args.config:
+        words += ["--config", args.config]
+    if args.tenant:
+        words += ["--tenant", args.tenant]
+    if out_dir.resolve() != policies.resolve():
+        words.append(display_path(out_dir))
+    return shlex.join(words)
+
+
 def _report(
-    out_dir: Path, result: export.ExportResult, live: LiveState, infos: Mapping[str, Mapping[str, Any] | None]
+    out_dir: Path,
+    result: export.ExportResult,
+    infos: Mapping[str, Mapping[str, Any] | None],
+    next_command: str | None,
 ) -> None:
     shown = display_path(out_dir)
     default = "default.yaml" in result.files
@@ -139,11 +135,12 @@ def _report(
     for tid, path in sorted(result.partner_files.items(), key=lambda kv: kv[1]):
         name = export.display_name(infos.get(tid))
         lines.append(f"  {path}  {tid}" + (f"  {export.comment(name)[2:]}" if name else ""))
-    lines.append("Next: `xtap plan` shows no changes; commit the files.")
-    sys.stdout.write("\n".join(lines) + "\n")
+    if next_command is not None:
+        lines.append(f"Next: `{next_command}` shows no changes; commit the files.")
+    sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")  # display names are Graph's
 
 
-def _self_check(out_dir: Path, live: LiveState, ctx: Context) -> None:
+def _self_check(out_dir: Path, live: LiveState, ctx: Context) -> bool:
     """Read the files back through the loader and plan them: export's contract is an empty plan."""
     loaded = load_policies(out_dir, ctx.config)
     for diagnostic in loaded.diagnostics:
@@ -154,7 +151,8 @@ def _self_check(out_dir: Path, live: LiveState, ctx: Context) -> None:
             "until they are fixed",
             file=sys.stderr,
         )
-        return
+        return False
     plan = make_plan(loaded.desired, live, ctx.options)
     if plan.has_changes:  # a bug in export (or files left in place): say so rather than hide it
         print(f"xtap: warning: the exported files do not plan empty: {plan.summary_line()}", file=sys.stderr)
+    return not plan.has_changes

@@ -13,20 +13,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.context import Env
+from reconciler.cli import catalog
+from reconciler.cli.environment import Env
+from reconciler.cli.parser import add_command, add_leaf, add_tenant
 from reconciler.core.errors import EXIT_OK, XtapError
+from reconciler.core.plan import Plan, from_json
+from reconciler.core.text import printable
 from reconciler.present import github, markdown
+from reconciler.shell.files import write_output
+
+_TENANT_HELP = "the tenant's name, as in xtap.yaml (required)"
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    group = sub.add_parser("github", help="helpers for xtap's GitHub Actions workflows (used by their steps)")
-    # The common options live on the leaves only: argparse lets a subparser's defaults overwrite values
-    # parsed one level up, so `--tenant` must be parsed where it is used.
-    cmds = group.add_subparsers(dest="github_command", metavar="SUBCOMMAND", required=True)
+def add_parser(sub: Any) -> None:
+    group = add_command(sub, "github", verbose=False)
+    # Options live on the leaves only: argparse lets a subparser's defaults overwrite values parsed one
+    # level up, so `--tenant` must be parsed where it is used.
+    cmds = group.add_subparsers(dest="github_command", metavar="SUBCOMMAND", required=True, title="helpers")
+    _add_plan_helpers(cmds)
+    _add_drift_helper(cmds)
+    _add_apply_helpers(cmds)
 
-    p = cmds.add_parser(
-        "find-comment", parents=[common], help="print the id of the comment that starts with the marker"
-    )
+
+def _add_plan_helpers(cmds: Any) -> None:
+    p = _helper(cmds, "find-comment", "print the id of the comment that starts with the marker")
+    add_tenant(p, help="the tenant's name, as in xtap.yaml (not needed with --marker)")
     _marker_options(p, "plan comment")
     p.add_argument(
         "--comments", metavar="FILE", required=True, help="`gh api --paginate .../comments` output"
@@ -36,23 +47,16 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_find_comment)
 
-    p = cmds.add_parser("plan-comment", parents=[common], help="write the plan comment body of a tenant")
-    p.add_argument(
-        "--plan", metavar="FILE", required=True, help="Markdown from `xtap plan --format markdown`"
-    )
-    p.add_argument(
-        "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
-    )
-    p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
-    p.add_argument("--limit", type=int, default=markdown.BODY_LIMIT, help="maximum characters (%(default)s)")
-    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    p.set_defaults(github_run=_plan_comment)
+    _add_plan_body_helpers(cmds)
 
-    p = cmds.add_parser(
+
+def _add_drift_helper(cmds: Any) -> None:
+    p = _helper(
+        cmds,
         "drift-action",
-        parents=[common],
-        help="decide create/comment/update/close/none for a tenant's drift issue and write the bodies",
+        "decide create/comment/update/close/none for a tenant's drift issue and write the bodies",
     )
+    add_tenant(p, help=_TENANT_HELP)
     p.add_argument("--issues", metavar="FILE", required=True, help="`gh api --paginate .../issues` output")
     p.add_argument("--report", metavar="FILE", required=True, help="`xtap drift` JSON report")
     p.add_argument("--markdown", metavar="FILE", help="`xtap drift` Markdown report, for the issue body")
@@ -65,15 +69,16 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(github_run=_drift_action)
 
-    p = cmds.add_parser("apply-summary", parents=[common], help="write the job summary of a tenant's apply")
+
+def _add_apply_helpers(cmds: Any) -> None:
+    p = _helper(cmds, "apply-summary", "write the job summary of a tenant's apply")
+    add_tenant(p, help=_TENANT_HELP)
     p.add_argument("--exit-code", type=int, required=True, help="exit code of `xtap apply`")
     p.add_argument("--output", metavar="FILE", required=True, help="what `xtap apply` printed")
     p.set_defaults(github_run=_apply_summary)
 
-    p = cmds.add_parser(
-        "apply-tenants",
-        parents=[common],
-        help="print a JSON array of the tenants whose plan artifact asks for an apply",
+    p = _helper(
+        cmds, "apply-tenants", "print a JSON array of the tenants whose plan artifact asks for an apply"
     )
     p.add_argument(
         "--plans",
@@ -86,6 +91,41 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="also apply tenants refused by a safety gate (3)")
     p.set_defaults(github_run=_apply_tenants)
+
+
+def _add_plan_body_helpers(cmds: Any) -> None:
+    """plan-comment and plan-summary: the same saved plan, fitted to a comment or in full for a summary."""
+    for name, summary, limit, handler in (
+        (
+            "plan-comment",
+            "write the plan comment body of a tenant (every change listed)",
+            markdown.BODY_LIMIT,
+            _plan_comment,
+        ),
+        (
+            "plan-summary",
+            "write the job summary of a tenant's plan (every change in full)",
+            github.SUMMARY_LIMIT,
+            _plan_summary,
+        ),
+    ):
+        p = _helper(cmds, name, summary)
+        add_tenant(p, help=_TENANT_HELP)
+        p.add_argument(
+            "--plan", metavar="FILE", required=True, help="the plan saved by `xtap plan --out FILE`"
+        )
+        p.add_argument(
+            "--exit-code", type=int, required=True, help="exit code of `xtap plan --detailed-exitcode`"
+        )
+        p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
+        p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
+        p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+        p.set_defaults(github_run=handler)
+
+
+def _helper(cmds: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    description = summary[0].upper() + summary[1:] + "."
+    return add_leaf(cmds, name, summary, description, catalog.epilog("github"))
 
 
 def _marker_options(p: argparse.ArgumentParser, what: str) -> None:
@@ -111,10 +151,7 @@ def _read(path: str) -> str:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise XtapError(f"cannot write {path}: {exc.strerror}") from None
+    write_output(path, text)
 
 
 def _read_json_object(path: str) -> dict[str, Any]:
@@ -142,15 +179,40 @@ def _find_comment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _saved_plan(args: argparse.Namespace) -> Plan | None:
+    """The saved plan; None after a failed plan (exit 1), which may have saved none."""
+    if args.exit_code == 1:
+        return None
+    try:
+        data = json.loads(_read(args.plan))
+    except json.JSONDecodeError as exc:
+        raise XtapError(
+            f"{args.plan}: not a saved plan (`xtap plan --out FILE` writes one): {exc.msg} at line {exc.lineno}"
+        ) from None
+    return from_json(data, origin=args.plan)
+
+
 def _plan_comment(args: argparse.Namespace) -> int:
     body = github.plan_comment_body(
-        _tenant(args), _read(args.plan), args.exit_code, run_url=args.run_url, limit=args.limit
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
     )
-    if args.out:
-        _write(args.out, body)
-    else:
-        sys.stdout.write(body)
+    _emit(args.out, body)
     return EXIT_OK
+
+
+def _plan_summary(args: argparse.Namespace) -> int:
+    body = github.plan_summary(
+        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
+    )
+    _emit(args.out, body)
+    return EXIT_OK
+
+
+def _emit(out: str | None, text: str) -> None:
+    if out:
+        _write(out, text)
+    else:
+        sys.stdout.write(text)
 
 
 def _drift_action(args: argparse.Namespace) -> int:
@@ -194,7 +256,10 @@ def _apply_tenants(args: argparse.Namespace) -> int:
             codes.setdefault(tenant, None)
     for tenant, code in sorted(codes.items()):
         if code is None:
-            print(f"xtap: warning: no plan result for tenant {tenant}; it is not applied", file=sys.stderr)
+            print(
+                printable(f"xtap: warning: no plan result for tenant {tenant}; it is not applied"),
+                file=sys.stderr,
+            )
     print(json.dumps(github.tenants_to_apply(codes, force=args.force), separators=(",", ":")))
     return EXIT_OK
 

@@ -7,14 +7,25 @@ import sys
 from typing import Any
 
 from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color, write_file
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, RefusedError
 from reconciler.present import formats
 
+# Said only when a gate refuses; a forced plan shows the gate as overridden instead.
+FORCE_ADVICE = "re-run with --force (or raise the limit under `safety:` in xtap.yaml)"
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("plan", parents=[common], help="show what apply would change (read-only)")
-    p.add_argument("--out", metavar="FILE", help="save the plan (JSON) for `xtap apply FILE`")
-    p.add_argument("--format", choices=formats.PLAN.names, default="text")
+
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "plan")
+    add_policies(p)
+    add_sign_in(p)
+    p.add_argument("--out", metavar="FILE", help="also save the plan as JSON, for `xtap apply FILE`")
+    p.add_argument(
+        "--format",
+        choices=formats.PLAN.names,
+        default="text",
+        help="format on stdout (default: text); markdown is the pull-request comment",
+    )
     p.add_argument(
         "--detailed-exitcode", action="store_true", help="exit 2 when there are changes (0 when none)"
     )
@@ -30,7 +41,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if args.out:
         write_file(args.out, formats.plan_json(plan))
     if plan.refused:
-        raise RefusedError("the plan was refused by a safety gate (see above); nothing will be applied")
+        raise RefusedError(
+            "the plan was refused by a safety gate (see above); nothing will be applied. "
+            f"If these changes are meant, {FORCE_ADVICE}"
+        )
     if args.detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return EXIT_OK

@@ -7,31 +7,31 @@ PARTNER is a tenantId, the name of its policy file (`fabrikam`, or a path to it)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
 from reconciler.cli.context import Context, Env, load_context, open_client
+from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core import effective, model
+from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
-from reconciler.core.planner import effective_defaults
-from reconciler.core.state import LivePartner, LiveState
+from reconciler.core.state import LiveState
+from reconciler.core.text import printable
 from reconciler.core.values import format_value
+from reconciler.present import formats
 from reconciler.shell.graph import GraphClient, GraphError
 
 ORIGIN_TEXT = {"partner": "set", "default": "inherited (default)", "none": "not set"}
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "show",
-        parents=[common],
-        help="the effective settings of one partner: what it gets after inheriting the default",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "show")
     p.add_argument("partner", metavar="PARTNER", help="a tenantId, a partner file name, or a domain")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_policies(p)
+    add_sign_in(p)
+    p.add_argument("--format", choices=("text", "json"), default="text", help="format (default: text)")
     p.add_argument(
         "--source",
         choices=("live", "files"),
@@ -82,18 +82,16 @@ def run(args: argparse.Namespace, env: Env) -> int:
     with open_client(ctx) as client:
         tenant_id, info = resolve(ctx, client, args.partner)
         # One partner, not the whole list: three GETs whatever the size of the tenant.
-        raw = client.get_partner(tenant_id)
-        live_sync = client.get_sync(tenant_id) if raw is not None else None
+        live_partner = client.read_partner(tenant_id)
         live = LiveState({}, client.get_default())
         if info is None:
             info = _info(client, tenant_id)
     declared = ctx.desired.partners.get(tenant_id)
-    live_partner = LivePartner(tenant_id, raw, live_sync) if raw is not None else None
     if args.source == "files":
         if declared is None:
             raise XtapError(f"no policy file declares {tenant_id}; try --source live")
         partner: Mapping[str, Any] | None = declared.properties
-        default: Mapping[str, Any] = effective_defaults(ctx.desired, live)
+        default: Mapping[str, Any] = defaults_after(ctx.desired, live.default)
         sync: Mapping[str, Any] | None = declared.sync
     else:
         partner = live_partner.raw if live_partner is not None else None
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         "settings": [{"path": leaf.path, "value": leaf.value, "origin": leaf.origin} for leaf in leaves],
     }
     if args.format == "json":
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(formats.json_text(data))
     else:
         sys.stdout.write(render_text(data, leaves))
     return EXIT_OK
@@ -136,4 +134,4 @@ def render_text(data: Mapping[str, Any], leaves: list[effective.Leaf]) -> str:
     for leaf in leaves:
         value = format_value(leaf.value) if leaf.origin != "none" else "-"
         lines.append(f"  {leaf.path:<{width}}  {value:<{value_width}}  {ORIGIN_TEXT[leaf.origin]}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # names and values from Graph and files

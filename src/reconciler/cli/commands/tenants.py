@@ -7,17 +7,16 @@ import json
 from typing import Any
 
 from reconciler.cli.context import Env, config_from_args
+from reconciler.cli.parser import add_command, add_config, add_tenant
 from reconciler.core.errors import EXIT_OK
 from reconciler.present.markdown import check_tenant_name
 from reconciler.shell.config import Config
 
 
-def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "tenants",
-        parents=[common],
-        help="list the tenants of the configuration (with --tenant: check that one exists)",
-    )
+def add_parser(sub: Any) -> None:
+    p = add_command(sub, "tenants")
+    add_config(p)
+    add_tenant(p, help="print only this tenant, after checking that it exists")
     p.add_argument(
         "--json", action="store_true", help='print one JSON array for a CI matrix, e.g. ["default"]'
     )

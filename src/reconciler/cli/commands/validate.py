@@ -8,10 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reconciler.cli.context import Env, env_tenant_id
+from reconciler.cli.environment import Env, env_tenant_id
+from reconciler.cli.parser import add_command, add_config, add_tenant
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK
+from reconciler.core.text import printable
 from reconciler.shell.config import (
     CONFIG_NAMES,
     Config,
@@ -20,21 +22,16 @@ from reconciler.shell.config import (
     implicit_config,
     load_policies,
 )
+from reconciler.shell.console import write_command
 from reconciler.shell.files import YAML_SUFFIXES, display_path, load_files
 
 DEFAULT_NAMES = ("default.yaml", "default.yml")
 
 
-def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        parents=[common],
-        help="check policy files and xtap.yaml (schema + semantic rules)",
-        description=(
-            "Check policy files and xtap.yaml against the schemas and the semantic rules; report every "
-            "problem as path:line:col. Exit 0 when there are no errors (warnings allowed), 1 otherwise."
-        ),
-    )
+def add_parser(subparsers: Any) -> None:
+    parser = add_command(subparsers, "validate")
+    add_config(parser)
+    add_tenant(parser, help="check this tenant's policies folder only (default: every tenant's)")
     parser.add_argument(
         "paths",
         nargs="*",
@@ -146,7 +143,8 @@ def summary(diagnostics: Sequence[Diagnostic], file_count: int) -> str:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # `##[` anywhere in a line is the runner's older command form: a file name may carry one.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace("##[", "##\\x5b")
 
 
 def _escape_property(text: str) -> str:
@@ -155,13 +153,16 @@ def _escape_property(text: str) -> str:
 
 def github_annotation(diagnostic: Diagnostic) -> str:
     """A GitHub Actions workflow command that annotates the file (and line) in the pull request."""
-    fields = f"file={_escape_property(diagnostic.path)}"
+    fields = f"file={_escape_property(printable(diagnostic.path))}"
     if diagnostic.line:
         fields += f",line={diagnostic.line},col={diagnostic.col}"
-    return f"::{diagnostic.severity} {fields}::{_escape_data(diagnostic.message)}"
+    return f"::{diagnostic.severity} {fields}::{_escape_data(printable(diagnostic.message))}"
 
 
 def report(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: TextIO) -> None:
     for diagnostic in diagnostics:
-        out.write((github_annotation(diagnostic) if fmt == "github" else str(diagnostic)) + "\n")
+        if fmt == "github":
+            write_command(out, github_annotation(diagnostic))  # xtap's own command: passes the guard
+        else:
+            out.write(str(diagnostic) + "\n")
     out.write(summary(diagnostics, len(files)) + "\n")

@@ -1,6 +1,7 @@
 """The national clouds: where to sign in, where Graph lives, and which audience a federated token carries.
 
-Built from our own table (auth-ci.md §1.8) rather than msal's constants, which were renamed in 1.39.
+Built from our own table (learn.microsoft.com/graph/deployments; docs/authentication.md) rather than
+msal's constants, which were renamed in 1.39.
 """
 
 from __future__ import annotations

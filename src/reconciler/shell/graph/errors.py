@@ -1,11 +1,20 @@
-"""Graph and sign-in failures as XtapError values with the ids support needs — and never a secret."""
+"""Graph and sign-in failures as XtapError values with the ids support needs — and never a secret.
+
+A failure to reach a host at all (refused, unresolvable, an untrusted certificate) is one line that names
+what failed, the host and the likely fix; `-v` logs the library's own words.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import socket
+import ssl
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from reconciler.core import urls
 from reconciler.core.errors import XtapError
+from reconciler.core.text import printable
 
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
@@ -14,21 +23,25 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def needed_permission(method: str, path: str) -> str:
-    """The least-privileged application permission for an operation (graph-api.md §5, auth-ci.md §4)."""
-    if "/tenantRelationships/" in path:
+    """The least-privileged application permission for an operation (the permission tables of the v1.0
+    crossTenantAccessPolicy and tenantRelationship pages; docs/authentication.md)."""
+    if path.startswith(f"{urls.TENANT_RELATIONSHIPS}/"):
         return TENANT_LOOKUP_PERMISSION
     return WRITE_PERMISSION if method.upper() in WRITE_METHODS else READ_PERMISSION
 
 
-def _lookup(headers: Mapping[str, str], name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by its case-insensitive name (sub-responses of `$batch` come as plain JSON objects)."""
+    wanted = name.lower()
     for key, value in headers.items():
-        if key.lower() == name:
+        if key.lower() == wanted:
             return value
     return None
 
 
 def _inner_ids(error: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    # innerError's casing varies and it can nest (graph-api.md §8): take the first ids found, outermost first.
+    # innerError's casing varies and it can nest (Graph's error-response docs): take the first ids found,
+    # outermost first.
     node: Any = error
     while isinstance(node, Mapping):
         inner = node.get("innerError", node.get("innererror"))
@@ -89,8 +102,8 @@ class GraphError(XtapError):
             status=status,
             code=code,
             message=message,
-            request_id=_lookup(headers, "request-id") or rid,
-            client_request_id=_lookup(headers, "client-request-id") or crid or client_request_id,
+            request_id=header(headers, "request-id") or rid,
+            client_request_id=header(headers, "client-request-id") or crid or client_request_id,
         )
 
     def _render(self) -> str:
@@ -109,8 +122,80 @@ class GraphError(XtapError):
         ids = [f"request-id {self.request_id}"] if self.request_id else []
         if self.client_request_id:
             ids.append(f"client-request-id {self.client_request_id}")
-        return f"{head} ({', '.join(ids)})" if ids else head
+        # Graph's own message is the service's text: one line, with nothing in it that acts on a terminal.
+        return printable(f"{head} ({', '.join(ids)})" if ids else head)
 
 
 class AuthError(XtapError):
     """Sign-in failed. The message carries msal's error, description and correlation id — never a secret."""
+
+
+# -- reaching a host at all ----------------------------------------------------------------------------
+
+Problem = Literal["certificate", "dns", "refused", "other"]
+
+_HINTS: Mapping[Problem, str] = {
+    "certificate": "set SSL_CERT_FILE to the CA bundle that signed it (a proxy or a private CA)",
+    "dns": "check the host name",
+    "refused": "check the host and port",
+    "other": "",
+}
+_WHAT: Mapping[Problem, str] = {
+    "certificate": "its TLS certificate is not trusted",
+    "dns": "the host name does not resolve",
+    "refused": "the connection was refused",
+    "other": "the connection failed",
+}
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Why a host could not be reached, read from an exception chain (httpx, or requests under msal)."""
+
+    problem: Problem
+    detail: str  # the innermost library message, for -v
+
+    @property
+    def final(self) -> bool:
+        """Nothing was sent and trying again will not help: a configuration problem, not a blip."""
+        return self.problem != "other"
+
+    def sentence(self, service: str, host: str, variable: str) -> str:
+        """One line: what failed, where, and the likely fix (`variable` names the setting to check)."""
+        text = f"cannot reach {service} at {host}: {_WHAT[self.problem]}"
+        if self.problem == "certificate":
+            return f"{text} — {_HINTS['certificate']}"
+        if self.problem in ("dns", "refused"):
+            return f"{text} — {_HINTS[self.problem]} in {variable}"
+        return text
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and exceptions carried in `reason` or `args` (urllib3)."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        todo.extend(e for e in linked if isinstance(e, BaseException))
+
+
+def unreachable(exc: BaseException) -> Unreachable:
+    chain = list(_chain(exc))
+    innermost = str(chain[-1]) or type(chain[-1]).__name__
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return Unreachable("certificate", str(error))
+        if isinstance(error, socket.gaierror):
+            return Unreachable("dns", str(error))
+        if isinstance(error, ConnectionRefusedError):
+            return Unreachable("refused", str(error))
+    return Unreachable("other", innermost)
+
+
+class NetworkError(XtapError):
+    """A host could not be reached at all; the message is the one line of `Unreachable.sentence`."""

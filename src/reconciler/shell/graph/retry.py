@@ -1,6 +1,6 @@
 """When to retry a Graph call and how long to wait: Retry-After first, exponential backoff otherwise.
 
-Graph's guidance (graph-api.md §8, auth-ci.md §2.3): on 429/503/504 wait `Retry-After` if present (the
+Graph's guidance (learn.microsoft.com/graph/throttling): on 429/503/504 wait `Retry-After` if present (the
 identity service often omits it), else back off exponentially; never retry immediately.
 """
 

@@ -1,0 +1,146 @@
+"""Start-up of whole `xtap` processes, as ratios to a bare `python -c pass` measured in the same run.
+
+    python bench/bench_startup.py [--rounds 30] [--xtap PATH] [--baseline-src DIR]
+
+Each command is a fresh process run from the repository root (the example tenant in `policies/`):
+`python -c pass` (the interpreter's own start-up, the floor), `python -c "import argparse, dataclasses,
+pathlib, typing, yaml"` (the libraries validate needs, for scale), `xtap --help` and `xtap validate`.
+They run interleaved — one of each per round, the order rotating — so load from other work on a shared
+machine hits all of them alike; one untimed round first writes the bytecode caches. Per command the script
+prints the median and minimum wall time and the median CPU (user + system of the child, from
+`os.wait4`), then each median's ratio to the floor's. CPU ratios hold up better than wall ratios on a
+loaded machine (waiting for a core counts in wall time, and weighs most on the shortest process).
+Targets (issue 14): `xtap --help` ≤ 4×, `xtap validate` ≤ 6×; "met" needs both ratios at or under it.
+
+`xtap` is the console script beside this interpreter (what pip installs and pre-commit runs); without one,
+`python -m reconciler`. `--baseline-src DIR` adds the same two commands run from another source tree
+(e.g. `git archive <commit> src | tar -x -C /tmp/base`, then `--baseline-src /tmp/base/src`) as
+`python -m reconciler` with PYTHONPATH=DIR, and then runs this tree the same way, for a before/after in
+one run. Not a test: figures vary with the machine; docs/performance.md ("Start-up") records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"xtap --help": 4.0, "xtap validate": 6.0}
+# What `xtap validate` cannot do without, imported and nothing else: the part of its ratio that no change
+# to xtap's own modules can remove.
+LIBRARIES = "import argparse, dataclasses, pathlib, typing, yaml"
+# Bytecode caches as an installed package has them (pip compiles on install): a shell that sets
+# PYTHONDONTWRITEBYTECODE would otherwise recompile every edited module in every process.
+BASE_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: list[str]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    cpu: float
+
+
+def launcher(explicit: str | None) -> list[str]:
+    if explicit:
+        return [explicit]
+    script = Path(sys.executable).with_name("xtap")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "reconciler"]
+
+
+def run_once(command: Command) -> Sample:
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command.argv, cwd=ROOT, env=command.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    assert process.stderr is not None
+    err = process.stderr.read().decode(errors="replace")
+    process.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command.argv)} exited {code}: {err.strip()}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime)
+
+
+def measure(commands: dict[str, Command], rounds: int) -> dict[str, list[Sample]]:
+    names = list(commands)
+    for name in names:  # untimed: writes the bytecode caches, warms the page cache
+        run_once(commands[name])
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(run_once(commands[name]))
+    return samples
+
+
+def report(samples: dict[str, list[Sample]]) -> str:
+    floor = samples["python -c pass"]
+    floor_wall = statistics.median(s.wall for s in floor)
+    floor_cpu = statistics.median(s.cpu for s in floor)
+    lines = [
+        f"{'command':<24} {'median wall':>12} {'min wall':>9} {'median CPU':>11} {'wall ratio':>11} "
+        f"{'CPU ratio':>10}  target"
+    ]
+    for name, runs in samples.items():
+        wall = statistics.median(s.wall for s in runs)
+        cpu = statistics.median(s.cpu for s in runs)
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            met = max(wall / floor_wall, cpu / floor_cpu) <= target
+            verdict = f"≤ {target:g}×  {'met' if met else 'MISSED'}"
+        lines.append(
+            f"{name:<24} {wall * 1000:>9.1f} ms {min(s.wall for s in runs) * 1000:>6.1f} ms "
+            f"{cpu * 1000:>8.1f} ms {wall / floor_wall:>10.2f}× {cpu / floor_cpu:>9.2f}×  {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def commands(args: argparse.Namespace) -> dict[str, Command]:
+    found = {
+        "python -c pass": Command([sys.executable, "-c", "pass"], BASE_ENV),
+        "libraries of validate": Command([sys.executable, "-c", LIBRARIES], BASE_ENV),
+    }
+    if args.baseline_src is None:
+        xtap, env = launcher(args.xtap), BASE_ENV
+    else:
+        xtap, env = [sys.executable, "-m", "reconciler"], BASE_ENV | {"PYTHONPATH": str(ROOT / "src")}
+        base_env = BASE_ENV | {"PYTHONPATH": str(Path(args.baseline_src).resolve())}
+        found["baseline: xtap --help"] = Command([*xtap, "--help"], base_env)
+        found["baseline: xtap validate"] = Command([*xtap, "validate"], base_env)
+    found["xtap --help"] = Command([*xtap, "--help"], env)
+    found["xtap validate"] = Command([*xtap, "validate"], env)
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30, help="timed rounds (default 30)")
+    parser.add_argument("--xtap", metavar="PATH", help="the xtap executable (default: beside this python)")
+    parser.add_argument("--baseline-src", metavar="DIR", help="another tree's src/ to compare with")
+    args = parser.parse_args()
+    chosen = commands(args)
+    print(f"{' '.join(chosen['xtap --help'].argv[:-1])}; {args.rounds} interleaved rounds from {ROOT}")
+    print(f"{os.cpu_count()} CPUs; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    samples = measure(chosen, args.rounds)
+    print(report(samples))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,514 @@
+"""Who can reach what: the access model over a default and a partner configuration (DESIGN §8). Pure.
+
+A *channel* is one way across the tenant boundary — B2B collaboration, B2B direct connect, tenant
+restrictions, Microsoft 365 collaboration, app service connect — in one direction. Its rule is the
+partner's setting resolved member by member against the default, exactly as `xtap show` resolves it
+(`effective.effective_settings`): `accessType` and `targets` of its users-and-groups slot and of its
+applications slot. A principal — a user id, the groups it belongs to, or "any other user" — reaches an
+application — an app id, a keyword such as `Office365`, or "any other app" — when both slots let it:
+
+- `allowed` + targets is an allow list: the principal passes when a target names it (its user id, one of
+  its groups, or `AllUsers`), an app when a target names it or is `AllApplications` (and the `Office365`
+  suite when a target is `AllMicrosoftApps`, "any Microsoft cloud application");
+- `blocked` + targets is a block list: the principal passes unless a target names it;
+- except when both slots are block lists: then they block together, only the pairs both name (Microsoft's
+  "Block users in group g1 from accessing any application": other users keep every application);
+- a channel with one slot only (Microsoft 365 collaboration outbound has no applications, app service
+  connect no users) is decided by that slot;
+- a slot nobody sets (not the partner, not the default) is blocked: the service's behaviour there is not
+  documented, and xtap does not assume access exists. docs/access.md lists this and the other open points.
+
+`impact` compares two configurations over a finite set of representative principals and apps (every id
+named in either, "any other", and each named user as a member of every named group) — exact for these
+rules, see docs/access.md — and says, per channel, whether access widens, narrows or both. Trust (MFA and
+device claims), automatic consent and identity sync count too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from reconciler.core import effective, model
+from reconciler.core.plan import Effect
+
+Direction = Literal["inbound", "outbound"]
+Decision = Literal["allowed", "blocked"]
+Impact = Literal["widens", "narrows", "changes"]
+Origin = Literal["partner", "default", "none"]
+
+ANY = "*"  # "any other user" / "any other app": named by no target
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str  # b2b-collaboration, b2b-direct-connect, tenant-restrictions, m365-collaboration, app-service-connect
+    direction: Direction
+    graph_property: str  # the Graph property that configures it
+    users: str | None  # the users-and-groups slot: "usersAndGroups" (or "users"), None when there is none
+    apps: str | None  # the applications slot, None when there is none
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.direction}"
+
+
+# Tenant restrictions govern which external identities (the partner's users) your users may use, on your
+# networks and devices, to reach the partner's applications: xtap files them as outbound.
+CHANNELS: tuple[Channel, ...] = (
+    Channel("b2b-collaboration", "inbound", "b2bCollaborationInbound", "usersAndGroups", "applications"),
+    Channel("b2b-collaboration", "outbound", "b2bCollaborationOutbound", "usersAndGroups", "applications"),
+    Channel("b2b-direct-connect", "inbound", "b2bDirectConnectInbound", "usersAndGroups", "applications"),
+    Channel("b2b-direct-connect", "outbound", "b2bDirectConnectOutbound", "usersAndGroups", "applications"),
+    Channel("tenant-restrictions", "outbound", "tenantRestrictions", "usersAndGroups", "applications"),
+    Channel("m365-collaboration", "inbound", "m365CollaborationInbound", "users", None),
+    Channel("m365-collaboration", "outbound", "m365CollaborationOutbound", "usersAndGroups", None),
+    Channel("app-service-connect", "inbound", "appServiceConnectInbound", None, "applications"),
+)
+CHANNEL_NAMES: tuple[str, ...] = tuple(dict.fromkeys(c.name for c in CHANNELS))
+
+# The other settings that change what crossing the boundary means, as (channel name, leaf path).
+SETTINGS: tuple[tuple[str, str], ...] = (
+    ("inbound-trust", "inboundTrust.isMfaAccepted"),
+    ("inbound-trust", "inboundTrust.isCompliantDeviceAccepted"),
+    ("inbound-trust", "inboundTrust.isHybridAzureADJoinedDeviceAccepted"),
+    ("automatic-consent", "automaticUserConsentSettings.inboundAllowed"),
+    ("automatic-consent", "automaticUserConsentSettings.outboundAllowed"),
+    ("identity-sync", f"{model.SYNC_PROPERTY}.userSyncInbound.isSyncAllowed"),
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user (by object id) with the groups it belongs to; no user and no groups is "any other user"."""
+
+    user: str | None = None
+    groups: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        groups = ", ".join(sorted(self.groups))
+        if self.user is None:
+            return f"a member of {groups}" if groups else "any other user"
+        return f"user {self.user} (member of {groups})" if groups else f"user {self.user}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One slot of a channel as resolved: its access type and targets, and where each comes from."""
+
+    setting: str  # the Graph property it belongs to (b2bCollaborationInbound, ...)
+    slot: str
+    access_type: str | None
+    targets: tuple[tuple[str, str], ...]  # (targetType, target), GUIDs lowercase
+    origin: Origin  # of the access type (the targets may come from elsewhere: leaf-wise inheritance)
+    targets_origin: Origin
+
+    @property
+    def is_set(self) -> bool:
+        return self.access_type in ("allowed", "blocked")
+
+    @property
+    def slot_path(self) -> str:
+        return f"{self.setting}.{self.slot}"
+
+    def describe(self) -> str:
+        if not self.is_set:
+            return f"{self.slot}: not set"
+        names = ", ".join(t for _, t in self.targets) or "no targets"
+        return f"{self.slot}: {self.access_type} for {names}"
+
+
+@dataclass(frozen=True)
+class SlotDecision:
+    rule: Rule
+    passes: bool
+    matched: str | None  # the target that named the principal or app, if any
+
+
+@dataclass(frozen=True)
+class ChannelDecision:
+    channel: Channel
+    decision: Decision
+    users: SlotDecision | None
+    apps: SlotDecision | None
+
+    @property
+    def deciding(self) -> SlotDecision | None:
+        """The slot that decided: the one that blocks (users first), else the one that names the subject."""
+        slots = [s for s in (self.users, self.apps) if s is not None]
+        if self.decision == "blocked":
+            return next((s for s in slots if not s.passes), None)
+        passing = [s for s in slots if s.passes]  # two block lists allow when either slot passes
+        return next((s for s in passing if s.matched is not None), passing[0] if passing else None)
+
+    @property
+    def source(self) -> Origin:
+        slot = self.deciding
+        return slot.rule.origin if slot is not None else "none"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """A partner as it is (or will be), resolved against a default (`effective.Resolved`)."""
+
+    resolved: effective.Resolved
+
+    def leaf(self, path: str) -> effective.Leaf:
+        return self.resolved.leaf(path)
+
+    def rule(self, channel: Channel, slot: str) -> Rule:
+        base = f"{channel.graph_property}.{slot}"
+        access, targets = self.leaf(f"{base}.accessType"), self.leaf(f"{base}.targets")
+        items = tuple(
+            (str(t.get("targetType")), str(t.get("target")))
+            for t in (targets.value or [])
+            if isinstance(t, Mapping)
+        )
+        return Rule(channel.graph_property, slot, access.value, items, access.origin, targets.origin)
+
+
+def configuration(
+    partner: Mapping[str, Any] | None,
+    default: Mapping[str, Any] | None,
+    sync: Mapping[str, Any] | None = None,
+) -> Configuration:
+    """The effective configuration of one partner (Graph's shapes in, as `effective_settings` takes them)."""
+    return Configuration(effective.resolve(partner, default, sync))
+
+
+def _user_passes(rule: Rule, principal: Principal) -> tuple[bool, str | None]:
+    named = None
+    for target_type, target in rule.targets:
+        if (
+            target == "AllUsers"
+            or (target_type == "user" and target == principal.user)
+            or (target_type == "group" and target in principal.groups)
+        ):
+            named = target
+            break
+    return (named is not None, named) if rule.access_type == "allowed" else (named is None, named)
+
+
+def _app_passes(rule: Rule, app: str) -> tuple[bool, str | None]:
+    named = None
+    for _type, target in rule.targets:
+        if (
+            target == "AllApplications"
+            or (app != ANY and target == app)
+            or (target == "AllMicrosoftApps" and app == "Office365")  # the suite is Microsoft's
+        ):
+            named = target
+            break
+    return (named is not None, named) if rule.access_type == "allowed" else (named is None, named)
+
+
+def _slot(rule: Rule, passes: tuple[bool, str | None]) -> SlotDecision:
+    if not rule.is_set:  # nobody sets it: no access is assumed (docs/access.md)
+        return SlotDecision(rule, False, None)
+    return SlotDecision(rule, passes[0], passes[1])
+
+
+def decide(config: Configuration, channel: Channel, principal: Principal, app: str = ANY) -> ChannelDecision:
+    """May `principal` reach `app` over `channel`? Both slots must let it, unless both are block lists."""
+    users = apps = None
+    if channel.users is not None:
+        rule = config.rule(channel, channel.users)
+        users = _slot(rule, _user_passes(rule, _lower(principal)))
+    if channel.apps is not None:
+        rule = config.rule(channel, channel.apps)
+        apps = _slot(rule, _app_passes(rule, app.lower() if model.is_guid(app) else app))
+    slots = [s for s in (users, apps) if s is not None]
+    if len(slots) == 2 and all(s.rule.access_type == "blocked" for s in slots):
+        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
+        allowed = any(s.passes for s in slots)
+    else:
+        allowed = all(s.passes for s in slots)
+    return ChannelDecision(channel, "allowed" if allowed else "blocked", users, apps)
+
+
+def _lower(principal: Principal) -> Principal:
+    user = principal.user.lower() if principal.user and model.is_guid(principal.user) else principal.user
+    return Principal(user, frozenset(g.lower() if model.is_guid(g) else g for g in principal.groups))
+
+
+def channels(name: str | None = None, direction: str | None = None) -> list[Channel]:
+    return [
+        c
+        for c in CHANNELS
+        if (name is None or c.name == name) and (direction is None or c.direction == direction)
+    ]
+
+
+def settings(config: Configuration) -> dict[str, Any]:
+    """Trust, automatic consent and identity sync as they apply: leaf path → (value, origin)."""
+    return {path: (config.leaf(path).value, config.leaf(path).origin) for _, path in SETTINGS}
+
+
+# --- impact: before and after, over representative principals and apps -------------------------------------
+
+
+def _named(configs: Iterable[Configuration], channel: Channel) -> tuple[set[str], set[str], set[str]]:
+    users: set[str] = set()
+    groups: set[str] = set()
+    apps: set[str] = set()
+    for config in configs:
+        if channel.users is not None:
+            for target_type, target in config.rule(channel, channel.users).targets:
+                if target_type == "user" and target != "AllUsers":
+                    users.add(target)
+                elif target_type == "group":
+                    groups.add(target)
+        if channel.apps is not None:
+            apps.update(t for _, t in config.rule(channel, channel.apps).targets if t != "AllApplications")
+    return users, groups, apps
+
+
+def representatives(configs: Iterable[Configuration], channel: Channel) -> tuple[list[Principal], list[str]]:
+    """Principals and apps whose decisions, before and after, show every way a channel's access changes.
+
+    Each slot's decision is "some id of the principal is named" (allow list) or its negation (block list);
+    a change exists only if a witness exists among: each named user or group alone, nobody named ("any
+    other"), and each named user (or none) as a member of every named group — docs/access.md proves it.
+    """
+    users, groups, apps = _named(configs, channel)
+    all_groups = frozenset(groups)
+    people = [
+        Principal(),
+        *(Principal(u) for u in sorted(users)),
+        *(Principal(None, frozenset({g})) for g in sorted(groups)),
+    ]
+    if all_groups:
+        people += [Principal(None, all_groups), *(Principal(u, all_groups) for u in sorted(users))]
+    return people, [ANY, *sorted(apps)]
+
+
+def _classify(widened: bool, narrowed: bool) -> Impact | None:
+    if widened and narrowed:
+        return "changes"
+    if widened:
+        return "widens"
+    return "narrows" if narrowed else None
+
+
+def channel_impact(
+    before: Configuration, after: Configuration, channel: Channel
+) -> tuple[Impact | None, list[tuple[Principal, str, Decision, Decision]]]:
+    """How `channel` changes between two configurations, and every representative (principal, app) that flips."""
+    people, apps = representatives((before, after), channel)
+    flips = []
+    for person in people:
+        for app in apps:
+            was = decide(before, channel, person, app).decision
+            now = decide(after, channel, person, app).decision
+            if was != now:
+                flips.append((person, app, was, now))
+    widened = any(now == "allowed" for *_, now in flips)
+    narrowed = any(now == "blocked" for *_, now in flips)
+    return _classify(widened, narrowed), flips
+
+
+_ORDER = {"widens": 0, "narrows": 1, "changes": 2}
+
+
+def impact(before: Configuration, after: Configuration, name: str) -> list[Effect]:
+    """Every channel and setting whose effect differs between two configurations of partner `name`,
+    widening first, then narrowing, then both."""
+    effects: list[Effect] = []
+    for channel in CHANNELS:
+        if before.resolved.same(after.resolved, channel.graph_property):
+            continue  # the same settings decide the same way: nothing to evaluate
+        kind, flips = channel_impact(before, after, channel)
+        if kind is not None:
+            effects.append(
+                Effect(
+                    channel.name, channel.direction, kind, _summary(name, channel, kind, flips, before, after)
+                )
+            )
+    for setting in dict.fromkeys(n for n, _ in SETTINGS):
+        if _unchanged(before, after, setting):
+            continue
+        kind, text = _setting_impact(before, after, setting)
+        if kind is not None:
+            effects.append(Effect(setting, None, kind, f"{name}: {text}"))
+    return sorted(effects, key=lambda e: _ORDER[e.impact])
+
+
+_WORDS = {
+    "b2b-collaboration": "B2B collaboration",
+    "b2b-direct-connect": "B2B direct connect",
+    "tenant-restrictions": "tenant restrictions",
+    "m365-collaboration": "Microsoft 365 collaboration",
+    "app-service-connect": "app service connect",
+}
+
+
+def channel_words(channel: Channel) -> str:
+    return f"{_WORDS[channel.name]} {channel.direction}"
+
+
+def _phrase(items: list[str], everyone: bool, word: str) -> str:
+    if everyone:
+        return f"any {word}"
+    first = items[0]
+    return f"{first} and {len(items) - 1} more" if len(items) > 1 else first
+
+
+def _side(
+    channel: Channel, flips: list[tuple[Principal, str, Decision, Decision]], people: int, apps: int
+) -> tuple[str, str]:
+    """Who and what a set of flips concerns, in words ("any user", "a member of g1 and 2 more")."""
+    who = list(dict.fromkeys(p.describe() for p, *_ in flips))
+    what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
+    subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
+    target = _phrase(what, len(what) == apps, "app") if channel.apps is not None else ""
+    return subject, target
+
+
+def _summary(
+    name: str,
+    channel: Channel,
+    kind: Impact,
+    flips: list[tuple[Principal, str, Decision, Decision]],
+    before: Configuration,
+    after: Configuration,
+) -> str:
+    people, apps = representatives((before, after), channel)
+    via = f"by {channel_words(channel)}"
+    parts = []
+    for now, verb in (("allowed", "may now reach"), ("blocked", "can no longer reach")):
+        mine = [f for f in flips if f[3] == now]
+        if not mine:
+            continue
+        subject, target = _side(channel, mine, len(people), len(apps))
+        reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
+        was = decide(before, channel, mine[0][0], mine[0][1])
+        parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
+    return f"{name}: {'; '.join(parts)}"
+
+
+def _by(decision: ChannelDecision) -> str:
+    slot = decision.deciding
+    if slot is None or not slot.rule.is_set:
+        return "no setting"
+    return "the partner's setting" if slot.rule.origin == "partner" else "the default"
+
+
+def _unchanged(before: Configuration, after: Configuration, setting: str) -> bool:
+    """A shortcut: the properties behind a setting resolve the same before and after."""
+    if setting == "identity-sync":
+        return bool(before.resolved.sync == after.resolved.sync)
+    prop = next(path for name, path in SETTINGS if name == setting).split(".", 1)[0]
+    return before.resolved.same(after.resolved, prop)
+
+
+def _setting_impact(before: Configuration, after: Configuration, setting: str) -> tuple[Impact | None, str]:
+    widened, narrowed, words = False, False, []
+    for name, path in SETTINGS:
+        if name != setting:
+            continue
+        was, now = before.leaf(path).value is True, after.leaf(path).value is True
+        if was == now:
+            continue
+        widened, narrowed = widened or now, narrowed or was
+        words.append(f"{path.rsplit('.', 1)[-1]} {'true' if now else 'false'}")
+    kind = _classify(widened, narrowed)
+    label = {
+        "inbound-trust": "inbound trust",
+        "automatic-consent": "automatic consent",
+        "identity-sync": "identity sync",
+    }[setting]
+    return kind, f"{label} — {', '.join(words)}"
+
+
+# --- answering one question (`xtap access`) ------------------------------------------------------------------
+
+
+# Microsoft's service default, for answers from the files when default.yaml does not set a property: B2B
+# collaboration allowed both ways for everyone and every app, B2B direct connect blocked both ways, no trust,
+# no automatic consent (the "Get crossTenantAccessPolicyConfigurationDefault" example with
+# isServiceDefault: true; Entra cross-tenant access overview, "Default settings"), tenant restrictions
+# blocked for everyone ("all access settings are disabled by default", Graph overview; the Get example).
+# Microsoft 365 collaboration and app service connect have no documented default: nobody sets them here,
+# so they block (docs/access.md).
+def _everyone(access_type: str) -> dict[str, Any]:
+    return {
+        "usersAndGroups": {
+            "accessType": access_type,
+            "targets": [{"target": "AllUsers", "targetType": "user"}],
+        },
+        "applications": {
+            "accessType": access_type,
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        },
+    }
+
+
+SERVICE_DEFAULT: Mapping[str, Any] = {
+    "b2bCollaborationInbound": _everyone("allowed"),
+    "b2bCollaborationOutbound": _everyone("allowed"),
+    "b2bDirectConnectInbound": _everyone("blocked"),
+    "b2bDirectConnectOutbound": _everyone("blocked"),
+    "tenantRestrictions": _everyone("blocked"),
+    "inboundTrust": {
+        "isMfaAccepted": False,
+        "isCompliantDeviceAccepted": False,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    },
+    "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
+}
+
+
+def _slot_json(slot: SlotDecision | None, locate: Any) -> dict[str, Any] | None:
+    if slot is None:
+        return None
+    rule = slot.rule
+    return {
+        "accessType": rule.access_type,
+        "targets": [{"target": t, "targetType": kind} for kind, t in rule.targets],
+        "origin": rule.origin,
+        "location": locate(rule.slot_path, rule.origin),
+        "passes": slot.passes,
+        "matched": slot.matched,
+    }
+
+
+def answer(
+    config: Configuration,
+    selected: list[Channel],
+    principal: Principal,
+    app: str,
+    locate: Any,
+) -> list[dict[str, Any]]:
+    """The decision of every selected channel, as data: `locate(path, origin)` says where a rule is written."""
+    out = []
+    for channel in selected:
+        decision = decide(config, channel, principal, app)
+        deciding = decision.deciding
+        out.append(
+            {
+                "channel": channel.name,
+                "direction": channel.direction,
+                "decision": decision.decision,
+                "source": decision.source,
+                "usersAndGroups": _slot_json(decision.users, locate),
+                "applications": _slot_json(decision.apps, locate),
+                "location": locate(deciding.rule.slot_path, deciding.rule.origin) if deciding else None,
+                "because": explain(decision),
+            }
+        )
+    return out
+
+
+def explain(decision: ChannelDecision) -> str:
+    """Why, in a few words: the rule that decided ("usersAndGroups allows AllUsers")."""
+    slot = decision.deciding
+    if slot is None or not slot.rule.is_set:
+        return "nobody sets this channel (neither the partner nor the default), so nobody gets in"
+    rule = slot.rule
+    verb = "allows" if rule.access_type == "allowed" else "blocks"
+    if slot.matched is not None:
+        return f"{rule.slot} {verb} {slot.matched}"
+    names = ", ".join(t for _, t in rule.targets) or "nobody"
+    subject = "this app" if rule.slot == "applications" else "this user"
+    return f"{rule.slot} {verb} only {names}, not {subject}"

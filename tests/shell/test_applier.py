@@ -1,0 +1,485 @@
+"""The applier, directly: what it sends, how it recovers when the tenant moved, and what it verifies.
+
+Each test runs the real GraphClient over HTTPS against the emulator (msal signs in for real); the plan is
+made from what the client read, as `xtap apply` does. Sleeps between verification rounds are recorded
+(and used as the moment something changes in the tenant), never slept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from reconciler.core.errors import RefusedError
+from reconciler.core.plan import Change, Plan
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import DesiredState, LiveState, Request
+from reconciler.emulator import Emulator, FaultRule
+from reconciler.shell.applier import Applier, ApplyResult
+from reconciler.shell.graph import GraphClient, RetryPolicy, connect
+from tests.support.builders import CONSENT, TRUST, desired
+from tests.support.e2e import writes
+
+POLICY = "/policies/crossTenantAccessPolicy"
+PARTNERS = f"{POLICY}/partners"
+JOURNAL = f"/v1.0{PARTNERS}"  # how the emulator journals partner paths
+IDS = [f"0000000{i}-0000-4000-8000-00000000000{i}" for i in range(1, 7)]
+SYNC = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    """Six partners, two to a page: a full read takes three page requests."""
+    with Emulator(seed="empty", page_size=2) as emulator:
+        for tid in IDS:
+            emulator.put_partner({"tenantId": tid})
+        yield emulator
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[GraphClient]:
+    with connect(emu.env("writer"), retry=RetryPolicy(jitter=0, sleep=lambda s: None)) as c:
+        yield c
+
+
+def state(**partners: Any) -> DesiredState:
+    return DesiredState({tid: desired(tid, props) for tid, props in partners.items()})
+
+
+def planned(client: GraphClient, want: DesiredState, options: PlanOptions) -> tuple[Plan, LiveState]:
+    live = client.read_live_state()
+    return make_plan(want, live, options), live
+
+
+def graph_reads(emu: Emulator) -> list[str]:
+    """GETs Graph received, outer ones as `GET path`, those inside a `$batch` as `$batch GET path`."""
+    return [
+        ("$batch " if e.in_batch else "") + f"GET {e.path}"
+        for e in emu.journal
+        if e.method == "GET" and e.path.startswith("/v1.0")
+    ]
+
+
+def everyone(options: PlanOptions) -> tuple[DesiredState, PlanOptions]:
+    return DesiredState({tid: desired(tid, {"inboundTrust": TRUST}) for tid in IDS}), options
+
+
+# -- recovering when the tenant moved between plan and apply ------------------------------------------
+
+
+def test_a_post_conflict_re_reads_that_partner_and_patches_it(emu: Emulator, client: GraphClient) -> None:
+    new = "0000000a-0000-4000-8000-00000000000a"
+    want = DesiredState({new: desired(new, {"inboundTrust": TRUST}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    assert [(r.method, r.url) for r in plan.requests] == [
+        ("POST", PARTNERS),
+        ("PUT", f"{PARTNERS}/{new}/identitySynchronization"),
+    ]
+    emu.put_partner({"tenantId": new, "automaticUserConsentSettings": CONSENT})  # created meanwhile
+    emu.clear_journal()
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    assert result.ok and [o.status for o in result.outcomes] == ["applied", "applied"]
+    assert [w[:2] for w in writes(emu)] == [
+        ("POST", JOURNAL),
+        ("PATCH", f"{JOURNAL}/{new}"),
+        ("PUT", f"{JOURNAL}/{new}/identitySynchronization"),
+    ]
+    assert writes(emu)[1][2] == {"inboundTrust": TRUST, "automaticUserConsentSettings": None}
+    # The re-plan read the one partner (and its sync policy), not the tenant.
+    assert graph_reads(emu)[:2] == [
+        f"GET /v1.0{PARTNERS}/{new}",
+        f"GET /v1.0{PARTNERS}/{new}/identitySynchronization",
+    ]
+
+
+def test_a_sync_patch_answered_404_re_plans_it_as_a_put(emu: Emulator, client: GraphClient) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    assert [(r.method, r.url) for r in plan.requests] == [
+        ("PATCH", f"{PARTNERS}/{tid}/identitySynchronization")
+    ]
+    emu.set_sync(tid, None)  # removed in the portal meanwhile
+    emu.clear_journal()
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    assert result.ok
+    assert [(o.change.action, o.status) for o in result.outcomes] == [("create", "applied")]
+    assert [w[:2] for w in writes(emu)] == [
+        ("PATCH", f"{JOURNAL}/{tid}/identitySynchronization"),
+        ("PUT", f"{JOURNAL}/{tid}/identitySynchronization"),
+    ]
+    assert emu.get_sync(tid) is not None and emu.get_sync(tid)["displayName"] == "Fabrikam"  # type: ignore[index]
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+
+def test_progress_is_reported_per_settled_batch_up_to_every_request(emu: Emulator) -> None:
+    ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 46)]
+    for tid in ids:
+        emu.put_partner({"tenantId": tid})
+    want = DesiredState({tid: desired(tid, {"inboundTrust": TRUST}) for tid in ids})
+    seen: list[tuple[int, int]] = []
+    with connect(emu.env("writer"), max_in_flight=2) as client:
+        plan, live = planned(client, want, PlanOptions(force=True))
+        emu.clear_journal()
+        result = Applier(client, progress=lambda done, total: seen.append((done, total))).apply(
+            plan, want, PlanOptions(force=True), live
+        )
+    assert result.ok and len(result.applied) == 45
+    assert [total for _, total in seen] == [45, 45, 45]  # one report per batch: 20 + 20 + 5
+    assert sorted(done for done, _ in seen) == [done for done, _ in seen] and seen[-1] == (45, 45)
+    done = [d for d, _ in seen]
+    assert sorted(b - a for a, b in zip([0, *done[:-1]], done, strict=True)) == [5, 20, 20]
+
+
+def test_every_write_goes_to_one_execute_so_no_batch_waits_for_a_step(
+    emu: Emulator, client: GraphClient
+) -> None:
+    calls: list[int] = []
+    original = client.execute
+
+    def counting(requests: Any, progress: Any = None) -> Any:
+        calls.append(len(requests))
+        return original(requests, progress)
+
+    client.execute = counting  # type: ignore[method-assign]
+    ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 451)]
+    for tid in ids:
+        emu.put_partner({"tenantId": tid})
+    want = DesiredState({tid: desired(tid, {"inboundTrust": TRUST}) for tid in ids})
+    plan, live = planned(client, want, PlanOptions(force=True))
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(force=True), live)
+    assert result.ok
+    assert calls[0] == 450  # all of them, where 200-request steps made three calls with half-empty tails
+
+
+# -- the allowlist ------------------------------------------------------------------------------------
+
+
+def foreign(*requests: Request) -> Plan:
+    change = Change("update", "partner", "x", IDS[0], None, (), requests)
+    return Plan((change,), fingerprints=make_plan(DesiredState(), LiveState()).fingerprints)
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (Request("9", "DELETE", f"{POLICY}/default"), "DELETE is not a write xtap makes to this resource"),
+        (
+            Request("9", "POST", "/applications/abc/addPassword", {}),
+            "not a cross-tenant access policy resource xtap manages",
+        ),
+        (
+            Request("9", "PATCH", f"{PARTNERS}/not-a-guid", {}),
+            "not a cross-tenant access policy resource xtap manages",
+        ),
+        (
+            Request("9", "PATCH", f"{PARTNERS}/{IDS[0]}?$select=tenantId", {}),
+            "not a cross-tenant access policy resource xtap manages",
+        ),
+        (Request("9", "PUT", f"{PARTNERS}/{IDS[0]}", {}), "PUT is not a write xtap makes to this resource"),
+        (
+            Request("9", "patch", f"{PARTNERS}/{IDS[0]}", {}),
+            "patch is not a write xtap makes to this resource",
+        ),
+        (
+            Request("9", "POST", PARTNERS, {"tenantId": "../x"}),
+            "a partner is created only with a GUID tenantId in its body",
+        ),
+        (Request("9", "GET", f"{PARTNERS}/{IDS[0]}"), "GET is not a write xtap makes to this resource"),
+    ],
+    ids=[
+        "delete-default",
+        "foreign-url",
+        "non-guid",
+        "query",
+        "put-partner",
+        "lowercase",
+        "post-bad-id",
+        "get",
+    ],
+)
+def test_a_request_no_planner_makes_refuses_the_whole_apply_before_any_write(
+    request_: Request, reason: str, emu: Emulator, client: GraphClient
+) -> None:
+    fine = Request("1", "PATCH", f"{PARTNERS}/{IDS[1]}", {"inboundTrust": TRUST})
+    emu.clear_journal()
+    with pytest.raises(RefusedError) as info:
+        Applier(client).apply(foreign(fine, request_), DesiredState(), PlanOptions())
+    assert str(info.value) == (
+        f"the plan holds a request xtap never makes (9: {request_.method} {request_.url}): {reason}; "
+        "nothing was changed"
+    )
+    assert info.value.exit_code == 3
+    assert emu.journal == []
+
+
+# -- verification -------------------------------------------------------------------------------------
+
+
+def test_a_small_change_is_read_back_with_batch_gets_not_the_pages(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[2]
+    want = DesiredState({tid: desired(tid, {"inboundTrust": TRUST}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    assert client.partner_pages == 3
+    emu.clear_journal()
+    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert graph_reads(emu) == [
+        f"$batch GET /v1.0{PARTNERS}/{tid}",
+        f"$batch GET /v1.0{PARTNERS}/{tid}/identitySynchronization",
+    ]
+    assert sum(1 for e in emu.journal if e.path == "/v1.0/$batch") == 2  # the writes, then the read-back
+
+
+@pytest.mark.parametrize(("changed", "full_read"), [(45, True), (40, False)])
+def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_the_pages(
+    changed: int, full_read: bool
+) -> None:
+    """45 partners, 20 to a page: three pages. 45 GETs take three `$batch` requests too, so a full read;
+    40 take two, so GETs."""
+    ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 46)]
+    with Emulator(seed="empty", page_size=20) as emu:
+        for tid in ids:
+            emu.put_partner({"tenantId": tid})
+        want = DesiredState(
+            {t: desired(t, {"inboundTrust": TRUST if i < changed else None}) for i, t in enumerate(ids)}
+        )
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer")) as client:
+            plan, live = planned(client, want, options)
+            assert client.partner_pages == 3 and len(plan.requests) == changed
+            emu.clear_journal()
+            result = Applier(client).apply(plan, want, options, live)
+        assert (result.ok, result.verify_reads) == (True, 1)
+        reads = graph_reads(emu)
+    if full_read:
+        assert sorted(reads) == sorted(
+            [f"GET {JOURNAL}"] * 3 + ["GET /v1.0/policies/crossTenantAccessPolicy/default"]
+        )
+    else:
+        assert sorted(reads) == sorted(f"$batch GET {JOURNAL}/{t}" for t in ids[:changed])
+        assert sum(1 for e in emu.journal if e.path == "/v1.0/$batch") == 2 + 2  # writes, then GETs
+
+
+def test_an_update_that_does_not_show_is_read_again_and_reported(emu: Emulator, client: GraphClient) -> None:
+    """Updates are verified like creates: here the write is undone (as if Graph had not applied it yet)
+    until the second read; with too little time left it is reported as not converged."""
+    a, b = IDS[0], IDS[1]
+    want = state(**{a: {"inboundTrust": TRUST}, b: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    assert [c.action for c in plan.changes if c.requests] == ["update", "update"]
+    sleeps: list[float] = []
+
+    def later(seconds: float) -> None:  # between verification rounds: the write to `a` shows at last
+        sleeps.append(seconds)
+        emu.put_partner({"tenantId": a, "inboundTrust": TRUST})
+
+    def undo_a(done: int, total: int) -> None:  # right after the writes: `a` reads as before
+        emu.put_partner({"tenantId": a})
+        emu.clear_journal()
+
+    result = Applier(client, sleep=later, progress=undo_a).apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads, sleeps) == (True, 2, [0.5])
+    assert graph_reads(emu) == [
+        f"$batch GET /v1.0{PARTNERS}/{a}",
+        f"$batch GET /v1.0{PARTNERS}/{b}",
+        f"$batch GET /v1.0{PARTNERS}/{a}",  # the second round reads only what still differed
+    ]
+    plan, live = planned(client, state(**{a: {"inboundTrust": None}}), PlanOptions())
+    stuck = Applier(
+        client,
+        verify_timeout=0.2,
+        sleep=lambda s: None,
+        progress=lambda d, t: emu.put_partner({"tenantId": a, "inboundTrust": TRUST}),
+    )
+    result = stuck.apply(plan, state(**{a: {"inboundTrust": None}}), PlanOptions(), live)
+    assert (result.ok, result.converged, result.unconverged) == (False, False, (f"update partner:{a}",))
+
+
+def test_verification_plans_with_the_same_options(emu: Emulator, client: GraphClient) -> None:
+    """The file leaves automaticUserConsentSettings out (inherit) but it is ignored; the tenant has it
+    set. Re-planned without the ignore option, the applied change would look unconverged."""
+    tid = IDS[0]
+    emu.put_partner({"tenantId": tid, "automaticUserConsentSettings": CONSENT})
+    options = PlanOptions(ignore=frozenset({"automaticUserConsentSettings"}))
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, options)
+    assert [r.body for r in plan.requests] == [{"inboundTrust": TRUST}]
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, options, live)
+    assert (result.ok, result.verify_reads) == (True, 1)
+
+
+def test_a_prune_delete_still_visible_is_read_again(emu: Emulator, client: GraphClient) -> None:
+    """With prune kept during verification, a deleted partner that still reads as present is pending."""
+    tid = IDS[5]
+    options = PlanOptions(prune=True, force=True)
+    want = DesiredState({t: desired(t, {}) for t in IDS[:5]})
+    plan, live = planned(client, want, options)
+    assert [(c.action, c.tenant_id) for c in plan.changes if c.requests] == [("delete", tid)]
+    sleeps: list[float] = []
+
+    def back(done: int, total: int) -> None:  # the deleted partner still reads as present once
+        emu.put_partner({"tenantId": tid})
+
+    def gone(seconds: float) -> None:
+        sleeps.append(seconds)
+        emu.delete_partner(tid)
+
+    result = Applier(client, sleep=gone, progress=back).apply(plan, want, options, live)
+    assert (result.ok, result.verify_reads, sleeps) == (True, 2, [0.5])
+
+
+def test_a_root_policy_change_is_read_back_with_the_root_policy() -> None:
+    """The root policy (policy.yaml's allowedCloudEndpoints) is verified like the rest: here against a
+    small stateful Graph over httpx.MockTransport, since it is the only resource the emulator does not
+    write yet."""
+    import json
+
+    import httpx
+
+    from reconciler.core.state import DesiredPolicy, SourceRef
+    from reconciler.shell.graph import GraphClient as Client
+
+    stored: dict[str, Any] = {"allowedCloudEndpoints": []}
+    seen: list[str] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/$batch"):
+            answers = []
+            for sub in json.loads(request.content)["requests"]:
+                seen.append(f"{sub['method']} {sub['url']}")
+                if sub["method"] == "PATCH":
+                    stored.update(sub["body"])
+                    answers.append({"id": sub["id"], "status": 204})
+                else:
+                    answers.append({"id": sub["id"], "status": 200, "body": dict(stored)})
+            return httpx.Response(200, json={"responses": answers})
+        seen.append(f"GET {request.url.path}")
+        return httpx.Response(200, json={"value": []} if "partners" in request.url.path else {})
+
+    class Token:
+        def get_token(self) -> str:
+            return "t"
+
+        def invalidate(self) -> None:
+            pass
+
+    client = Client("https://graph.test", Token(), transport=httpx.MockTransport(respond))
+    client.partner_pages = 3  # as if the tenant took three pages: one GET batch is cheaper
+    want = DesiredState(
+        policy=DesiredPolicy({"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("p"))
+    )
+    live = LiveState({}, {}, {"allowedCloudEndpoints": []})
+    plan = make_plan(want, live, PlanOptions())
+    assert [(c.resource, c.action) for c in plan.changes if c.requests] == [("policy", "update")]
+    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert seen == ["PATCH /policies/crossTenantAccessPolicy", "GET /policies/crossTenantAccessPolicy"]
+
+
+# -- failures -----------------------------------------------------------------------------------------
+
+
+def run_rejected(emu: Emulator, client: GraphClient, status: int) -> ApplyResult:
+    want, options = everyone(PlanOptions(force=True))
+    plan, live = planned(client, want, options)
+    emu.reject_writes(IDS[3], status=status, code="Request_BadRequest" if status == 400 else "Busy")
+    return Applier(client, sleep=lambda s: None).apply(plan, want, options, live)
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(400, False), (403, False), (503, True)])
+def test_failures_say_whether_another_run_can_finish_them(
+    status: int, retryable: bool, emu: Emulator, client: GraphClient
+) -> None:
+    result = run_rejected(emu, client, status)
+    assert [o.change.tenant_id for o in result.failed] == [IDS[3]]
+    assert (result.failed[0].retryable, result.retryable) == (retryable, retryable)
+    assert (len(result.applied), result.converged) == (5, True)  # the others were applied and read back
+
+
+def test_a_dependent_request_shares_its_dependency_s_fate(emu: Emulator, client: GraphClient) -> None:
+    tid = IDS[4]
+    emu.set_sync(tid, {"displayName": "x", "userSyncInbound": {"isSyncAllowed": True}})
+    options = PlanOptions(prune=True, force=True)
+    plan, live = planned(client, DesiredState({t: desired(t, {}) for t in IDS[:4] + IDS[5:]}), options)
+    emu.add_fault(FaultRule("DELETE", "/identitySynchronization", times=99, status=403, retry_after=None))
+    result = Applier(client, sleep=lambda s: None).apply(plan, DesiredState(), options, live)
+    by_resource = {o.change.resource: o for o in result.failed}
+    assert sorted(by_resource) == ["identitySynchronization", "partner"]
+    assert by_resource["partner"].retryable is False
+    assert by_resource["partner"].error is not None and by_resource["partner"].error.startswith(
+        "not run because 1 failed: Graph refused DELETE"
+    )
+
+
+# -- what `xtap apply` says after a failure -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "last_line"),
+    [
+        (
+            403,
+            "Re-running `xtap apply` is safe, but what Graph refused above fails the same way until its "
+            "cause is fixed; what was applied stays applied.",
+        ),
+        (
+            503,
+            "Re-running `xtap apply` is safe: it re-plans from the live tenant and finishes the rest.",
+        ),
+    ],
+)
+def test_the_report_says_what_is_true_after_a_failure(
+    status: int,
+    last_line: str,
+    emu: Emulator,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.support.e2e import use_emulator, write_policies, xtap
+
+    use_emulator(monkeypatch, emu)
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path, {f"p{i}": {"tenantId": t, "inboundTrust": TRUST} for i, t in enumerate(IDS[:2])})
+    if status == 403:
+        emu.reject_writes(IDS[1], status=403, code="Authorization_RequestDenied")
+    else:  # every attempt answered 503 (Retry-After: 0, so the retries do not wait)
+        emu.add_fault(FaultRule("PATCH", IDS[1], times=99, status=503, retry_after=0))
+    code, out, _ = xtap(capsys, "apply", "--auto-approve")
+    lines = out.splitlines()
+    assert code == 1
+    start = lines.index("Apply complete: 1 applied, 1 failed.")
+    assert lines[start + 1].startswith(f"  failed: update partner {IDS[1]}: Graph refused PATCH ")
+    assert lines[start + 2 :] == [
+        "Verified: the 1 applied change(s) were read back and match the policy files.",
+        last_line,
+    ]
+
+
+def test_nothing_applied_is_never_called_verified(
+    emu: Emulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.e2e import use_emulator, write_policies, xtap
+
+    use_emulator(monkeypatch, emu)
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path, {"p0": {"tenantId": IDS[0], "inboundTrust": TRUST}})
+    emu.reject_writes(IDS[0], status=400, code="Request_BadRequest", message="Licence required.")
+    code, out, _ = xtap(capsys, "apply", "--auto-approve")
+    assert code == 1
+    assert out.splitlines()[-3:] == [
+        "Apply complete: 0 applied, 1 failed.",
+        f"  failed: update partner {IDS[0]}: Graph refused PATCH {PARTNERS}/{IDS[0]}: 400 Request_BadRequest: "
+        + out.split("400 Request_BadRequest: ", 1)[1].splitlines()[0],
+        "Re-running `xtap apply` is safe, but what Graph refused above fails the same way until its "
+        "cause is fixed; what was applied stays applied.",
+    ]
+    assert "Verified" not in out
