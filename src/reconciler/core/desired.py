@@ -118,6 +118,9 @@ def _locations(doc: YamlDocument, depth: int = 3) -> dict[str, tuple[int, int]]:
     """dotted path → (line, col) of its key, for the keys of the first `depth` levels of the document."""
     out = {}
     for path, (key_pos, _value) in doc.positions.items():
-        if key_pos is not None and 0 < len(path) <= depth and all(isinstance(p, str) for p in path):
-            out[".".join(path)] = key_pos  # type: ignore[arg-type]
+        if key_pos is not None and len(path) <= depth:
+            try:
+                out[".".join(path)] = key_pos  # type: ignore[arg-type]
+            except TypeError:  # a path through a list item has no dotted name (and is rare: no test first)
+                continue
     return out

@@ -112,15 +112,21 @@ def _shown_number(text: str, unit: str) -> str:
     return text if len(text) <= 25 else f"a {len(text.lstrip('+-'))}-{unit}"
 
 
-def _number(text: str) -> Any:
-    if _INT_RE.match(text):
-        if len(text.lstrip("+-")) <= _INT_DIGITS:
-            value = int(text)
-            if -(2 ** (INT_BITS - 1)) <= value < 2 ** (INT_BITS - 1):
-                return value
-        return _OutOfRange(
-            f"integer out of range: {_shown_number(text, 'digit integer')} (integers must fit in {INT_BITS} bits)"
-        )
+_INT_LIMIT = 2 ** (INT_BITS - 1)
+
+
+def _integer(text: str) -> Any:
+    # Digits first: int() itself refuses more than 4,300 of them, with an error that is no message of ours.
+    if len(text) <= _INT_DIGITS + 1:
+        value = int(text)
+        if -_INT_LIMIT <= value < _INT_LIMIT:
+            return value
+    return _OutOfRange(
+        f"integer out of range: {_shown_number(text, 'digit integer')} (integers must fit in {INT_BITS} bits)"
+    )
+
+
+def _float(text: str) -> Any:
     number = float(text)
     if math.isinf(number):
         return _OutOfRange(
@@ -137,8 +143,10 @@ def _resolve_plain(text: str) -> Any:
         return True
     if text in _FALSES:
         return False
-    if _INT_RE.match(text) or _FLOAT_RE.match(text):
-        return _number(text)
+    if _INT_RE.match(text):
+        return _integer(text)
+    if _FLOAT_RE.match(text):
+        return _float(text)
     return text
 
 
@@ -187,7 +195,8 @@ class _Composer:
         self.read_to = 0  # text index after the last event taken (where an early scanner error is searched)
 
     def run(self) -> None:
-        get_event = self.get_event
+        # The hot loop of reading a file: locals instead of attribute lookups, the commonest events first.
+        get_event, stack, node, structure = self.get_event, self.stack, self._node, self._structure
         while True:
             event: Any = get_event()
             if event is None:
@@ -197,8 +206,10 @@ class _Composer:
             if self.skip:
                 self._skipping(event, kind)
             elif kind in _NODE_EVENTS:
-                self._node(event, kind)
-            elif self._structure(event, kind):
+                node(event, kind)
+            elif kind is _MAP_END or kind is _SEQ_END:
+                stack.pop()
+            elif structure(event, kind):
                 return
 
     def _skipping(self, event: Any, kind: type) -> None:
@@ -210,10 +221,8 @@ class _Composer:
             self.skip -= 1
 
     def _structure(self, event: Any, kind: type) -> bool:
-        """A collection's end, a document's start, the stream's end; True to stop reading."""
-        if kind is _MAP_END or kind is _SEQ_END:
-            self.stack.pop()
-        elif kind is yaml.DocumentStartEvent:
+        """A document's start, the stream's end; True to stop reading."""
+        if kind is yaml.DocumentStartEvent:
             self.documents += 1
             if self.documents > 1:
                 mark = event.start_mark
@@ -226,25 +235,33 @@ class _Composer:
         mark = event.start_mark
         pos = (mark.line + 1, mark.column + 1)
         parent = self.stack[-1] if self.stack else None
-        if parent is not None and parent.is_map and parent.key is None:
-            self.skip = _take_key(parent, event, pos, self.problems)
-            return
-        # A value: the root, a sequence item, or the value of parent.key.
         key_pos = None
         path: JsonPath = ()
-        if parent is not None and parent.is_map:
-            path, key_pos = (*parent.path, cast(str, parent.key)), parent.key_pos
-        elif parent is not None:
-            path = (*parent.path, len(parent.container))
-        discard = parent is not None and parent.skip_value
-        value = self._value(event, kind, pos, path, discard)
+        discard = False
+        if parent is not None:
+            if parent.is_map:
+                if parent.key is None:
+                    self.skip = _take_key(parent, event, pos, self.problems)
+                    return
+                path, key_pos = (*parent.path, parent.key), parent.key_pos
+            else:
+                path = (*parent.path, len(parent.container))
+            discard = parent.skip_value
+        # A value: the root, a sequence item, or the value of parent.key.
+        if kind is _SCALAR:
+            style = event.style
+            if (style or event.value == "") and not discard:
+                self.styles[path] = _STYLES.get(style, "empty") if style else "empty"
+            value = _scalar(event, pos, self.problems)
+        else:
+            value = self._collection(event, kind, pos, path, discard)
         if parent is None:
             self.root = value
         elif parent.is_map:
             if discard:
                 parent.skip_value = False
             else:
-                cast(dict[str, Any], parent.container)[cast(str, path[-1])] = value
+                cast(dict[str, Any], parent.container)[cast(str, parent.key)] = value
             parent.key = None
             parent.key_pos = None
         else:
@@ -252,12 +269,8 @@ class _Composer:
         if not discard:
             self.positions[path] = (key_pos, pos)
 
-    def _value(self, event: Any, kind: type, pos: Pos, path: JsonPath, discard: bool) -> Any:
-        if kind is _SCALAR:
-            style = _STYLES.get(event.style) if event.style else ("empty" if event.value == "" else None)
-            if style is not None and not discard:
-                self.styles[path] = style
-            return _scalar(event, pos, self.problems)
+    def _collection(self, event: Any, kind: type, pos: Pos, path: JsonPath, discard: bool) -> Any:
+        """The value an alias or the start of a mapping or sequence makes (None where refused)."""
         if kind is _ALIAS:
             self.problems.append((pos, "YAML aliases are not allowed"))
             return None
