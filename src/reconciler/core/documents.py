@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import yaml
 
@@ -195,8 +195,14 @@ class _Composer:
         self.read_to = 0  # text index after the last event taken (where an early scanner error is searched)
 
     def run(self) -> None:
-        # The hot loop of reading a file: locals instead of attribute lookups, the commonest events first.
-        get_event, stack, node, structure = self.get_event, self.stack, self._node, self._structure
+        # The hot loop of reading a file, in one function: a call per event costs more than the work.
+        get_event, stack, positions, styles, problems = (
+            self.get_event,
+            self.stack,
+            self.positions,
+            self.styles,
+            self.problems,
+        )
         while True:
             event: Any = get_event()
             if event is None:
@@ -205,12 +211,50 @@ class _Composer:
             kind = type(event)
             if self.skip:
                 self._skipping(event, kind)
-            elif kind in _NODE_EVENTS:
-                node(event, kind)
-            elif kind is _MAP_END or kind is _SEQ_END:
+                continue
+            if kind is _MAP_END or kind is _SEQ_END:
                 stack.pop()
-            elif structure(event, kind):
-                return
+                continue
+            if kind not in _NODE_EVENTS:
+                if self._structure(event, kind):
+                    return
+                continue
+            mark = event.start_mark
+            pos = (mark.line + 1, mark.column + 1)
+            parent = stack[-1] if stack else None
+            key_pos = None
+            path: JsonPath = ()
+            discard = False
+            if parent is not None:
+                if parent.is_map:
+                    if parent.key is None:
+                        self.skip = _take_key(parent, event, pos, problems)
+                        continue
+                    path, key_pos = (*parent.path, parent.key), parent.key_pos
+                else:
+                    path = (*parent.path, len(parent.container))
+                discard = parent.skip_value
+            # A value: the root, a sequence item, or the value of parent.key.
+            if kind is _SCALAR:
+                style = event.style
+                if (style or event.value == "") and not discard:
+                    styles[path] = _STYLES.get(style, "empty") if style else "empty"
+                value = _scalar(event, pos, problems)
+            else:
+                value = self._collection(event, kind, pos, path, discard)
+            if parent is None:
+                self.root = value
+            elif not parent.is_map:
+                parent.container.append(value)  # type: ignore[union-attr]
+            else:
+                if discard:
+                    parent.skip_value = False
+                else:
+                    parent.container[parent.key] = value  # type: ignore[index,call-overload]
+                parent.key = None
+                parent.key_pos = None
+            if not discard:
+                positions[path] = (key_pos, pos)
 
     def _skipping(self, event: Any, kind: type) -> None:
         if kind is _MAP_START or kind is _SEQ_START:
@@ -230,44 +274,6 @@ class _Composer:
                 self.problems.append(((mark.line + 1, mark.column + 1), message))
                 return True
         return kind is yaml.StreamEndEvent
-
-    def _node(self, event: Any, kind: type) -> None:
-        mark = event.start_mark
-        pos = (mark.line + 1, mark.column + 1)
-        parent = self.stack[-1] if self.stack else None
-        key_pos = None
-        path: JsonPath = ()
-        discard = False
-        if parent is not None:
-            if parent.is_map:
-                if parent.key is None:
-                    self.skip = _take_key(parent, event, pos, self.problems)
-                    return
-                path, key_pos = (*parent.path, parent.key), parent.key_pos
-            else:
-                path = (*parent.path, len(parent.container))
-            discard = parent.skip_value
-        # A value: the root, a sequence item, or the value of parent.key.
-        if kind is _SCALAR:
-            style = event.style
-            if (style or event.value == "") and not discard:
-                self.styles[path] = _STYLES.get(style, "empty") if style else "empty"
-            value = _scalar(event, pos, self.problems)
-        else:
-            value = self._collection(event, kind, pos, path, discard)
-        if parent is None:
-            self.root = value
-        elif parent.is_map:
-            if discard:
-                parent.skip_value = False
-            else:
-                cast(dict[str, Any], parent.container)[cast(str, parent.key)] = value
-            parent.key = None
-            parent.key_pos = None
-        else:
-            cast(list[Any], parent.container).append(value)
-        if not discard:
-            self.positions[path] = (key_pos, pos)
 
     def _collection(self, event: Any, kind: type, pos: Pos, path: JsonPath, discard: bool) -> Any:
         """The value an alias or the start of a mapping or sequence makes (None where refused)."""

@@ -51,7 +51,11 @@ def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
 
 
 def _target_types() -> tuple[str, ...]:
-    return tuple(t for t in metadata.load().enums.get(TARGET_TYPE, ()) if t != "unknownFutureValue")
+    md = metadata.load()
+    types = md.enums.get(TARGET_TYPE, ())
+    return model.derived(
+        md, "rules:target-types", lambda: tuple(t for t in types if t != "unknownFutureValue")
+    )
 
 
 def _fits(slot: str) -> tuple[str, ...]:
@@ -61,6 +65,10 @@ def _fits(slot: str) -> tuple[str, ...]:
 def _slots(owner: str, name: str) -> tuple[str, ...]:
     """The members of property `name` that are target configurations (usersAndGroups, applications, users)."""
     md = metadata.load()
+    return model.derived(md, f"rules:slots:{owner}:{name}", lambda: _find_slots(md, owner, name))
+
+
+def _find_slots(md: metadata.Metadata, owner: str, name: str) -> tuple[str, ...]:
     prop = md.type(owner).property(name)
     if prop is None or prop.type not in md.types:
         return ()
@@ -193,20 +201,18 @@ def _check_ignored_but_set(data: Mapping[str, Any]) -> list[Problem]:
 _EACH = -1
 # A metadata type may (in principle) contain itself; files nest at most 32 levels anyway.
 _MAX_TYPE_DEPTH = 16
-_string_paths_for: dict[tuple[str, str], tuple[metadata.Metadata, tuple[JsonPath, ...]]] = {}
 
 
 def _string_paths(owner: str, name: str) -> tuple[JsonPath, ...]:
     """Where free text (Edm.String) can be in property `name` of `owner`, from the metadata in force
-    (computed once per metadata: most properties hold none, and their check then costs nothing)."""
+    (worked out once per metadata: most properties hold none, and their check then costs nothing)."""
     md = metadata.load()
-    cached = _string_paths_for.get((owner, name))
-    if cached is None or cached[0] is not md:
-        prop = md.type(owner).property(name)
-        found = tuple(_walk_strings(md, prop, (name,), 0)) if prop is not None else ()
-        cached = (md, found)
-        _string_paths_for[(owner, name)] = cached
-    return cached[1]
+    prop = md.type(owner).property(name)
+
+    def build() -> tuple[JsonPath, ...]:
+        return tuple(_walk_strings(md, prop, (name,), 0)) if prop is not None else ()
+
+    return model.derived(md, f"rules:strings:{owner}:{name}", build)
 
 
 def _walk_strings(

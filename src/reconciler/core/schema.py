@@ -397,16 +397,13 @@ def _elsewhere(kind: Kind) -> dict[str, str]:
     return out
 
 
-# Built once per kind for the metadata in force (metadata.using swaps it; the next check rebuilds).
-_compiled_for: dict[Kind, tuple[metadata.Metadata, dict[str, Any], jsonschema_rs.Validator]] = {}
-
-
 def _compiled(kind: Kind) -> tuple[dict[str, Any], jsonschema_rs.Validator]:
+    """The schema of `kind` and its validator, built once per metadata (metadata.using swaps it)."""
     md = metadata.load()
-    entry = _compiled_for.get(kind)
-    if entry is None or entry[0] is not md:
-        built = build(kind)
-        # offline: the schemas are self-contained; the core never reaches for the network.
-        entry = (md, built, jsonschema_rs.Draft202012Validator(built, offline=True))
-        _compiled_for[kind] = entry
-    return entry[1], entry[2]
+    return model.derived(md, f"schema:{kind}", lambda: _compile(kind))
+
+
+def _compile(kind: Kind) -> tuple[dict[str, Any], jsonschema_rs.Validator]:
+    built = build(kind)
+    # offline: the schemas are self-contained; the core never reaches for the network.
+    return built, jsonschema_rs.Draft202012Validator(built, offline=True)
