@@ -58,22 +58,22 @@ def _target_types() -> tuple[str, ...]:
     )
 
 
-def _fits(slot: str) -> tuple[str, ...]:
-    return SLOT_TYPES.get(slot) or _target_types()
-
-
-def _slots(owner: str, name: str) -> tuple[str, ...]:
-    """The members of property `name` that are target configurations (usersAndGroups, applications, users)."""
+def _slots(owner: str) -> dict[str, tuple[str, ...]]:
+    """Per property of `owner`: its members that are target configurations (usersAndGroups, applications,
+    users). Worked out once per metadata."""
     md = metadata.load()
-    return model.derived(md, f"rules:slots:{owner}:{name}", lambda: _find_slots(md, owner, name))
+    return model.derived(md, f"rules:slots:{owner}", lambda: _find_slots(md, owner))
 
 
-def _find_slots(md: metadata.Metadata, owner: str, name: str) -> tuple[str, ...]:
-    prop = md.type(owner).property(name)
-    if prop is None or prop.type not in md.types:
-        return ()
-    members = md.type(prop.type).properties
-    return tuple(p.name for p in members if p.type == TARGET_CONFIGURATION and not p.collection)
+def _find_slots(md: metadata.Metadata, owner: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for prop in md.type(owner).properties:
+        if prop.type in md.types:
+            members = md.type(prop.type).properties
+            out[prop.name] = tuple(
+                p.name for p in members if p.type == TARGET_CONFIGURATION and not p.collection
+            )
+    return out
 
 
 def _access(config: Any) -> str | None:
@@ -104,11 +104,14 @@ def _needs_targets(path: JsonPath, config: Any) -> list[Problem]:
     return [Problem((*path, "targets"), message)]
 
 
-def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
-    """Rules on one target configuration (`path` leads to it, `slot` is its member name)."""
+def check_targets(
+    path: JsonPath, slot: str, config: Any, known_types: tuple[str, ...] | None = None
+) -> list[Problem]:
+    """Rules on one target configuration (`path` leads to it, `slot` is its member name). `known_types`:
+    the metadata's targetTypes, when the caller has them at hand."""
     problems = _needs_targets(path, config)
-    fits = _fits(slot)
-    known_types = _target_types()
+    known_types = known_types if known_types is not None else _target_types()
+    fits = SLOT_TYPES.get(slot) or known_types
     items = _target_items(config)
     seen: dict[tuple[str, str], int] = {}
     for index, item in items:
@@ -176,12 +179,13 @@ def check_access_types(name: str, setting: Any) -> list[Problem]:
 
 def _check_settings(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
+    slots, known = _slots(owner), _target_types()
     for name in names:
         setting = data.get(name)
         if not isinstance(setting, dict):
             continue
-        for slot in _slots(owner, name):
-            problems.extend(check_targets((name, slot), slot, setting.get(slot)))
+        for slot in slots.get(name, ()):
+            problems.extend(check_targets((name, slot), slot, setting.get(slot), known))
         problems.extend(check_access_types(name, setting))
     return problems
 
@@ -203,16 +207,15 @@ _EACH = -1
 _MAX_TYPE_DEPTH = 16
 
 
-def _string_paths(owner: str, name: str) -> tuple[JsonPath, ...]:
-    """Where free text (Edm.String) can be in property `name` of `owner`, from the metadata in force
-    (worked out once per metadata: most properties hold none, and their check then costs nothing)."""
+def _string_paths(owner: str) -> dict[str, tuple[JsonPath, ...]]:
+    """Per property of `owner`: where free text (Edm.String) can be in it. Worked out once per metadata;
+    most properties hold none, and their check then costs nothing."""
     md = metadata.load()
-    prop = md.type(owner).property(name)
+    return model.derived(md, f"rules:strings:{owner}", lambda: _find_strings(md, owner))
 
-    def build() -> tuple[JsonPath, ...]:
-        return tuple(_walk_strings(md, prop, (name,), 0)) if prop is not None else ()
 
-    return model.derived(md, f"rules:strings:{owner}:{name}", build)
+def _find_strings(md: metadata.Metadata, owner: str) -> dict[str, tuple[JsonPath, ...]]:
+    return {p.name: tuple(_walk_strings(md, p, (p.name,), 0)) for p in md.type(owner).properties}
 
 
 def _walk_strings(
@@ -242,8 +245,9 @@ def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequenc
     """Strings sent to Graph carry no control character: a NUL or a newline in a display name would be
     stored in the tenant and printed raw by every tool that shows it."""
     problems = []
+    strings = _string_paths(owner)
     for name in names:
-        for pattern in _string_paths(owner, name):
+        for pattern in strings.get(name, ()):
             for path, text in _values_at(data, pattern):
                 if isinstance(text, str) and has_control(text):
                     message = f"{_last(path)} must not contain control characters, got {describe(text)}"
