@@ -1,10 +1,11 @@
 """Benchmark: validate 5,000 generated partner files through the same code path as `xtap validate`.
 
-Run: PYTHONPATH=src python bench/bench_validate.py [--files 5000] [--rounds 1] [--engine jsonschema] [--check-only]
+Run: PYTHONPATH=src python bench/bench_validate.py [--files 5000] [--rounds 1] [--engine jsonschema] [--stages]
 Prints files/s, by the wall clock and by this process's CPU time (steadier on a shared machine). Not a test:
 the figures go in docs/performance.md. `--engine jsonschema` swaps the runtime check's jsonschema-rs for the
 pure-Python jsonschema (the dev extra) on valid files, to show why the runtime uses the former.
-`--check-only` times the schema check alone (`schema.check` on the already-parsed documents, best of 5).
+`--stages` times each stage alone on the same files instead: YAML with positions, the schema check, the
+rules, and loading (schema + rules + DesiredState), in µs of CPU per file, best of 7.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.cli.commands.validate import report, validate
-from reconciler.core import schema
+from reconciler.core import rules, schema
+from reconciler.core.desired import ReadFile, build_desired
 from reconciler.core.documents import parse_yaml
 
 PARTNER = """\
@@ -73,26 +76,34 @@ def use_jsonschema() -> None:
     }
     shipped = schema.check
 
-    def check(kind: schema.Kind, data: object) -> list[schema.Problem]:
-        return [] if validators[kind].is_valid(data) else shipped(kind, data)
+    def check(kind: schema.Kind, data: object, styles: object = None) -> list[schema.Problem]:
+        return [] if validators[kind].is_valid(data) else shipped(kind, data, styles)  # type: ignore[arg-type]
 
     schema.check = check  # type: ignore[assignment]
 
 
-def time_check_only(root: Path) -> float:
-    """Microseconds per file of `schema.check` alone, best of 5 passes."""
-    documents = []
-    for path in sorted((root / "policies" / "partners").glob("*.yaml")):
-        doc, _ = parse_yaml(path.read_bytes(), path.name)
-        assert doc is not None
-        documents.append(doc.data)
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for data in documents:
-            schema.check("partner", data)
-        best = min(best, time.perf_counter() - start)
-    return best / len(documents) * 1e6
+def time_stages(root: Path) -> dict[str, float]:
+    """Microseconds of CPU per partner file of each stage on the generated files, best of 7 passes: YAML
+    with positions, the schema check, the rules, and loading (schema + rules + DesiredState together)."""
+    texts = [path.read_bytes() for path in sorted((root / "policies" / "partners").glob("*.yaml"))]
+    documents = [parse_yaml(text, str(index))[0] for index, text in enumerate(texts)]
+    assert all(doc is not None for doc in documents)
+    read = [ReadFile(doc.path, doc) for doc in documents if doc is not None]
+    stages: dict[str, Callable[[], object]] = {
+        "yaml": lambda: [parse_yaml(text, "p.yaml") for text in texts],
+        "schema": lambda: [schema.check("partner", file.document.data) for file in read if file.document],
+        "rules": lambda: [rules.check_partner(file.document.data) for file in read if file.document],
+        "loading": lambda: build_desired(read, None),
+    }
+    out = {}
+    for name, run in stages.items():
+        best = float("inf")
+        for _ in range(7):
+            start = time.process_time()
+            run()
+            best = min(best, time.process_time() - start)
+        out[name] = best / len(texts) * 1e6
+    return out
 
 
 def main() -> int:
@@ -100,7 +111,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=1, help="repeat the timing; each round is printed")
     parser.add_argument("--engine", choices=("shipped", "jsonschema"), default="shipped")
-    parser.add_argument("--check-only", action="store_true", help="time schema.check alone")
+    parser.add_argument("--stages", action="store_true", help="CPU per file of each stage, not the whole run")
     args = parser.parse_args()
     if args.engine == "jsonschema":
         use_jsonschema()
@@ -108,8 +119,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         generate(root / "policies", args.files)
-        if args.check_only:
-            print(f"{args.engine}: schema check {time_check_only(root):.1f} µs per partner file (best of 5)")
+        if args.stages:
+            figures = ", ".join(f"{name} {value:,.0f}" for name, value in time_stages(root).items())
+            print(f"{args.engine}: µs of CPU per partner file, best of 7: {figures}")
             return 0
         for _ in range(args.rounds):
             start, cpu = time.perf_counter(), time.process_time()
