@@ -103,7 +103,7 @@ def test_sync_deletions_count_in_the_gate_and_the_banner_names_what_goes(
         f"prune: true\nprotectedPartners: [{PROTECTED}]\nsafety: {{maxDeletes: 2}}\n"
     )
     emu.clear_journal()
-    code, out, err = xtap(capsys, "apply", "--auto-approve")
+    code, out, _err = xtap(capsys, "apply", "--auto-approve")
     assert code == 3
     assert (
         "Refused by safety gate: 3 deletions (1 partner, 2 identity-sync policies) exceed maxDeletes (2)"

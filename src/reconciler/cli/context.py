@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli.environment import Env as Env  # re-exported: the commands type their env with it
 from reconciler.cli.environment import env_tenant_id
 from reconciler.core.errors import XtapError
-from reconciler.core.plan import Plan
 from reconciler.core.export import display_name
+from reconciler.core.plan import Plan
 from reconciler.core.planner import PlanOptions, make_plan, never_deleted
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
