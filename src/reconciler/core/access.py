@@ -1,4 +1,4 @@
-"""Who can reach what: the access model over a default and a partner configuration (DESIGN §8). Pure.
+"""Who can reach what: the access model over a default and a partner configuration (docs/access.md). Pure.
 
 A *channel* is one way across the tenant boundary — B2B collaboration, B2B direct connect, tenant
 restrictions, Microsoft 365 collaboration, app service connect — in one direction. Its rule is the

@@ -1,4 +1,4 @@
-"""Drift reports: what changed in the tenant behind Git's back (DESIGN §1.4, §3, §4). Pure; no I/O.
+"""Drift reports: what changed in the tenant behind Git's back (docs/drift-export.md). Pure; no I/O.
 
 A drift report is built from a Plan (the files against the live state) and the LiveState it was made from:
 

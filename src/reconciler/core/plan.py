@@ -1,8 +1,8 @@
-"""A plan is data: per-resource changes, their leaf differences and the exact requests (DESIGN §4).
+"""A plan is data: per-resource changes, their leaf differences and the exact requests (docs/plan-apply.md).
 
 The JSON form (`format_version` 2, described by `schemas/plan.schema.json`) is what `xtap plan --out`
 saves and `xtap apply PLANFILE` reads back. A saved plan is never trusted: apply re-derives the plan and
-applies only if `differences(saved, rebuilt)` finds nothing (DESIGN §4).
+applies only if `differences(saved, rebuilt)` finds nothing (docs/plan-apply.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The whole diff logic: (desired state, live state, options) → Plan. Pure; no I/O.
 
-DESIGN §3 is the contract:
+The contract (docs/plan-apply.md):
 - a managed property absent from a partner file means inherit (Graph null); ignored properties are left alone;
 - values compare in canonical form (`model.canonical_property`), so there is no false drift, and members
   the v1.0 metadata doesn't know are never compared nor sent;
@@ -39,7 +39,7 @@ from reconciler.core.state import (
 # Safety gate for mass updates, after octoDNS: more than 30 % of at least 10 existing partners.
 UPDATE_GATE_MIN_EXISTING = 10
 
-# Partners xtap never deletes whatever the files say (DESIGN §3). Microsoft adds its Support tenant as a
+# Partners xtap never deletes whatever the files say (docs/plan-apply.md). Microsoft adds its Support tenant as a
 # service-provider partner while a support case is open and removes it afterwards (Microsoft 365 support
 # documentation); `protectedPartners` in xtap.yaml extends this list.
 BUILTIN_PROTECTED: Mapping[str, str] = {
@@ -414,7 +414,7 @@ def deletions(changes: tuple[Change, ...] | list[Change]) -> list[Change]:
 def safety_refusals(
     changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
 ) -> list[str]:
-    """DESIGN §4 safety gates; each refusal is one sentence saying what trips it. How to override it is
+    """The safety gates (docs/plan-apply.md); each refusal is one sentence saying what trips it. How to override it is
     for the command to say, and only when the gate refuses: under --force the same sentence is shown as
     overridden."""
     refusals = []
