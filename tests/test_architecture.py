@@ -203,3 +203,19 @@ def test_every_runtime_dependency_is_imported_by_src_and_every_import_is_declare
     imported = {_distribution(name) for name in _third_party_imports()}
     assert sorted(declared - imported) == [], "declared but never imported by src/"
     assert sorted(imported - declared) == [], "imported by src/ but not declared"
+
+
+# --- the repository stands alone ------------------------------------------------------------------------------
+
+CITED = re.compile(r"graph-api\.md|DESIGN\.md|DESIGN §|auth-ci\.md|STYLE\.md|\.\./shared")
+
+
+def test_docs_code_and_readme_cite_nothing_outside_the_repository() -> None:
+    files = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md")), *sorted(SRC.rglob("*.py"))]
+    cited = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CITED.search(line)
+    ]
+    assert cited == []

@@ -129,7 +129,7 @@ def test_show_resolves_a_tenant_id_a_file_name_and_a_domain_alike(demo: Emulator
         outputs.append(json.loads(out))
     assert all(o == outputs[0] for o in outputs)
     data = outputs[0]
-    assert {k: v for k, v in data.items() if k != "settings"} == {
+    assert {k: v for k, v in data.items() if k not in ("settings", "access")} == {
         "tenantId": FAB,
         "displayName": "Fabrikam, Inc.",
         "defaultDomainName": "fabrikam.com",
@@ -147,6 +147,14 @@ def test_show_resolves_a_tenant_id_a_file_name_and_a_domain_alike(demo: Emulator
         "value": "blocked",
         "origin": "default",
     } in data["settings"]
+    assert len(data["access"]) == 8
+    assert data["access"][0]["rules"][0] == {
+        "slot": "usersAndGroups",
+        "accessType": "allowed",
+        "targets": ["AllUsers"],
+        "origin": "partner",
+        "from": "the partner's setting",
+    }
 
 
 def test_show_text_marks_each_leaf_set_or_inherited(demo: Emulator, capsys: Any) -> None:
@@ -160,7 +168,25 @@ def test_show_text_marks_each_leaf_set_or_inherited(demo: Emulator, capsys: Any)
         "Effective settings, as the tenant has it:",
         "",
     ]
-    rows = {line.split()[0]: line.split(None, 1)[1] for line in lines[5:]}
+    end = lines.index("Access, channel by channel:")
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in lines[5 : end - 1]}
+    # Then each channel's rules, and where they come from (live: the partner's setting or the default).
+    assert lines[end + 1 :] == [
+        "  B2B collaboration inbound: usersAndGroups allowed for AllUsers — from the default; applications "
+        "allowed for AllApplications — from the default",
+        "  B2B collaboration outbound: usersAndGroups allowed for AllUsers — from the default; applications "
+        "allowed for AllApplications — from the default",
+        "  B2B direct connect inbound: usersAndGroups blocked for AllUsers — from the default; applications "
+        "allowed for Office365 — from the partner's setting",
+        "  B2B direct connect outbound: usersAndGroups blocked for 6f546279-4da5-4b53-a095-09ea0cef9971, "
+        "2b7c1d4e-8f9a-4b3c-9d2e-1f0a9b8c7d6e — from the partner's setting; applications blocked for "
+        "AllApplications — from the default",
+        "  tenant restrictions outbound: usersAndGroups blocked for AllUsers — from the default; applications "
+        "blocked for AllApplications — from the default",
+        "  Microsoft 365 collaboration inbound: not set — nobody gets in",
+        "  Microsoft 365 collaboration outbound: not set — nobody gets in",
+        "  app service connect inbound: not set — nobody gets in",
+    ]
     assert rows["automaticUserConsentSettings.inboundAllowed"].split() == ["true", "set"]
     assert rows["automaticUserConsentSettings.outboundAllowed"].split() == ["false", "inherited", "(default)"]
     assert rows["m365CollaborationOutbound.usersAndGroups.accessType"].split() == ["-", "not", "set"]
@@ -189,9 +215,12 @@ def test_show_from_the_files_shows_what_apply_will_make_of_it(
     path = tmp_path / "policies" / "partners" / "fabrikam-inc.yaml"
     path.write_text(path.read_text().replace("isMfaAccepted: false", "isMfaAccepted: true"), encoding="utf-8")
     _, out, _ = xtap(capsys, "show", "fabrikam-inc", "--format", "json", "--source", "files")
-    assert {"path": "inboundTrust.isMfaAccepted", "value": True, "origin": "partner"} in json.loads(out)[
-        "settings"
-    ]
+    files = json.loads(out)
+    assert {"path": "inboundTrust.isMfaAccepted", "value": True, "origin": "partner"} in files["settings"]
+    # From the files, a rule the file writes is named by its line.
+    rules = {(a["channel"], a["direction"]): a["rules"] for a in files["access"]}
+    [users, _apps] = rules[("b2b-collaboration", "inbound")]
+    assert (users["origin"], users["from"]) == ("partner", "policies/partners/fabrikam-inc.yaml:10:3")
     _, out, _ = xtap(capsys, "show", "fabrikam-inc", "--format", "json")
     assert {"path": "inboundTrust.isMfaAccepted", "value": False, "origin": "partner"} in json.loads(out)[
         "settings"

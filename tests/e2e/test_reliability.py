@@ -56,15 +56,15 @@ def test_fault_matrix(scenario: Scenario, command: str, tmp_path_factory: pytest
 
 
 def test_fault_free_apply_sends_the_minimal_requests(tmp_path: Path) -> None:
-    """Read every page and the default, one $batch per group (the independent requests, each dependsOn
-    chain), read back what changed to verify — one $batch of GETs, fewer requests than the pages: nothing
-    more, nothing retried."""
+    """Read every page and the default, look up the name of the partner prune deletes (one $batch of
+    GETs), one $batch per group (the independent requests, each dependsOn chain), read back what changed to
+    verify — one $batch of GETs, fewer requests than the pages: nothing more, nothing retried."""
     row = run(SCENARIOS[0], "apply", tmp_path)
     batches = 1 + len(CREATED) + 1  # independent requests, each create's POST+PUT, the prune's DELETEs
     after = LIVE_COUNT + len(CREATED) - 1
     assert read_count(after) - 1 > 1  # the pages a full re-read would take
     assert (row.requests, row.retries, row.writes, row.tokens) == (
-        read_count(LIVE_COUNT) + batches + 1,
+        read_count(LIVE_COUNT) + 1 + batches + 1,
         0,
         14,
         1,

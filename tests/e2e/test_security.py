@@ -567,8 +567,9 @@ def test_a_sync_display_name_and_error_message_with_newlines_and_commands_are_es
     assert f"  failed: create partner {NEW_PARTNER}: {refused}" in runs["apply"][1]
     assert f"failed: create partner:{NEW_PARTNER}: {refused}" in runs["apply"][2]  # the log line
     md_value = "line1&#92;n::stop-commands::pwned&#92;r&#92;n##&#91;set-output name=x]y&#92;x1b&#91;31m&#92;u202e&#92;x9b"
+    # The plan comment shows it in a diff block (literal text there), made printable like the terminal's.
     assert (
-        f"| <code>identitySynchronization.displayName</code> | <code>{md_value}</code> |"
+        f"- identitySynchronization.displayName: {IN_LOG}\n+ identitySynchronization.displayName: Good\n"
         in runs["plan md"][1]
     )
     assert (

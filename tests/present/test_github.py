@@ -133,10 +133,9 @@ def small_plan(tenant: str = "contoso", refusals: tuple[str, ...] = ()) -> Plan:
 
 SMALL_PLAN_MARKDOWN = (
     "### xtap plan — tenant <code>contoso</code>\n\n**Plan: 0 to add, 1 to change, 0 to destroy.**\n\n"
-    f"<details><summary><code>~</code> update partner fabrikam ({FAB}) — 1 value</summary>\n\n"
-    "| property | before | after |\n|---|---|---|\n"
-    "| <code>inboundTrust.isMfaAccepted</code> | <code>false</code> | <code>true</code> |\n\n"
-    "Declared in <code>policies/partners/fabrikam.yaml:1:1</code>.\n\n</details>\n"
+    f"#### <code>~</code> update partner fabrikam ({FAB}) — 1 value\n\n"
+    "```diff\n- inboundTrust.isMfaAccepted: false\n+ inboundTrust.isMfaAccepted: true\n```\n\n"
+    "Declared in <code>policies/partners/fabrikam.yaml:1:1</code>.\n"
 )
 
 

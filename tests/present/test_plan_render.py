@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff
 from reconciler.core.planner import make_plan
@@ -44,9 +45,12 @@ def test_text_is_terraform_like_with_effective_defaults() -> None:
         "      ~ inboundTrust.isMfaAccepted: false → true\n"
         "      ~ tenantRestrictions.usersAndGroups.accessType: blocked → inherit (default: allowed)\n"
         "      ~ tenantRestrictions.usersAndGroups.targets: [AllUsers (user)] → inherit (default: [AllUsers (user)])\n"
+        "      ! access widens: inbound trust — isMfaAccepted true, isCompliantDeviceAccepted true, "
+        "isHybridAzureADJoinedDeviceAccepted true\n"
         "  + partner 9c5d (9c5d131d-b1c3-4fc4-9e3f-c6557947d551)   (policies/partners/9c5d.yaml:1:1)\n"
         "      + automaticUserConsentSettings.inboundAllowed: true\n"
         "      + automaticUserConsentSettings.outboundAllowed: true\n"
+        "      ! access widens: automatic consent — inboundAllowed true, outboundAllowed true\n"
         "  ? partner 123f4846-ba00-4fd7-ba43-dac1f8f63013: unmanaged, never deleted (a multitenant organization member, isInMultiTenantOrganization)\n"
         "\n"
         "Plan: 1 to add, 1 to change, 0 to destroy.\n"
@@ -67,9 +71,13 @@ def test_markdown_escapes_values_and_has_marker_and_banner() -> None:
     plan = Plan((change,), Fingerprints({}, ""), tenant_name="prod")
     text = render_markdown(plan)
     assert text.startswith("<!-- xtap-plan:prod -->\n### xtap plan — tenant <code>prod</code>\n")
-    assert "> [!CAUTION]\n> **This plan deletes 1 partner configuration(s):** <code>9c5d131d" in text
-    assert "<img" not in text and "`x`" not in text
-    assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;x&#96;" in text
+    assert "> [!CAUTION]\n> **This plan deletes 1 resource(s):** partner <code>partner &lt;img" in text
+    # Outside code blocks every value is escaped; inside the diff block it is literal text, in a fence
+    # its own backticks cannot close.
+    outside = re.sub(r"```diff\n.*?\n```\n", "", text, flags=re.S)
+    assert "<img" not in outside and "`x`" not in outside
+    assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;x&#96;" in outside
+    assert "```diff\n- inboundTrust.isMfaAccepted: <img src=x onerror=alert(1)>|`x`\n```\n" in text
 
 
 def huge_create_first() -> Plan:
@@ -124,19 +132,19 @@ def test_a_huge_create_sorted_first_hides_no_change_header_from_the_comment() ->
     # The create's table is what gave way; the updates and the deletion keep theirs.
     assert comment.count("00000000-0000-4000-8000-000000000000 (group)") == 0
     assert (
-        "<details><summary><code>+</code> create partner aaa-huge (00000000-0000-4000-8000-00000000aaaa) — "
-        "2 values, detail left out</summary>\n\n_Left out to fit; see the note below._\n\n</details>\n\n"
-        in comment
+        "#### <code>+</code> create partner aaa-huge (00000000-0000-4000-8000-00000000aaaa) — "
+        "2 values, detail left out\n\n_Left out to fit; see the note below._\n\n" in comment
     )
     assert (
         comment.count(
-            "| <code>b2bDirectConnectInbound.usersAndGroups.accessType</code> | <code>blocked</code> | <code>allowed</code> |"
+            "```diff\n- b2bDirectConnectInbound.usersAndGroups.accessType: blocked\n"
+            "+ b2bDirectConnectInbound.usersAndGroups.accessType: allowed\n```\n"
         )
         == 20
     )
-    assert "| <code>inboundTrust.isMfaAccepted</code> | <code>true</code> | <code>null</code> |" in comment
+    assert "```diff\n- inboundTrust.isMfaAccepted: true\n```\n" in comment
     assert (
-        "</details>\n\n**The detail of 1 change(s) is left out** (every change is listed above) to keep this under 65,536 "
+        "\n\n**The detail of 1 change(s) is left out** (every change is listed above) to keep this under 65,536 "
         "characters. The full plan is in the job summary and the `xtap-plan-contoso` artifact of "
         "[this run](https://gh/run/9).\n\n---\n**Changes planned.**"
     ) in comment
@@ -165,10 +173,10 @@ def test_when_even_the_headers_do_not_fit_the_notice_counts_what_is_not_listed()
     )
     text = render_markdown(Plan(changes, Fingerprints({}, "")), limit=8_000)
     assert len(text) <= 8_000
-    listed = text.count(", detail left out</summary>")
+    listed = text.count(", detail left out\n")
     assert 0 < listed < 300
     assert (
-        f"</details>\n\n**{300 - listed} more change(s) are not listed**, and the detail of the {listed} above is "
+        f"_Left out to fit; see the note below._\n\n**{300 - listed} more change(s) are not listed**, and the detail of the {listed} above is "
         "left out, to keep this under 8,000 characters. The full plan is in `xtap plan --format text` or "
         "`--format json`.\n"
     ) in text

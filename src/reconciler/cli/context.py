@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli.environment import Env as Env  # re-exported: the commands type their env with it
 from reconciler.cli.environment import env_tenant_id
 from reconciler.core.errors import XtapError
-from reconciler.core.plan import Plan
-from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.export import display_name
+from reconciler.core.plan import Plan, PlanOptions
+from reconciler.core.planner import make_plan
+from reconciler.core.safety import never_deleted
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
 from reconciler.shell.files import write_output
@@ -94,7 +96,24 @@ def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
 
 def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
     live = client.read_live_state(policy=ctx.desired.policy is not None)  # the root policy when managed
-    return make_plan(ctx.desired, live, ctx.options), live
+    return make_plan(ctx.desired, live, ctx.options, names=doomed_names(ctx, client, live)), live
+
+
+def doomed_names(ctx: Context, client: GraphClient, live: LiveState) -> dict[str, str]:
+    """Display names of the partners this plan deletes (no file names them), so the deletion banner and
+    every delete say who goes — when the identity may look tenants up; tenantIds otherwise."""
+    if not ctx.options.prune:
+        return {}
+    doomed = sorted(
+        tid
+        for tid, partner in live.partners.items()
+        if tid not in ctx.desired.partners and never_deleted(partner, ctx.options) is None
+    )
+    if not doomed:
+        return {}
+    found = client.lookup_tenants(doomed)
+    names = {tid: display_name(info) for tid, info in found.infos.items()}
+    return {tid: name for tid, name in names.items() if name}
 
 
 def use_color(env: Env, stream: Any = None) -> bool:

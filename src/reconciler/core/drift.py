@@ -1,4 +1,4 @@
-"""Drift reports: what changed in the tenant behind Git's back (DESIGN §1.4, §3, §4). Pure; no I/O.
+"""Drift reports: what changed in the tenant behind Git's back (docs/drift-export.md). Pure; no I/O.
 
 A drift report is built from a Plan (the files against the live state) and the LiveState it was made from:
 
@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.core import metadata, model, values
-from reconciler.core.plan import Change, Plan, PropertyDiff
+from reconciler.core.plan import Change, Plan, PlanOptions, PropertyDiff
+from reconciler.core.safety import never_deleted
 from reconciler.core.state import LiveState
 
 Kind = Literal[
@@ -272,11 +273,9 @@ def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str
     tid = change.tenant_id or change.name
     partner = live.partners.get(tid)
     base = f"partner {tid} is in the tenant but in no policy file"
-    if partner is not None and partner.is_mto:
-        outcome = "it is a multitenant-organization member, which xtap never deletes"
-        return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
-    if tid in protected:
-        outcome = "it is listed in protectedPartners, which xtap never deletes"
+    keep = never_deleted(partner, PlanOptions(protected=protected)) if partner is not None else None
+    if keep is not None:  # the same reasons as the planner's: information, not drift
+        outcome = f"xtap never deletes it ({keep})"
         return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
     if prune:
         outcome = "prune is on: the next apply deletes it"
@@ -311,9 +310,22 @@ def _sync_view(sync: Mapping[str, Any]) -> dict[str, Any]:
     return {k: sync.get(k) for k in model.SYNC_PROPERTIES}
 
 
+def _unknown(owner: str, data: Mapping[str, Any] | None, prefix: str = "") -> list[str]:
+    """Paths of the members, not null, that the v1.0 metadata does not have, at any depth."""
+    if not data:
+        return []
+    return [
+        path
+        for path in model.unknown_members(owner, data, prefix)
+        if path != model.SYNC_PROPERTY
+        and model.canonical(model.value_at(data, path.removeprefix(prefix + "."))) is not None
+    ]
+
+
 def unknown_properties(live: LiveState) -> list[DriftItem]:
-    """Live properties, not null, that the v1.0 metadata does not have on their resource: one information
-    item per property and resource. A null (or all-null object, as Graph returns
+    """Live members, not null, that the v1.0 metadata does not have on their resource — a property Graph
+    returns anyway (`protectedContentSharing`) or a member inside one (`inboundTrust.isCompliantNetworkAccepted`):
+    one information item per path and resource. A null (or all-null object, as Graph returns
     `crossCloudMeetingConfiguration` for every partner) holds nothing to lose, so it is not listed."""
     md = metadata.load()
     known = {
@@ -322,9 +334,11 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
     }
     found: dict[str, list[str]] = {}
     for tid in sorted(live.partners):
-        for key, value in live.partners[tid].raw.items():
-            if key not in known["partner"] and "@" not in key and model.canonical(value) is not None:
-                found.setdefault(key, []).append(tid)
+        partner = live.partners[tid]
+        paths = _unknown(metadata.PARTNER_TYPE, partner.raw)
+        paths += _unknown(metadata.SYNC_TYPE, partner.sync, model.SYNC_PROPERTY)
+        for path in paths:
+            found.setdefault(path, []).append(tid)
     items = []
     for name in sorted(found):
         tenants = tuple(found[name])
@@ -345,15 +359,12 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
                 tenants=tenants,
             )
         )
-    for key, value in sorted((live.default or {}).items()):
-        if key not in known["default"] and "@" not in key and model.canonical(value) is not None:
-            message = (
-                f"{key} is returned for the default configuration {_not_in_metadata(key, 'default', known)}"
-            )
-            ident = item_id("unknown-property", "default", None, key, None)
-            items.append(
-                DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
-            )
+    for key in _unknown(metadata.DEFAULT_TYPE, live.default):
+        message = f"{key} is returned for the default configuration {_not_in_metadata(key, 'default', known)}"
+        ident = item_id("unknown-property", "default", None, key, None)
+        items.append(
+            DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
+        )
     return items
 
 

@@ -1,11 +1,11 @@
-"""Export: a live tenant → policy files, so adoption starts with an empty plan (DESIGN §1.5). Pure; no I/O.
+"""Export: a live tenant → policy files, so adoption starts with an empty plan (docs/drift-export.md). Pure; no I/O.
 
 `export_files(live, directory)` gives `{relative path: YAML text}`: `default.yaml` and one
 `partners/<name>.yaml` per live partner. The contract is *export, then plan, is empty*, for any live state:
 
 - values are Graph's own shapes, reduced to the v1.0 metadata members (`tenantRestrictions.devices`,
   `@odata.*` and members Graph does not document are not written); nulls are left out, since a managed
-  property absent from a partner file means "inherit the default" (DESIGN §3), which is what null means —
+  property absent from a partner file means "inherit the default" (docs/plan-apply.md), which is what null means —
   except inside an object of plain values (`schema.is_plain`), which files write whole, null for "not set";
 - read-only and unknown properties (`isInMultiTenantOrganization`, `isServiceProvider`,
   `crossCloudMeetingConfiguration`, ...) are never written: the planner never compares them;

@@ -1,5 +1,5 @@
 """What a cross-tenant setting *is* for xtap: the one walk over the Graph metadata, the canonical form
-values are compared in, and the wire form they are sent in (DESIGN §3). Pure.
+values are compared in, and the wire form they are sent in (docs/plan-apply.md). Pure.
 
 **The walk.** `members(type)` lists a metadata type's members as xtap sees them (managed or not, walked
 into or a leaf); `transform` rebuilds a value member by member along it, `leaf_paths` lists a type's

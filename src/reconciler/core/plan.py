@@ -1,8 +1,8 @@
-"""A plan is data: per-resource changes, their leaf differences and the exact requests (DESIGN §4).
+"""A plan is data: per-resource changes, their leaf differences and the exact requests (docs/plan-apply.md).
 
 The JSON form (`format_version` 2, described by `schemas/plan.schema.json`) is what `xtap plan --out`
 saves and `xtap apply PLANFILE` reads back. A saved plan is never trusted: apply re-derives the plan and
-applies only if `differences(saved, rebuilt)` finds nothing (DESIGN §4).
+applies only if `differences(saved, rebuilt)` finds nothing (docs/plan-apply.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,29 @@ FORMAT_VERSION = 2
 Action = Literal["create", "update", "delete", "unmanaged", "noop"]
 Resource = Literal["partner", "identitySynchronization", "default", "policy"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "unmanaged", "noop")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    protected: frozenset[str] = frozenset()  # lowercase tenant ids never deleted
+    ignore: frozenset[str] = frozenset()  # properties left alone on every partner and the default
+    max_deletes: int | None = None  # None: 0 without prune, 5 with
+    max_update_percent: float = 30.0
+    force: bool = False
+    tenant_name: str = "default"
+    tenant_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The effective configuration a plan was made with (force aside: it is the apply's decision)."""
+        return {
+            "prune": self.prune,
+            "protectedPartners": sorted(self.protected),
+            "ignore": sorted(self.ignore),
+            "maxDeletes": self.max_deletes,
+            "maxUpdatePercent": self.max_update_percent,
+            "tenant": {"name": self.tenant_name, "id": self.tenant_id},
+        }
 
 
 @dataclass(frozen=True)

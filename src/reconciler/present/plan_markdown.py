@@ -1,4 +1,10 @@
-"""The plan as a pull-request comment: summary, deletion banner, a collapsible section per resource. Pure.
+"""The plan as a pull-request comment: it reads like the decision it is. Pure.
+
+First the summary line, the deletion banner and the safety gates; then **Access changes** — who gains
+access (under a GitHub warning), who loses it, what changes both ways — from each change's access effects;
+then every change under its own heading (the partner's file name or display name before its tenantId, its
+description), its leaves as a visible `diff` block (`-` before, `+` after, "inherit (default: …)" where a
+partner property goes back to the default), where it is declared and any notes.
 
 A comment holds at most 65,536 characters, and a plan can be longer (one partner with thousands of
 targets is enough). What is cut is never a change, only its detail: every change keeps its header line
@@ -9,11 +15,13 @@ and where the rest is. Only a plan whose headers alone exceed the limit lists fe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.plan import Change, Plan
+from reconciler.core.text import printable
 from reconciler.core.values import describe
 from reconciler.present.markdown import BODY_LIMIT, code, escape, marker
 from reconciler.present.plan_text import SYMBOL, title, unchanged
@@ -25,7 +33,8 @@ _DETAIL_ORDER = {"delete": 0, "update": 1, "create": 2}
 
 
 def _head(change: Change) -> str:
-    return f"<code>{SYMBOL[change.action]}</code> {change.action} {escape(title(change))}"
+    described = f" — {change.description}" if change.description else ""
+    return f"<code>{SYMBOL[change.action]}</code> {change.action} {escape(title(change) + described)}"
 
 
 def _count(change: Change) -> str:
@@ -40,16 +49,27 @@ def _count(change: Change) -> str:
 def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     if change.action == "unmanaged":
         return f"- {_head(change)}: {escape('; '.join(change.notes))}\n\n"
-    rows = ["| property | before | after |", "|---|---|---|"]
+    lines = []
     for diff in change.diffs:
-        rows.append(
-            f"| {code(diff.path)} | {code(describe(change, diff.path, diff.before, defaults))} | "
-            f"{code(describe(change, diff.path, diff.after, defaults))} |"
-        )
-    source = f"\n\nDeclared in {code(change.source)}." if change.source else ""
-    notes = "".join(f"\n\n{escape(n)}" for n in change.notes)
-    body = "\n".join(rows) if change.diffs else "_no property values_"
-    return _details(f"{_head(change)} — {_count(change)}", f"{body}{source}{notes}")
+        before = describe(change, diff.path, diff.before, defaults)
+        after = describe(change, diff.path, diff.after, defaults)
+        if change.action != "create":
+            lines.append(f"- {diff.path}: {before}")
+        if change.action != "delete":
+            lines.append(f"+ {diff.path}: {after}")
+    body = _diff_block(lines) if lines else "_no property values_\n"
+    source = f"\nDeclared in {code(change.source)}.\n" if change.source else ""
+    notes = "".join(f"\n{escape(n)}\n" for n in change.notes)
+    return f"#### {_head(change)} — {_count(change)}\n\n{body}{source}{notes}\n"
+
+
+def _diff_block(lines: list[str]) -> str:
+    """A fenced `diff` block: GitHub colours `-` and `+`; the fence is longer than any run of backticks in
+    the values, and every line is printable (values come from files and from Graph)."""
+    text = [printable(line) for line in lines]
+    longest = max((len(run) for line in text for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}diff\n" + "\n".join(text) + f"\n{fence}\n"
 
 
 def _details(summary: str, body: str) -> str:
@@ -58,9 +78,7 @@ def _details(summary: str, body: str) -> str:
 
 def _md_header_only(change: Change) -> str:
     """A change whose detail does not fit: its header line, and why there is nothing under it."""
-    return _details(
-        f"{_head(change)} — {_count(change)}, detail left out", "_Left out to fit; see the note below._"
-    )
+    return f"#### {_head(change)} — {_count(change)}, detail left out\n\n_Left out to fit; see the note below._\n\n"
 
 
 @dataclass(frozen=True)
@@ -106,17 +124,42 @@ def _notice(fit: _Fit, limit: int, elsewhere: str) -> str:
 
 def _banner_and_gates(plan: Plan) -> list[str]:
     lines: list[str] = []
-    deletes = [c for c in plan.changes if c.action == "delete" and c.resource == "partner"]
-    if deletes:
-        names = ", ".join(code(c.tenant_id or c.name) for c in deletes)
-        lines += [
-            "",
-            f"> [!CAUTION]\n> **This plan deletes {len(deletes)} partner configuration(s):** {names}",
-        ]
+    gone = plan.deletions  # identity-sync policies count as deletions too
+    if gone:
+        names = ", ".join(f"{_kind(c)} {code(title(c))}" for c in gone)
+        lines += ["", f"> [!CAUTION]\n> **This plan deletes {len(gone)} resource(s):** {names}"]
     for refusal in plan.refusals:
         word = "overridden by --force" if plan.forced else "refused"
         lines += ["", f"> [!WARNING]\n> **Safety gate {word}:** {escape(refusal)}"]
     return lines
+
+
+def _kind(change: Change) -> str:
+    return "the identity-sync policy of" if change.resource == "identitySynchronization" else "partner"
+
+
+_IMPACT_HEADS = {
+    "widens": "**Widens access** — review these first:",
+    "narrows": "**Narrows access:**",
+    "changes": "**Changes access both ways:**",
+}
+
+
+def access_changes(plan: Plan) -> str:
+    """The Access changes section: one line per effect, widenings first under a GitHub warning."""
+    effects = [e for c in plan.changes for e in c.effects]
+    if not effects:
+        return ""
+    parts = ["#### Access changes", ""]
+    for impact, head in _IMPACT_HEADS.items():
+        mine = [f"- {escape(e.summary)}" for e in effects if e.impact == impact]
+        if not mine:
+            continue
+        if impact == "widens":
+            parts += ["> [!WARNING]", f"> {head}", *(f"> {line}" for line in mine), ""]
+        else:
+            parts += [head, "", *mine, ""]
+    return "\n".join(parts) + "\n"
 
 
 def render_markdown(
@@ -127,7 +170,7 @@ def render_markdown(
     head = [marker("plan", plan.tenant_name), f"### xtap plan — tenant {code(plan.tenant_name)}", ""]
     head.append(f"**{escape(plan.summary_line())}**")
     head += _banner_and_gates(plan)
-    text = "\n".join(head) + "\n\n"
+    text = "\n".join(head) + "\n\n" + access_changes(plan)
     changes = [c for c in plan.changes if c.action != "noop"]
     full = [_md_section(c, plan.defaults) for c in changes]
     count = plan.count("noop")

@@ -54,7 +54,13 @@ def _change_lines(change: Change, plan: Plan, paint: Paint) -> list[str]:
             after = describe(change, diff.path, diff.after, plan.defaults)
             lines.append(paint(None, f"      ~ {diff.path}: {before} → {after}"))
     lines.extend(paint(None, f"      # {note}") for note in change.notes)
+    for effect in change.effects:
+        said = effect.summary.removeprefix(f"{change.name}: ")
+        lines.append(paint(_IMPACT_COLOR[effect.impact], f"      ! access {effect.impact}: {said}"))
     return lines
+
+
+_IMPACT_COLOR = {"widens": "33", "narrows": "36", "changes": "35"}
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""`xtap drift`: read-only report of what changed in the tenant behind Git's back (DESIGN §1.4).
+"""`xtap drift`: read-only report of what changed in the tenant behind Git's back (docs/drift-export.md).
 
 Exit codes: 0 no drift, 2 drift (information items alone never count), 1 error.
 """

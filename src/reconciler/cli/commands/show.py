@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
 from typing import Any
 
 from reconciler.cli.context import Context, Env, load_context, open_client
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
-from reconciler.core import effective, model
+from reconciler.core import access, effective, model
 from reconciler.core.effective import defaults_after
 from reconciler.core.errors import EXIT_OK, XtapError
-from reconciler.core.state import LiveState
+from reconciler.core.state import DesiredDefault, DesiredPartner, LiveState
 from reconciler.core.text import printable
 from reconciler.core.values import format_value
 from reconciler.present import formats
@@ -98,6 +98,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
         default = live.default or {}
         sync = live_partner.sync if live_partner is not None else None
     leaves = effective.effective_settings(partner, default, sync)
+    from_files = args.source == "files"
+    locate = _locator(declared if from_files else None, ctx.desired.default if from_files else None)
     data = {
         "tenantId": tenant_id,
         "displayName": (info or {}).get("displayName"),
@@ -107,12 +109,66 @@ def run(args: argparse.Namespace, env: Env) -> int:
         "configured": partner is not None,
         "isInMultiTenantOrganization": live_partner.is_mto if live_partner is not None else False,
         "settings": [{"path": leaf.path, "value": leaf.value, "origin": leaf.origin} for leaf in leaves],
+        "access": _access(access.configuration(partner, default, sync), locate),
     }
     if args.format == "json":
         sys.stdout.write(formats.json_text(data))
     else:
         sys.stdout.write(render_text(data, leaves))
     return EXIT_OK
+
+
+def _locator(declared: DesiredPartner | None, default: DesiredDefault | None) -> Callable[[str, str], str]:
+    """Where a rule comes from, for people: the file and line (from the files), else partner or default."""
+
+    def locate(path: str, origin: str) -> str:
+        if origin == "partner":
+            return str(declared.where(path)) if declared is not None else "the partner's setting"
+        if origin == "default":
+            written = default is not None and path.split(".", 1)[0] in default.properties
+            return str(default.where(path)) if written and default is not None else "the default"
+        return "not set"
+
+    return locate
+
+
+def _access(config: access.Configuration, locate: Callable[[str, str], str]) -> list[dict[str, Any]]:
+    """Each channel's rules as this partner gets them, and where they come from."""
+    out = []
+    for channel in access.CHANNELS:
+        slots = [config.rule(channel, s) for s in (channel.users, channel.apps) if s is not None]
+        out.append(
+            {
+                "channel": channel.name,
+                "direction": channel.direction,
+                "rules": [
+                    {
+                        "slot": rule.slot,
+                        "accessType": rule.access_type,
+                        "targets": [t for _, t in rule.targets],
+                        "origin": rule.origin,
+                        "from": locate(rule.slot_path, rule.origin),
+                    }
+                    for rule in slots
+                ],
+            }
+        )
+    return out
+
+
+def _access_line(entry: Mapping[str, Any]) -> str:
+    channel = next(
+        c for c in access.CHANNELS if (c.name, c.direction) == (entry["channel"], entry["direction"])
+    )
+    rules = entry["rules"]
+    if not any(r["accessType"] for r in rules):
+        return f"  {access.channel_words(channel)}: not set — nobody gets in"
+    parts = []
+    for rule in rules:
+        kind = rule["accessType"] or "not set"
+        targets = ", ".join(rule["targets"]) or "nobody"
+        parts.append(f"{rule['slot']} {kind} for {targets} — from {rule['from']}")
+    return f"  {access.channel_words(channel)}: " + "; ".join(parts)
 
 
 def render_text(data: Mapping[str, Any], leaves: list[effective.Leaf]) -> str:
@@ -134,4 +190,5 @@ def render_text(data: Mapping[str, Any], leaves: list[effective.Leaf]) -> str:
     for leaf in leaves:
         value = format_value(leaf.value) if leaf.origin != "none" else "-"
         lines.append(f"  {leaf.path:<{width}}  {value:<{value_width}}  {ORIGIN_TEXT[leaf.origin]}")
+    lines += ["", "Access, channel by channel:", *(_access_line(entry) for entry in data["access"])]
     return "\n".join(printable(line) for line in lines) + "\n"  # names and values from Graph and files
