@@ -384,6 +384,7 @@ def test_yaml_files_in_the_wrong_place_are_named_with_the_right_place(
         "policies/partners/emea/ok.yml",
         "policies/partners/ok.yaml",
         "policies/default.yaml",
+        "policies/policy.yaml",  # the root policy's file
     )
 
 

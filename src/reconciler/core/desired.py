@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.core import model, rules, schema
 from reconciler.core.documents import Diagnostic, YamlDocument
-from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredState, SourceRef
+from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredPolicy, DesiredState, SourceRef
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ def build_desired(
     *,
     global_ignore: frozenset[str] = frozenset(),
     home_tenants: Iterable[str] = (),
+    policy_file: ReadFile | None = None,
 ) -> LoadResult:
-    """Check the partner documents and the default document; cross-file rules included."""
+    """Check the partner documents, the default document and the root policy's; cross-file rules included."""
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
     partners: dict[str, DesiredPartner] = {}
@@ -73,9 +74,19 @@ def build_desired(
             problems = schema.check("default", doc.data, doc.styles) + rules.check_default(doc.data)
             diagnostics.extend(doc.diagnostic(p) for p in problems)
             default = _default(doc, global_ignore)
+    policy: DesiredPolicy | None = None
+    if policy_file is not None:
+        files.append(policy_file.shown)
+        diagnostics.extend(policy_file.diagnostics)
+        doc = policy_file.document
+        if doc is not None:
+            diagnostics.extend(doc.diagnostic(p) for p in schema.check("policy", doc.data, doc.styles))
+            properties = {k: v for k, v in doc.data.items() if k in model.POLICY_PROPERTIES}
+            policy = DesiredPolicy(properties, SourceRef(doc.path, 1, 1))
     order = {name: index for index, name in enumerate(files)}
     diagnostics.sort(key=lambda d: (order.get(d.path, -1), d.line, d.col))
-    return LoadResult(DesiredState(partners=partners, default=default), tuple(diagnostics), tuple(files))
+    state = DesiredState(partners=partners, default=default, policy=policy)
+    return LoadResult(state, tuple(diagnostics), tuple(files))
 
 
 def _ignore_set(data: Mapping[str, Any], global_ignore: frozenset[str]) -> frozenset[str]:

@@ -28,7 +28,7 @@ GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 TENANT_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 CLOUDS = ("global", "usgov", "usgovdod", "china")
 
-Kind = Literal["partner", "default", "config"]
+Kind = Literal["partner", "default", "config", "policy"]
 
 # Why a known-but-refused name is refused: a clearer message than "unknown property".
 READ_ONLY_REASONS: dict[Kind, dict[str, str]] = {
@@ -45,6 +45,7 @@ READ_ONLY_REASONS: dict[Kind, dict[str, str]] = {
         model.SYNC_PROPERTY: "belongs in a partner file under policies/partners/: it exists only for partners",
     },
     "config": {},
+    "policy": {},
 }
 # Settings of the root policy (/policies/crossTenantAccessPolicy), managed in policies/policy.yaml.
 ROOT_POLICY_PROPERTIES = ("allowedCloudEndpoints",)
@@ -334,14 +335,52 @@ def config_schema() -> dict[str, Any]:
     }
 
 
+# The clouds `allowedCloudEndpoints` may name (v1.0 crossTenantAccessPolicy resource: "Supported values for
+# this field are: microsoftonline.com, microsoftonline.us, and partner.microsoftonline.cn").
+CLOUD_ENDPOINTS = ("microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn")
+
+
+def policy_schema() -> dict[str, Any]:
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_BASE + "policy.schema.json",
+        "title": "xtap root policy (policies/policy.yaml)",
+        "description": (
+            "The settings of /policies/crossTenantAccessPolicy itself that xtap manages. Optional; a property "
+            "left out is left as it is in the tenant."
+        ),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "description": {"description": descriptions.own("description"), "type": "string"},
+            "allowedCloudEndpoints": {
+                "description": (
+                    "The other Microsoft clouds this tenant collaborates with; a partner in another cloud can be "
+                    "configured only once its cloud is listed here. An unordered set."
+                ),
+                "type": "array",
+                "items": {"type": "string", "enum": list(CLOUD_ENDPOINTS)},
+                "uniqueItems": True,
+            },
+        },
+    }
+
+
 def build(kind: Kind) -> dict[str, Any]:
-    return {"partner": partner_schema, "default": default_schema, "config": config_schema}[kind]()
+    builders = {
+        "partner": partner_schema,
+        "default": default_schema,
+        "config": config_schema,
+        "policy": policy_schema,
+    }
+    return builders[kind]()
 
 
 FILE_NAMES: dict[Kind, str] = {
     "partner": "partner.schema.json",
     "default": "default.schema.json",
     "config": "config.schema.json",
+    "policy": "policy.schema.json",
 }
 
 

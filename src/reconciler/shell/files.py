@@ -106,6 +106,7 @@ class PolicyFiles:
     default: Path | None
     diagnostics: tuple[Diagnostic, ...] = ()
     misplaced: tuple[Misplaced, ...] = ()
+    policy: Path | None = None  # policy.yaml: the root policy's settings
 
 
 def find_policy_files(policies_dir: Path) -> PolicyFiles:
@@ -129,11 +130,13 @@ def find_policy_files(policies_dir: Path) -> PolicyFiles:
     elif partners_dir.exists():
         diagnostics.append(Diagnostic(display_path(partners_dir), 0, 0, "error", "partners is not a folder"))
     _scan_outside_partners(policies_dir, diagnostics, misplaced)
+    policy = policies_dir / ROOT_POLICY_NAME
     return PolicyFiles(
         tuple(sorted(partners)),
         defaults[0] if defaults else None,
         tuple(diagnostics),
         tuple(sorted(misplaced, key=lambda m: m.path)),
+        policy if policy.exists() or policy.is_symlink() else None,
     )
 
 
@@ -280,9 +283,10 @@ def load_desired(
         global_ignore=global_ignore,
         root=policies_dir,
         home_tenants=home_tenants,
+        policy_file=found.policy,
     )
     located = found.diagnostics + tuple(m.diagnostic(prune=prune) for m in found.misplaced)
-    if not found.partners and found.default is None and not located:
+    if not found.partners and found.default is None and found.policy is None and not located:
         note = Diagnostic(display_path(policies_dir), 0, 0, "warning", "no policy files found")
         return LoadResult(result.desired, (note, *result.diagnostics), result.files)
     return LoadResult(result.desired, located + result.diagnostics, result.files)
@@ -295,12 +299,16 @@ def load_files(
     global_ignore: frozenset[str] = frozenset(),
     root: Path | None = None,
     home_tenants: Iterable[str] = (),
+    policy_file: Path | None = None,
 ) -> LoadResult:
-    """Read the given partner files and default file, then check and load them together."""
+    """Read the given partner files, default file and root-policy file, then check and load them together."""
     cwd = os.getcwd()
     partners = [read_file(file, root=root, shown=display_path(file, cwd)) for file in partner_files]
     default = read_file(default_file, root=root) if default_file is not None else None
-    return build_desired(partners, default, global_ignore=global_ignore, home_tenants=home_tenants)
+    policy = read_file(policy_file, root=root) if policy_file is not None else None
+    return build_desired(
+        partners, default, global_ignore=global_ignore, home_tenants=home_tenants, policy_file=policy
+    )
 
 
 def read_file(file: Path, *, root: Path | None = None, shown: str | None = None) -> ReadFile:
