@@ -490,3 +490,37 @@ def test_a_deleted_partner_falls_back_to_the_default_and_a_default_change_reache
         "every partner that inherits the default: inbound trust — isMfaAccepted true, "
         "isCompliantDeviceAccepted true, isHybridAzureADJoinedDeviceAccepted true"
     ]
+
+
+def test_a_refusal_counts_partners_and_sync_policies_in_words() -> None:
+    """Two partners and their sync policies to delete: the approver reads "2 partners", not "2 partner"."""
+    sync = {"displayName": "x", "userSyncInbound": {"isSyncAllowed": True}}
+    have = live(LivePartner(FAB, fresh(FAB), {"tenantId": FAB, **sync}), LivePartner(CON, fresh(CON), sync))
+    plan = make_plan(DesiredState(), have, PlanOptions(prune=True, max_deletes=3))
+    assert plan.refusals == (
+        "4 deletions (2 partners, 2 identity-sync policies) exceed maxDeletes (3)",
+        "the policy files declare no partners and prune is on: this would delete every partner",
+    )
+
+
+def test_an_ignore_in_default_yaml_or_in_xtap_yaml_leaves_the_default_alone() -> None:
+    """Either list is enough: the default file's own `ignore`, and xtap.yaml's (PlanOptions.ignore)."""
+    live_default = {"inboundTrust": {"isMfaAccepted": False}}
+    source = SourceRef("policies/default.yaml")
+    own = DesiredDefault({"inboundTrust": TRUST}, source, ignore=frozenset({"inboundTrust"}))
+    assert make_plan(DesiredState({}, own), live(default=live_default)).requests == ()
+    by_config = DesiredDefault({"inboundTrust": TRUST}, source)
+    options = PlanOptions(ignore=frozenset({"inboundTrust"}))
+    assert make_plan(DesiredState({}, by_config), live(default=live_default), options).requests == ()
+    assert bodies(make_plan(DesiredState({}, by_config), live(default=live_default))) == [
+        ("PATCH", "/policies/crossTenantAccessPolicy/default", {"inboundTrust": TRUST})
+    ]
+
+
+def test_what_inherit_means_in_a_plan_is_the_default_after_the_apply() -> None:
+    """default.yaml turns MFA trust on: a partner that inherits is shown inheriting *that*, not the
+    tenant's current default."""
+    live_default = {"inboundTrust": {"isMfaAccepted": False}}
+    want = DesiredDefault({"inboundTrust": {"isMfaAccepted": True}}, SourceRef("policies/default.yaml"))
+    plan = make_plan(DesiredState({}, want), live(default=live_default))
+    assert plan.defaults["inboundTrust"]["isMfaAccepted"] is True
