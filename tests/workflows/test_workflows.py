@@ -223,8 +223,14 @@ CHECKERS = [
 # --- the shipped workflows --------------------------------------------------------------------------------
 
 
-def test_the_four_workflows_are_there() -> None:
-    assert [p.name for p in WORKFLOW_FILES] == ["apply.yml", "ci.yml", "drift.yml", "plan.yml"]
+def test_the_five_workflows_are_there() -> None:
+    assert [p.name for p in WORKFLOW_FILES] == [
+        "apply.yml",
+        "ci.yml",
+        "drift.yml",
+        "mutation.yml",
+        "plan.yml",
+    ]
 
 
 @pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.__name__)
@@ -240,7 +246,8 @@ def test_triggers() -> None:
     assert triggers(wfs["apply.yml"]) == {"push", "schedule", "workflow_dispatch"}
     assert wfs["apply.yml"]["on"]["push"] == {"branches": ["main"]}
     assert triggers(wfs["drift.yml"]) == {"schedule", "workflow_dispatch"}
-    for name in ("apply.yml", "drift.yml"):
+    assert triggers(wfs["mutation.yml"]) == {"schedule", "workflow_dispatch"}
+    for name in ("apply.yml", "drift.yml", "mutation.yml"):
         for entry in wfs[name]["on"]["schedule"]:
             minute = entry["cron"].split()[0]
             assert minute not in ("0", "*"), f"{name}: GitHub delays or drops schedules at minute 0"
@@ -258,6 +265,21 @@ def test_ci_tests_every_supported_python() -> None:
         "python -m pytest",
     ):
         assert command in script
+
+
+def test_mutation_testing_runs_weekly_and_fails_under_the_floor() -> None:
+    """Weekly (one cron entry, a fixed weekday), read-only, no tenant identity; the script's exit code is the
+    step's (it fails under the floor), even though its report is also teed into the job summary."""
+    wf = workflows()["mutation.yml"]
+    [entry] = wf["on"]["schedule"]
+    _minute, _hour, day, month, weekday = entry["cron"].split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()
+    job = jobs(wf)["mutation"]
+    assert job["permissions"] == {"contents": "read"}
+    assert not mentions(job, "CLIENT_ID")
+    script = runs(job)
+    assert "pip install -e '.[dev]'" in script
+    assert "set -o pipefail\npython tools/mutation.py | tee mutation-report.md" in script
 
 
 def test_plan_runs_read_only_skips_forks_and_respects_the_detailed_exit_code() -> None:
