@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core import model
-from reconciler.core.plan import from_json, to_json
+from reconciler.core.plan import PropertyDiff, from_json, to_json
 from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
 from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, SourceRef
 from tests.support import DATA
@@ -18,6 +18,7 @@ from tests.support.builders import (
     CON,
     CONSENT,
     FAB,
+    LIT,
     MTO,
     TRUST,
     URL,
@@ -524,3 +525,111 @@ def test_what_inherit_means_in_a_plan_is_the_default_after_the_apply() -> None:
     want = DesiredDefault({"inboundTrust": {"isMfaAccepted": True}}, SourceRef("policies/default.yaml"))
     plan = make_plan(DesiredState({}, want), live(default=live_default))
     assert plan.defaults["inboundTrust"]["isMfaAccepted"] is True
+
+
+def _shown(plan: Any) -> list[tuple[Any, ...]]:
+    """Everything a change tells a reviewer: what, which resource, whose, from which file, why, which leaves,
+    and the requests (id, method, url, what they wait for)."""
+    return [
+        (
+            c.action,
+            c.resource,
+            c.name,
+            c.tenant_id,
+            c.source,
+            c.description,
+            c.notes,
+            [(d.path, d.before, d.after) for d in c.diffs],
+            [(r.id, r.method, r.url, r.depends_on) for r in c.requests],
+        )
+        for c in plan.changes
+    ]
+
+
+def test_every_change_names_its_partner_file_and_leaves_with_and_without_prune() -> None:
+    """fabrikam's sync policy changes, contoso has one its file doesn't declare, Litware has no file: each
+    line of the plan says whose it is, where it is declared, why nothing happens, and what goes."""
+    fab_sync = {"tenantId": FAB, "displayName": "fab sync", "userSyncInbound": {"isSyncAllowed": True}}
+    con_sync = {"tenantId": CON, "displayName": None, "userSyncInbound": {"isSyncAllowed": False}}
+    lit_sync = {"tenantId": LIT, "displayName": "lit", "userSyncInbound": {"isSyncAllowed": True}}
+    state = live(
+        LivePartner(FAB, fresh(FAB), fab_sync),
+        LivePartner(CON, fresh(CON, inboundTrust=TRUST), con_sync),
+        LivePartner(LIT, fresh(LIT, inboundTrust={"isMfaAccepted": True}), lit_sync),
+    )
+    want = DesiredState(
+        {
+            FAB: desired(FAB, {}, {"userSyncInbound": {"isSyncAllowed": False}}, description="Fabrikam"),
+            CON: desired(CON, {"inboundTrust": TRUST}),
+        }
+    )
+    fab = ("90e2", FAB, "policies/partners/90e2.yaml:1:1", "Fabrikam")
+    con = ("9c5d", CON, "policies/partners/9c5d.yaml:1:1", None)
+    lit = ("Litware", LIT, None, None)
+    sync_url = f"{URL}/{{}}/identitySynchronization"
+    fab_changes = [
+        ("noop", "partner", *fab, (), [], []),
+        (
+            "update",
+            "identitySynchronization",
+            *fab,
+            (),
+            [("identitySynchronization.userSyncInbound.isSyncAllowed", True, False)],
+            [("1", "PATCH", sync_url.format(FAB), ())],
+        ),
+        ("noop", "partner", *con, (), [], []),
+    ]
+    plan = make_plan(want, state, names={LIT: "Litware"})
+    assert _shown(plan) == [
+        *fab_changes,
+        (
+            "unmanaged",
+            "identitySynchronization",
+            *con,
+            ("the file has no identitySynchronization; removed only with --prune",),
+            [],
+            [],
+        ),
+        ("unmanaged", "partner", *lit, ("not in the policy files; deleted only with --prune",), [], []),
+    ]
+    pruned = make_plan(want, state, PlanOptions(prune=True), names={LIT: "Litware"})
+    assert _shown(pruned) == [
+        *fab_changes,
+        (
+            "delete",
+            "identitySynchronization",
+            *con,
+            (),
+            [("identitySynchronization.userSyncInbound.isSyncAllowed", False, None)],
+            [("2", "DELETE", sync_url.format(CON), ())],
+        ),
+        (
+            "delete",
+            "identitySynchronization",
+            *lit,
+            (),
+            [
+                ("identitySynchronization.displayName", "lit", None),
+                ("identitySynchronization.userSyncInbound.isSyncAllowed", True, None),
+            ],
+            [("3", "DELETE", sync_url.format(LIT), ())],
+        ),
+        (
+            "delete",
+            "partner",
+            *lit,
+            (),
+            [("inboundTrust.isMfaAccepted", True, None)],
+            [("4", "DELETE", f"{URL}/{LIT}", ("3",))],
+        ),
+    ]
+
+
+def test_a_setting_replaced_by_a_plain_value_is_one_change_not_removed_leaves() -> None:
+    """An object on one side and a scalar or a list on the other: the reviewer sees the whole value change
+    at that path, not each leaf of the object "removed" (the new value would be lost from the plan)."""
+    assert list(leaf_diffs("x", {"a": 1, "b": {"c": 2}}, "plain")) == [
+        PropertyDiff("x", {"a": 1, "b": {"c": 2}}, "plain")
+    ]
+    assert list(leaf_diffs("x", ["AllUsers"], {"a": 1})) == [PropertyDiff("x", ["AllUsers"], {"a": 1})]
+    assert list(leaf_diffs("x", None, {"a": 1, "b": None})) == [PropertyDiff("x.a", None, 1)]
