@@ -71,6 +71,22 @@ def test_all_users_mixed_with_a_group() -> None:
     ]
 
 
+def test_all_users_as_a_user_and_as_a_group_is_a_mix_too() -> None:
+    """Same keyword, two targetTypes: two targets, so AllUsers is mixed (and the group one is wrong)."""
+    data = partner(
+        b2bCollaborationInbound={"usersAndGroups": config("allowed", ALL_USERS, target("AllUsers", "group"))}
+    )
+    mixed = "AllUsers cannot be mixed with other targets in the same list"
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups", "targets", 1, "targetType"),
+            "'AllUsers' goes with targetType user, got 'group'",
+        ),
+        Problem(("b2bCollaborationInbound", "usersAndGroups", "targets", 0, "target"), mixed),
+        Problem(("b2bCollaborationInbound", "usersAndGroups", "targets", 1, "target"), mixed),
+    ]
+
+
 @pytest.mark.parametrize(
     "name,slot,kind,expected",
     [
