@@ -511,3 +511,70 @@ def test_a_random_principal_never_changes_in_a_way_the_impact_misses(
     was, now = (access.decide(c, ch, who, to).decision for c in (before, after))
     if was != now:
         assert kind in ("changes", "widens" if now == "allowed" else "narrows")
+
+
+# --- what `xtap access` says: who is asked about, why, and where the deciding rule is -------------------
+
+
+def _asked(partner: dict[str, Any], who: Principal, to: str, *where: str) -> dict[str, Any]:
+    config = access.configuration(partner, {}, {"userSyncInbound": {"isSyncAllowed": True}})
+    [answer] = access.answer(
+        config, access.channels(*where), who, to, lambda path, origin: f"{origin} {path}"
+    )
+    return answer
+
+
+def test_the_principal_is_described_as_asked() -> None:
+    assert ANYONE.describe() == "any other user"
+    assert Principal(None, frozenset({G1, G2})).describe() == f"a member of {G2}, {G1}"
+    assert U1_ALONE.describe() == f"user {U1}"
+    assert Principal(U2, frozenset({G1, G2})).describe() == f"user {U2} (member of {G2}, {G1})"
+
+
+def test_the_answer_says_which_list_decided_and_why_in_words() -> None:
+    partner = {"b2bCollaborationInbound": b2b(allow(group(G1), group(G2)), allow(app(A1), app(A2)))}
+    outsider = _asked(partner, U1_ALONE, A1, *B2B_IN)
+    assert (outsider["decision"], outsider["location"], outsider["because"]) == (
+        "blocked",
+        "partner b2bCollaborationInbound.usersAndGroups",
+        f"usersAndGroups allows only {G2}, {G1}, not this user",
+    )
+    other_app = _asked(partner, U2_IN_G1, MS_LEARN, *B2B_IN)
+    assert (other_app["decision"], other_app["location"], other_app["because"]) == (
+        "blocked",
+        "partner b2bCollaborationInbound.applications",
+        f"applications allows only {A1}, {A2}, not this app",
+    )
+    member = _asked(partner, U2_IN_G1, A1, *B2B_IN)
+    assert (member["decision"], member["because"]) == ("allowed", f"usersAndGroups allows {G1}")
+    empty = _asked({"b2bCollaborationInbound": b2b(allow(), allow(ALL_APPS))}, ANYONE, A1, *B2B_IN)
+    assert empty["because"] == "usersAndGroups allows only nobody, not this user"
+    unset = _asked({}, ANYONE, A1, *M365_IN)
+    assert (unset["decision"], unset["location"], unset["because"]) == (
+        "blocked",
+        "none m365CollaborationInbound.users",
+        "nobody sets this channel (neither the partner nor the default), so nobody gets in",
+    )
+
+
+def test_ids_given_in_upper_case_match_the_files_lower_case_targets() -> None:
+    """Object ids are copied from the portal in any case: the user, the groups and the app still match."""
+    partner = {"b2bCollaborationInbound": b2b(allow(user(U1), group(G1)), allow(app(A1)))}
+    by_user = _asked(partner, Principal(U1.upper()), A1.upper(), *B2B_IN)
+    assert (by_user["decision"], by_user["because"]) == ("allowed", f"usersAndGroups allows {U1}")
+    by_group = _asked(partner, Principal(U2.upper(), frozenset({G1.upper()})), A1, *B2B_IN)
+    assert (by_group["decision"], by_group["because"]) == ("allowed", f"usersAndGroups allows {G1}")
+
+
+def test_trust_consent_and_sync_are_reported_with_where_each_comes_from() -> None:
+    partner = {"inboundTrust": {"isMfaAccepted": True}}
+    default = {"automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": False}}
+    config = access.configuration(partner, default, {"userSyncInbound": {"isSyncAllowed": False}})
+    assert access.settings(config) == {
+        "inboundTrust.isMfaAccepted": (True, "partner"),
+        "inboundTrust.isCompliantDeviceAccepted": (None, "none"),
+        "inboundTrust.isHybridAzureADJoinedDeviceAccepted": (None, "none"),
+        "automaticUserConsentSettings.inboundAllowed": (True, "default"),
+        "automaticUserConsentSettings.outboundAllowed": (False, "default"),
+        "identitySynchronization.userSyncInbound.isSyncAllowed": (False, "partner"),
+    }
