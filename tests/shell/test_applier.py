@@ -483,3 +483,104 @@ def test_nothing_applied_is_never_called_verified(
         "cause is fixed; what was applied stays applied.",
     ]
     assert "Verified" not in out
+
+
+# -- re-planning one partner: with the run's options, and what it reports ------------------------------
+
+
+def _created_meanwhile(
+    emu: Emulator, client: GraphClient, options: PlanOptions, portal: dict[str, Any], sync: Any = None
+) -> tuple[str, DesiredState, Plan, LiveState]:
+    """A plan that creates a partner with inboundTrust, which the portal then creates first (with consent
+    settings, plus `portal`): the POST conflicts and the partner is re-planned."""
+    new = "0000000b-0000-4000-8000-00000000000b"
+    want = DesiredState({new: desired(new, {"inboundTrust": TRUST}, sync)})
+    plan, live = planned(client, want, options)
+    emu.put_partner({"tenantId": new, "automaticUserConsentSettings": CONSENT, **portal})
+    emu.clear_journal()
+    return new, want, plan, live
+
+
+def test_the_re_plan_after_a_conflict_keeps_the_runs_options(
+    emu: Emulator, client: GraphClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """xtap.yaml ignores automaticUserConsentSettings: the re-plan must not reset what the portal set."""
+    options = PlanOptions(ignore=frozenset({"automaticUserConsentSettings"}))
+    new, want, plan, live = _created_meanwhile(emu, client, options, {}, SYNC)
+    caplog.set_level("INFO", logger="reconciler.applier")
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, options, live)
+    assert result.ok
+    assert [(m, p.rsplit("/", 1)[-1], b) for m, p, b in writes(emu)] == [
+        ("POST", "partners", {"tenantId": new, "inboundTrust": TRUST}),
+        ("PATCH", new, {"inboundTrust": TRUST}),
+        ("PUT", "identitySynchronization", SYNC),
+    ]
+    assert emu.get_partner(new)["automaticUserConsentSettings"] == CONSENT  # type: ignore[index]
+    assert f"re-planned {new} after a conflict: 2 change(s)" in caplog.messages
+
+
+def test_a_partner_created_meanwhile_as_the_files_say_counts_as_applied(
+    emu: Emulator, client: GraphClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = PlanOptions(ignore=frozenset({"automaticUserConsentSettings"}))
+    new, want, plan, live = _created_meanwhile(emu, client, options, {"inboundTrust": TRUST})
+    caplog.set_level("INFO", logger="reconciler.applier")
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, options, live)
+    assert [(o.change, o.status, o.error) for o in result.outcomes] == [(plan.changes[0], "applied", None)]
+    assert result.ok and [w[0] for w in writes(emu)] == ["POST"]  # nothing left to write
+    assert f"re-planned {new} after a conflict: 0 change(s)" in caplog.messages
+
+
+def test_a_re_planned_write_graph_refuses_is_reported_with_its_reason(
+    emu: Emulator, client: GraphClient
+) -> None:
+    new, want, plan, live = _created_meanwhile(emu, client, PlanOptions(), {})
+    emu.add_fault(FaultRule("PATCH", new, times=99, status=403, retry_after=None))
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    [failed] = result.failed
+    assert (failed.change.action, failed.change.resource, failed.status, failed.retryable) == (
+        "update",
+        "partner",
+        "failed",
+        False,
+    )
+    assert failed.error is not None and failed.error.startswith(f"Graph refused PATCH {PARTNERS}/{new}")
+    assert not result.ok and result.applied == ()
+
+
+def test_a_sync_policy_recreated_while_it_is_re_planned_is_reported_as_changed_again(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.set_sync(tid, None)  # removed in the portal, and (below) created again before our PUT lands
+    conflict = "Request_MultipleObjectsWithSameKeyValue"
+    emu.add_fault(FaultRule("PUT", "/identitySynchronization", status=409, retry_after=None, code=conflict))
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    assert [(o.change.action, o.status, o.error, o.retryable) for o in result.outcomes] == [
+        ("create", "failed", "changed again while applying", True)
+    ]
+
+
+def test_a_partner_deleted_meanwhile_is_created_again_when_its_sync_patch_finds_nothing(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.delete_partner(tid)  # partner and sync policy deleted in the portal
+    emu.clear_journal()
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    assert result.ok
+    assert [(o.change.action, o.change.resource) for o in result.outcomes] == [
+        ("create", "partner"),
+        ("create", "identitySynchronization"),
+    ]
+    assert [w[:2] for w in writes(emu)] == [
+        ("PATCH", f"{JOURNAL}/{tid}/identitySynchronization"),
+        ("POST", JOURNAL),
+        ("PUT", f"{JOURNAL}/{tid}/identitySynchronization"),
+    ]
