@@ -238,6 +238,19 @@ def test_a_small_change_is_read_back_with_batch_gets_not_the_pages(
     assert sum(1 for e in emu.journal if e.path == "/v1.0/$batch") == 2  # the writes, then the read-back
 
 
+def test_a_sync_policy_change_alone_is_read_back_without_its_partner(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[2]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.clear_journal()
+    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert graph_reads(emu) == [f"$batch GET /v1.0{PARTNERS}/{tid}/identitySynchronization"]
+
+
 @pytest.mark.parametrize(("changed", "full_read"), [(45, True), (40, False)])
 def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_the_pages(
     changed: int, full_read: bool

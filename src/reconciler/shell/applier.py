@@ -120,13 +120,13 @@ def refuse_foreign(requests: Iterable[Request]) -> None:
 
 
 def _is(error: Any, codes: frozenset[str]) -> bool:
-    return error is not None and getattr(error, "code", None) in codes
+    return error is not None and error.code in codes
 
 
 def _failed(result: Any) -> _Failure:
-    error = getattr(result, "error", None)
-    message = str(error) if error is not None else f"HTTP {getattr(result, 'status', '?')}"
-    return _Failure(message, getattr(result, "status", 0) in RETRYABLE_STATUSES)
+    """A failed request's result (the client's BatchResult: a status, and a GraphError unless it is 2xx)."""
+    message = str(result.error) if result.error is not None else f"HTTP {result.status}"
+    return _Failure(message, result.status in RETRYABLE_STATUSES)
 
 
 class Applier:
