@@ -633,3 +633,44 @@ def test_a_setting_replaced_by_a_plain_value_is_one_change_not_removed_leaves() 
     ]
     assert list(leaf_diffs("x", ["AllUsers"], {"a": 1})) == [PropertyDiff("x", ["AllUsers"], {"a": 1})]
     assert list(leaf_diffs("x", None, {"a": 1, "b": None})) == [PropertyDiff("x.a", None, 1)]
+
+
+def test_a_new_partner_posts_what_its_file_sets_and_nothing_it_ignores_or_inherits() -> None:
+    """The file inherits b2bCollaborationOutbound (written first, as null), sets trust and consent, and
+    its own `ignore` names consent; xtap.yaml ignores tenantRestrictions. The plan names the file and its
+    description, and shows each leaf it sets."""
+    props = {
+        "b2bCollaborationOutbound": None,
+        "inboundTrust": {"isMfaAccepted": True},
+        "automaticUserConsentSettings": CONSENT,
+        "tenantRestrictions": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+    }
+    sync = {"userSyncInbound": {"isSyncAllowed": True}}
+    mine = desired(
+        FAB, props, sync, description="Fabrikam", ignore=frozenset({"automaticUserConsentSettings"})
+    )
+    options = PlanOptions(ignore=frozenset({"tenantRestrictions"}))
+    plan = make_plan(DesiredState({FAB: mine}), live(), options)
+    where = ("90e2", FAB, "policies/partners/90e2.yaml:1:1", "Fabrikam")
+    assert _shown(plan) == [
+        (
+            "create",
+            "partner",
+            *where,
+            (),
+            [("inboundTrust.isMfaAccepted", None, True)],
+            [("1", "POST", URL, ())],
+        ),
+        (
+            "create",
+            "identitySynchronization",
+            *where,
+            (),
+            [("identitySynchronization.userSyncInbound.isSyncAllowed", None, True)],
+            [("2", "PUT", f"{URL}/{FAB}/identitySynchronization", ("1",))],
+        ),
+    ]
+    assert bodies(plan) == [
+        ("POST", URL, {"tenantId": FAB, "inboundTrust": {"isMfaAccepted": True}}),
+        ("PUT", f"{URL}/{FAB}/identitySynchronization", sync),
+    ]
