@@ -345,11 +345,12 @@ def test_emptying_a_member_the_tenant_has_set_goes_in_two_steps_and_says_so() ->
         "inboundTrust": {**TRUST, "isMfaAccepted": False},
     }
     plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, have)))
-    assert [(r.id, r.method, r.body, r.depends_on) for r in plan.requests] == [
-        ("1", "PATCH", {"b2bCollaborationInbound": None}, ()),
+    assert [(r.id, r.method, r.url, r.body, r.depends_on) for r in plan.requests] == [
+        ("1", "PATCH", f"{URL}/{FAB}", {"b2bCollaborationInbound": None}, ()),
         (
             "2",
             "PATCH",
+            f"{URL}/{FAB}",
             {"b2bCollaborationInbound": {"usersAndGroups": ALL_USERS}, "inboundTrust": want["inboundTrust"]},
             ("1",),
         ),
@@ -673,4 +674,39 @@ def test_a_new_partner_posts_what_its_file_sets_and_nothing_it_ignores_or_inheri
     assert bodies(plan) == [
         ("POST", URL, {"tenantId": FAB, "inboundTrust": {"isMfaAccepted": True}}),
         ("PUT", f"{URL}/{FAB}/identitySynchronization", sync),
+    ]
+
+
+def test_members_graph_returns_that_xtap_does_not_manage_never_show_as_changes() -> None:
+    """A sync policy and a deleted partner carry members the metadata doesn't know: the sync policy is not
+    patched for them, and the deletion lists only the managed leaves it removes."""
+    sync = {"tenantId": FAB, "displayName": None, "userSyncInbound": {"isSyncAllowed": True, "isNew": 1}}
+    have = live(
+        LivePartner(FAB, fresh(FAB), sync),
+        LivePartner(
+            CON, fresh(CON, inboundTrust={"isMfaAccepted": True, "isCompliantNetworkAccepted": True})
+        ),
+    )
+    want = DesiredState({FAB: desired(FAB, {}, {"userSyncInbound": {"isSyncAllowed": True}})})
+    plan = make_plan(want, have, PlanOptions(prune=True))
+    assert [(c.action, c.resource, [(d.path, d.before, d.after) for d in c.diffs]) for c in plan.changes] == [
+        ("noop", "partner", []),
+        ("noop", "identitySynchronization", []),
+        ("delete", "partner", [("inboundTrust.isMfaAccepted", True, None)]),
+    ]
+
+
+def test_a_sync_policy_added_to_an_existing_partner_shows_the_leaves_it_sets() -> None:
+    want = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+    plan = make_plan(DesiredState({FAB: desired(FAB, {}, want)}), live(LivePartner(FAB, fresh(FAB))))
+    assert [(c.action, c.resource, [(d.path, d.before, d.after) for d in c.diffs]) for c in plan.changes] == [
+        ("noop", "partner", []),
+        (
+            "create",
+            "identitySynchronization",
+            [
+                ("identitySynchronization.displayName", None, "Fabrikam"),
+                ("identitySynchronization.userSyncInbound.isSyncAllowed", None, True),
+            ],
+        ),
     ]

@@ -108,11 +108,11 @@ def _delta(owner: str, names: tuple[str, ...], desired: Mapping[str, Any], live:
     return _Delta(body, tuple(clears), tuple(diffs), tuple(notes))
 
 
-def _patches(ids: _Ids, url: str, delta: _Delta, after: tuple[str, ...] = ()) -> tuple[Request, ...]:
+def _patches(ids: _Ids, url: str, delta: _Delta) -> tuple[Request, ...]:
     """The PATCH of a delta; with properties to empty, a PATCH nulling them first and the value after it."""
     if not delta.clears:
-        return (Request(ids.next(), "PATCH", url, delta.body, after),)
-    reset = Request(ids.next(), "PATCH", url, dict.fromkeys(delta.clears), after)
+        return (Request(ids.next(), "PATCH", url, delta.body),)
+    reset = Request(ids.next(), "PATCH", url, dict.fromkeys(delta.clears))
     return (reset, Request(ids.next(), "PATCH", url, delta.body, (reset.id,)))
 
 
