@@ -710,3 +710,54 @@ def test_a_sync_policy_added_to_an_existing_partner_shows_the_leaves_it_sets() -
             ],
         ),
     ]
+
+
+def test_a_replacing_patch_keeps_what_xtap_does_not_own_and_says_what_graph_may_drop() -> None:
+    """tenantRestrictions.devices is known but not managed: the PATCH sends it back as the tenant has it.
+    Members the metadata doesn't know can't be sent back: the plan names them, and every member the new
+    value empties (two steps)."""
+    devices = {"mode": "x", "rule": "y"}
+    trust = {**TRUST, "isNew": 1, "isNewer": 2}
+    have = fresh(
+        FAB, tenantRestrictions={"usersAndGroups": ALL_USERS, "devices": devices}, inboundTrust=trust
+    )
+    want = {
+        "tenantRestrictions": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        "inboundTrust": {"isMfaAccepted": False},
+    }
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), live(LivePartner(FAB, have)))
+    assert bodies(plan) == [
+        ("PATCH", f"{URL}/{FAB}", {"inboundTrust": None}),
+        (
+            "PATCH",
+            f"{URL}/{FAB}",
+            {
+                "tenantRestrictions": {**want["tenantRestrictions"], "devices": devices},
+                "inboundTrust": want["inboundTrust"],
+            },
+        ),
+    ]
+    [change] = plan.changes
+    assert change.notes == (
+        "inboundTrust is sent in two steps (null, then the new value) to empty "
+        "inboundTrust.isCompliantDeviceAccepted, inboundTrust.isHybridAzureADJoinedDeviceAccepted, which the tenant has set",
+        "Graph may drop inboundTrust.isNew, inboundTrust.isNewer (not in the Graph v1.0 metadata, so xtap cannot "
+        "send it back) when it replaces inboundTrust",
+    )
+
+
+def test_a_sync_policy_update_says_what_graph_may_drop() -> None:
+    have = {"tenantId": FAB, "displayName": None, "userSyncInbound": {"isSyncAllowed": True, "isNew": 1}}
+    want = DesiredState({FAB: desired(FAB, {}, {"userSyncInbound": {"isSyncAllowed": False}})})
+    plan = make_plan(want, live(LivePartner(FAB, fresh(FAB), have)))
+    assert [(c.action, c.resource, c.notes) for c in plan.changes] == [
+        ("noop", "partner", ()),
+        (
+            "update",
+            "identitySynchronization",
+            (
+                "Graph may drop userSyncInbound.isNew (not in the Graph v1.0 metadata, so xtap cannot send it "
+                "back) when it replaces userSyncInbound",
+            ),
+        ),
+    ]

@@ -126,6 +126,26 @@ def test_a_sync_policy_added_in_the_portal_refuses_the_plan(emu: Emulator, capsy
     assert err == REFUSED.format(why=TENANT_CHANGED.format(keys=f"partner:{FAB}"))
 
 
+def test_a_partner_setting_the_file_ignores_changed_in_the_portal_refuses_the_plan(
+    emu: Emulator, tmp_path: Path, capsys: Any
+) -> None:
+    """contoso's file ignores b2bDirectConnectInbound: opening it in the portal plans nothing, but the
+    reviewer approved a tenant where it was closed."""
+    contoso = {"tenantId": CON, "inboundTrust": TRUST, "ignore": ["b2bDirectConnectInbound"]}
+    write_policies(tmp_path, {"contoso": contoso})
+    saved_plan(capsys)
+    emu.put_partner(
+        {
+            "tenantId": CON,
+            "inboundTrust": TRUST,
+            "b2bDirectConnectInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS},
+        }
+    )
+    fresh_plan_is_the_same(capsys)
+    err = apply_refused(emu, capsys)
+    assert err == REFUSED.format(why=TENANT_CHANGED.format(keys=f"partner:{CON}"))
+
+
 def test_the_default_changed_in_the_portal_refuses_the_plan(emu: Emulator, capsys: Any) -> None:
     """default.yaml doesn't manage direct connect: opening it in the portal changes what every partner
     without its own setting gets, which the reviewer did not see."""

@@ -127,13 +127,11 @@ class _Ids:
 
 
 def _managed_names(
-    all_names: tuple[str, ...], ignore: frozenset[str], written: Mapping[str, Any] | None = None
+    all_names: tuple[str, ...], ignore: frozenset[str], written: Mapping[str, Any]
 ) -> tuple[str, ...]:
     """The managed names not ignored: those the file writes first, in its order (a body reads like the
     file, Microsoft's Create example goes out as documented), then the rest in metadata order."""
     names = [n for n in all_names if n not in ignore]
-    if written is None:
-        return tuple(names)
     first = [n for n in written if n in names]
     return (*first, *(n for n in names if n not in written))
 
