@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from deepdiff import DeepDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from reconciler.core import model
 from reconciler.core.plan import PropertyDiff, from_json, to_json
 from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
-from reconciler.core.state import DesiredDefault, DesiredState, LivePartner, SourceRef
+from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredState, LivePartner, SourceRef
 from tests.support import DATA
 from tests.support.builders import (
     ALL_APPS,
@@ -28,6 +29,8 @@ from tests.support.builders import (
     live,
 )
 from tests.support.strategies import settings_strategy
+
+DEFAULT_URL = "/policies/crossTenantAccessPolicy/default"
 
 
 def bodies(plan: Any) -> list[tuple[str, str, Any]]:
@@ -760,4 +763,46 @@ def test_a_sync_policy_update_says_what_graph_may_drop() -> None:
                 "back) when it replaces userSyncInbound",
             ),
         ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("policies/partners/contoso.yaml", "contoso"),
+        ("policies/partners/contoso.ltd.yaml", "contoso.ltd"),
+        ("policies\\partners\\fabrikam.yml", "fabrikam"),
+        ("policies/partners/emea/north/woodgrove.yaml", "woodgrove"),
+        ("README", "README"),
+    ],
+)
+def test_a_partner_is_named_after_its_file(path: str, name: str) -> None:
+    mine = DesiredPartner(FAB, {"inboundTrust": TRUST}, None, SourceRef(path))
+    plan = make_plan(DesiredState({FAB: mine}), live(LivePartner(FAB, fresh(FAB))))
+    assert [(c.name, c.source) for c in plan.changes] == [(name, f"{path}:1:1")]
+
+
+def test_the_default_change_names_default_yaml_and_keeps_what_xtap_does_not_own() -> None:
+    devices = {"mode": "x"}
+    blocked = {"usersAndGroups": ALL_USERS, "devices": devices}
+    want = DesiredDefault(
+        {"tenantRestrictions": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}},
+        SourceRef("policies/default.yaml"),
+    )
+    plan = make_plan(DesiredState({}, want), live(default={"tenantRestrictions": blocked}))
+    assert [(c.action, c.resource, c.name, c.source) for c in plan.changes] == [
+        ("update", "default", "default", "policies/default.yaml:1:1")
+    ]
+    assert bodies(plan) == [
+        (
+            "PATCH",
+            DEFAULT_URL,
+            {"tenantRestrictions": {**want.properties["tenantRestrictions"], "devices": devices}},
+        )
+    ]
+    same = make_plan(
+        DesiredState({}, want), live(default={"tenantRestrictions": want.properties["tenantRestrictions"]})
+    )
+    assert [(c.action, c.resource, c.name, c.source) for c in same.changes] == [
+        ("noop", "default", "default", "policies/default.yaml:1:1")
     ]
