@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from reconciler.core import model
 from reconciler.core.plan import PropertyDiff, from_json, to_json
 from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
-from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredState, LivePartner, SourceRef
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredPolicy,
+    DesiredState,
+    LivePartner,
+    LiveState,
+    SourceRef,
+)
 from tests.support import DATA
 from tests.support.builders import (
     ALL_APPS,
@@ -805,4 +813,50 @@ def test_the_default_change_names_default_yaml_and_keeps_what_xtap_does_not_own(
     )
     assert [(c.action, c.resource, c.name, c.source) for c in same.changes] == [
         ("noop", "default", "default", "policies/default.yaml:1:1")
+    ]
+
+
+def test_policy_yaml_plans_the_root_policy_first_and_only_what_it_names() -> None:
+    """allowedCloudEndpoints comes before any partner (a partner in another cloud needs it); the policy's
+    other properties (displayName) are not the file's business."""
+    mine = DesiredPolicy({"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("policies/policy.yaml"))
+    want = DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})}, None, mine)
+    have = LiveState(
+        {FAB: LivePartner(FAB, fresh(FAB))}, {}, {"allowedCloudEndpoints": [], "displayName": "x"}
+    )
+    plan = make_plan(want, have)
+    where = ("policy", None, "policies/policy.yaml:1:1", None)
+    assert _shown(plan)[0] == (
+        "update",
+        "policy",
+        *where,
+        (),
+        [("allowedCloudEndpoints", [], ["microsoftonline.us"])],
+        [("1", "PATCH", "/policies/crossTenantAccessPolicy", ())],
+    )
+    assert bodies(plan)[0] == (
+        "PATCH",
+        "/policies/crossTenantAccessPolicy",
+        {"allowedCloudEndpoints": ["microsoftonline.us"]},
+    )
+    same = LiveState({}, {}, {"allowedCloudEndpoints": ["microsoftonline.us"], "displayName": "y"})
+    assert _shown(make_plan(DesiredState({}, None, mine), same)) == [("noop", "policy", *where, (), [], [])]
+
+
+def test_a_default_change_in_two_steps_says_so() -> None:
+    want = DesiredDefault({"inboundTrust": {"isMfaAccepted": True}}, SourceRef("policies/default.yaml"))
+    plan = make_plan(DesiredState({}, want), live(default={"inboundTrust": TRUST}))
+    assert [(c.resource, c.notes) for c in plan.changes] == [
+        (
+            "default",
+            (
+                "inboundTrust is sent in two steps (null, then the new value) to empty "
+                "inboundTrust.isCompliantDeviceAccepted, inboundTrust.isHybridAzureADJoinedDeviceAccepted, "
+                "which the tenant has set",
+            ),
+        )
+    ]
+    assert bodies(plan) == [
+        ("PATCH", DEFAULT_URL, {"inboundTrust": None}),
+        ("PATCH", DEFAULT_URL, {"inboundTrust": {"isMfaAccepted": True}}),
     ]
