@@ -15,7 +15,7 @@ import pytest
 from reconciler.core.errors import RefusedError
 from reconciler.core.plan import Change, Plan
 from reconciler.core.planner import PlanOptions, make_plan
-from reconciler.core.state import DesiredState, LiveState, Request
+from reconciler.core.state import DesiredDefault, DesiredPolicy, DesiredState, LiveState, Request, SourceRef
 from reconciler.emulator import Emulator, FaultRule
 from reconciler.shell.applier import Applier, ApplyResult
 from reconciler.shell.graph import GraphClient, RetryPolicy, connect
@@ -279,6 +279,67 @@ def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_t
     else:
         assert sorted(reads) == sorted(f"$batch GET {JOURNAL}/{t}" for t in ids[:changed])
         assert sum(1 for e in emu.journal if e.path == "/v1.0/$batch") == 2 + 2  # writes, then GETs
+
+
+def _forty_five_partners(emu: Emulator, syncs: int) -> list[str]:
+    ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 46)]
+    for i, tid in enumerate(ids):
+        emu.put_partner({"tenantId": tid})
+        if i < syncs:
+            emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("partners", "syncs", "default", "policy", "full_read"),
+    [
+        (0, 41, False, False, True),
+        (0, 40, False, False, False),
+        (40, 0, True, False, True),
+        (40, 0, False, True, True),
+        (0, 0, True, False, False),
+    ],
+    ids=[
+        "41-sync-policies",
+        "40-sync-policies",
+        "40-partners-and-the-default",
+        "40-partners-and-the-root",
+        "the-default-alone",
+    ],
+)
+def test_sync_policies_the_default_and_the_root_count_in_the_choice_of_read_back(
+    partners: int, syncs: int, default: bool, policy: bool, full_read: bool
+) -> None:
+    """Three pages of partners. A sync policy is one GET, the default and the root policy one more each:
+    41 GETs take three `$batch` requests, so a full read; 40 take two; the default alone is one GET."""
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _forty_five_partners(emu, syncs)
+        clouds = DesiredPolicy(
+            {"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("policies/policy.yaml")
+        )
+        want = DesiredState(
+            {
+                t: desired(t, {"inboundTrust": TRUST} if i < partners else {}, SYNC if i < syncs else None)
+                for i, t in enumerate(ids)
+            },
+            DesiredDefault({"inboundTrust": TRUST}, SourceRef("policies/default.yaml")) if default else None,
+            clouds if policy else None,
+        )
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer")) as client:
+            live = client.read_live_state(policy=policy)
+            plan = make_plan(want, live, options)
+            assert client.partner_pages == 3 and len(plan.requests) == partners + syncs + default + policy
+            emu.clear_journal()
+            result = Applier(client).apply(plan, want, options, live)
+        assert (result.ok, result.verify_reads) == (True, 1)
+        reads = graph_reads(emu)
+    if full_read:
+        root = [f"GET /v1.0{POLICY}"] if policy else []
+        assert sorted(reads) == sorted([f"GET {JOURNAL}"] * 3 + [f"GET /v1.0{POLICY}/default", *root])
+    else:
+        expected = [f"$batch GET {JOURNAL}/{t}/identitySynchronization" for t in ids[:syncs]]
+        assert sorted(reads) == sorted(expected + ([f"$batch GET /v1.0{POLICY}/default"] if default else []))
 
 
 def test_an_update_that_does_not_show_is_read_again_and_reported(emu: Emulator, client: GraphClient) -> None:
