@@ -156,6 +156,43 @@ def test_the_default_changed_in_the_portal_refuses_the_plan(emu: Emulator, capsy
     assert err == REFUSED.format(why=TENANT_CHANGED.format(keys="default"))
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"description": "approved by the CISO"},
+        {"ignore": ["b2bDirectConnectInbound"]},
+        {"automaticUserConsentSettings": None},
+    ],
+    ids=["a-description", "an-ignore", "an-explicit-inherit"],
+)
+def test_a_partner_file_edited_after_the_plan_refuses_it(
+    emu: Emulator, tmp_path: Path, capsys: Any, edit: dict[str, Any]
+) -> None:
+    """Edits of contoso's file that plan the same requests: the plan was approved for other files."""
+    saved_plan(capsys)
+    contoso = tmp_path / "policies" / "partners" / "contoso.yaml"
+    contoso.write_text(dump({"tenantId": CON, "inboundTrust": TRUST, **edit}))
+    fresh_plan_is_the_same(capsys)
+    err = apply_refused(emu, capsys)
+    assert err == REFUSED.format(why=FILES_CHANGED)
+
+
+def test_the_root_policy_changed_in_the_portal_refuses_the_plan(
+    emu: Emulator, tmp_path: Path, capsys: Any
+) -> None:
+    """policy.yaml manages allowedCloudEndpoints (as the tenant has them); the policy itself is then
+    changed in the portal."""
+    emu.patch_policy({"allowedCloudEndpoints": ["microsoftonline.us"]})
+    (tmp_path / "policies" / "policy.yaml").write_text(
+        dump({"allowedCloudEndpoints": ["microsoftonline.us"]})
+    )
+    saved_plan(capsys)
+    emu.patch_policy({"displayName": "Changed in the portal"})
+    fresh_plan_is_the_same(capsys)
+    err = apply_refused(emu, capsys)
+    assert err == REFUSED.format(why=TENANT_CHANGED.format(keys="policy"))
+
+
 def _ignore_direct_connect(default: dict[str, Any]) -> None:
     default["ignore"] = ["b2bDirectConnectInbound"]
 
