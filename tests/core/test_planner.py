@@ -860,3 +860,27 @@ def test_a_default_change_in_two_steps_says_so() -> None:
         ("PATCH", DEFAULT_URL, {"inboundTrust": None}),
         ("PATCH", DEFAULT_URL, {"inboundTrust": {"isMfaAccepted": True}}),
     ]
+
+
+def test_an_update_s_effects_start_from_what_the_partner_has_now() -> None:
+    """The partner blocks B2B collaboration today and its file allows it, as the default does: the plan
+    says access widens (from the partner's own block), not that nothing changes."""
+    blocked = {
+        "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+        "applications": {**ALL_APPS, "accessType": "blocked"},
+    }
+    allowed = {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}
+    have = live(
+        LivePartner(FAB, fresh(FAB, b2bCollaborationInbound=blocked)),
+        default={"b2bCollaborationInbound": allowed},
+    )
+    plan = make_plan(DesiredState({FAB: desired(FAB, {"b2bCollaborationInbound": allowed})}), have)
+    [change] = plan.changes
+    assert [(e.channel, e.direction, e.impact, e.summary) for e in change.effects] == [
+        (
+            "b2b-collaboration",
+            "inbound",
+            "widens",
+            "90e2: any user may now reach any app by B2B collaboration inbound (before: blocked by the partner's setting)",
+        )
+    ]
