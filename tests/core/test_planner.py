@@ -884,3 +884,22 @@ def test_an_update_s_effects_start_from_what_the_partner_has_now() -> None:
             "90e2: any user may now reach any app by B2B collaboration inbound (before: blocked by the partner's setting)",
         )
     ]
+
+
+def test_a_plan_names_the_tenant_it_was_made_for() -> None:
+    """The name and id from xtap.yaml's tenants go into the plan, its JSON and the apply prompt."""
+    tenant = "3f2b1a7c-1111-4c2d-9e8f-0a1b2c3d4e5f"
+    options = PlanOptions(tenant_name="contoso-prod", tenant_id=tenant)
+    plan = make_plan(DesiredState(), live(), options)
+    assert (plan.tenant_name, plan.tenant_id) == ("contoso-prod", tenant)
+    assert to_json(plan)["tenant"] == {"name": "contoso-prod", "id": tenant}
+
+
+def test_the_allowed_clouds_are_a_set_written_in_any_order() -> None:
+    """Graph may list the clouds in another order than policy.yaml: that is no change to send (it was one,
+    on every plan, before the top-level set was compared as a set)."""
+    clouds = ["microsoftonline.us", "partner.microsoftonline.cn"]
+    mine = DesiredPolicy({"allowedCloudEndpoints": clouds[::-1]}, SourceRef("policies/policy.yaml"))
+    plan = make_plan(DesiredState({}, None, mine), LiveState({}, {}, {"allowedCloudEndpoints": clouds}))
+    assert [(c.action, c.resource) for c in plan.changes] == [("noop", "policy")]
+    assert plan.requests == ()

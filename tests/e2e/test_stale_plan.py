@@ -193,6 +193,19 @@ def test_the_root_policy_changed_in_the_portal_refuses_the_plan(
     assert err == REFUSED.format(why=TENANT_CHANGED.format(keys="policy"))
 
 
+def test_policy_yaml_edited_after_the_plan_refuses_it(emu: Emulator, tmp_path: Path, capsys: Any) -> None:
+    """The clouds written in another order: the same set, the same requests, but other files."""
+    clouds = ["microsoftonline.us", "partner.microsoftonline.cn"]
+    emu.patch_policy({"allowedCloudEndpoints": clouds})
+    policy = tmp_path / "policies" / "policy.yaml"
+    policy.write_text(dump({"allowedCloudEndpoints": clouds}))
+    saved_plan(capsys)
+    policy.write_text(dump({"allowedCloudEndpoints": clouds[::-1]}))
+    fresh_plan_is_the_same(capsys)
+    err = apply_refused(emu, capsys)
+    assert err == REFUSED.format(why=FILES_CHANGED)
+
+
 def _ignore_direct_connect(default: dict[str, Any]) -> None:
     default["ignore"] = ["b2bDirectConnectInbound"]
 
