@@ -227,3 +227,24 @@ def test_a_new_string_member_is_checked_for_control_characters(newer: metadata.M
     assert rules.check_default({"guestLimits": {"maxGuests": 1, "label": "a\nb"}}) == [
         Problem(("guestLimits", "label"), "label must not contain control characters, got 'a\\nb'")
     ]
+
+
+def test_leaf_paths_follow_the_metadata_in_use() -> None:
+    shipped = model.leaf_paths(metadata.PARTNER_TYPE)
+    with metadata.using(synthetic()):
+        newer = model.leaf_paths(metadata.PARTNER_TYPE)
+    assert sorted(set(newer) - set(shipped)) == [
+        "b2bCollaborationInbound.servicePrincipals.accessType",
+        "b2bCollaborationInbound.servicePrincipals.targets",
+        "b2bCollaborationOutbound.servicePrincipals.accessType",
+        "b2bCollaborationOutbound.servicePrincipals.targets",
+        "b2bDirectConnectInbound.servicePrincipals.accessType",
+        "b2bDirectConnectInbound.servicePrincipals.targets",
+        "b2bDirectConnectOutbound.servicePrincipals.accessType",
+        "b2bDirectConnectOutbound.servicePrincipals.targets",
+        "guestLimits.label",
+        "guestLimits.maxGuests",
+        "tenantRestrictions.servicePrincipals.accessType",
+        "tenantRestrictions.servicePrincipals.targets",
+    ]
+    assert model.leaf_paths(metadata.PARTNER_TYPE) == shipped

@@ -253,3 +253,44 @@ def test_managed_property_catalog() -> None:
     assert "automaticUserConsentSettings" not in model.DEFAULT_PROPERTIES
     assert model.SYNC_PROPERTIES == ("displayName", "userSyncInbound")
     assert model.property_type("crossTenantAccessPolicyTenantRestrictions", "devices") is None
+
+
+# --- the edges of the walk: what the metadata does not name, what xtap does not manage ----------------------
+
+PARTNER = "crossTenantAccessPolicyConfigurationPartner"
+
+
+def test_a_name_the_metadata_does_not_know_is_compared_and_sent_as_plain_json() -> None:
+    assert model.canonical_property(PARTNER, "notAProperty", "Abc") == "Abc"
+    assert model.wire_property(PARTNER, "notAProperty", {"a": None, "b": 1}, {"c": 2}) == {"b": 1}
+    assert model.unknown_under(PARTNER, "notAProperty", {"a": 1}) == []
+    assert model.property_type(PARTNER, "inboundTrust") is not None
+    assert model.property_type(PARTNER, "inboundTrust").type == "crossTenantAccessPolicyInboundTrust"  # type: ignore[union-attr]
+    with pytest.raises(AttributeError) as raised:
+        _ = model.NOPE
+    assert str(raised.value) == "module 'reconciler.core.model' has no attribute 'NOPE'"
+
+
+def test_members_xtap_does_not_manage_are_walked_only_when_asked() -> None:
+    """tenantRestrictions.devices is known to the metadata but not managed: a full walk lists its leaves."""
+    managed = model.leaf_paths(PARTNER)
+    everything = model.leaf_paths(PARTNER, managed_only=False)
+    assert [p for p in everything if p.startswith("tenantRestrictions.devices")] == [
+        "tenantRestrictions.devices.mode",
+        "tenantRestrictions.devices.rule",
+    ]
+    assert [p for p in managed if "devices" in p] == []
+    assert model.equal(PARTNER, "inboundTrust", {"isMfaAccepted": True, "isNew": 1}, {"isMfaAccepted": True})
+    assert model.unknown_members(
+        "crossTenantAccessPolicyInboundTrust", {"isMfaAccepted": True, "isNew": 1}
+    ) == ["isNew"]
+
+
+def test_a_member_emptied_deep_inside_is_named_by_its_whole_path() -> None:
+    want = {"usersAndGroups": {"accessType": "allowed"}}
+    have = {
+        "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    }
+    assert model.cleared_paths(PARTNER, "b2bCollaborationInbound", want, have) == [
+        "b2bCollaborationInbound.usersAndGroups.targets"
+    ]
