@@ -377,6 +377,59 @@ def test_an_update_that_does_not_show_is_read_again_and_reported(emu: Emulator, 
     assert (result.ok, result.converged, result.unconverged) == (False, False, (f"update partner:{a}",))
 
 
+@pytest.mark.parametrize("lagging", ["default", "policy"])
+def test_a_default_or_root_policy_change_that_does_not_show_is_read_again(
+    emu: Emulator, client: GraphClient, lagging: str
+) -> None:
+    """The default and the root policy are verified like partners: the one whose write reads as before
+    is read again, alone, until it shows."""
+    clouds = DesiredPolicy(
+        {"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("policies/policy.yaml")
+    )
+    want = DesiredState(
+        {}, DesiredDefault({"inboundTrust": TRUST}, SourceRef("policies/default.yaml")), clouds
+    )
+    live = client.read_live_state(policy=True)
+    plan = make_plan(want, live, PlanOptions())
+    assert [c.resource for c in plan.changes if c.requests] == ["policy", "default"]
+    before = {
+        "default": {"inboundTrust": live.default["inboundTrust"]},
+        "policy": {"allowedCloudEndpoints": []},
+    }  # type: ignore[index]
+    after = {"default": {"inboundTrust": TRUST}, "policy": {"allowedCloudEndpoints": ["microsoftonline.us"]}}
+    write = emu.patch_default if lagging == "default" else emu.patch_policy
+
+    def undo(done: int, total: int) -> None:  # right after the writes: it reads as before
+        if done == total:
+            write(before[lagging])
+            emu.clear_journal()
+
+    result = Applier(client, sleep=lambda s: write(after[lagging]), progress=undo).apply(
+        plan, want, PlanOptions(), live
+    )
+    assert (result.ok, result.verify_reads) == (True, 2)
+    url = f"/v1.0{POLICY}/default" if lagging == "default" else f"/v1.0{POLICY}"
+    assert graph_reads(emu)[-1:] == [f"$batch GET {url}"]
+    assert sorted(graph_reads(emu)[:-1]) == [f"$batch GET /v1.0{POLICY}", f"$batch GET /v1.0{POLICY}/default"]
+
+
+def test_a_created_partner_not_visible_yet_is_read_again(emu: Emulator, client: GraphClient) -> None:
+    new = "0000000c-0000-4000-8000-00000000000c"
+    want = DesiredState({new: desired(new, {"inboundTrust": TRUST})})
+    plan, live = planned(client, want, PlanOptions())
+
+    def hide(done: int, total: int) -> None:  # right after the POST: not visible yet
+        if done == total:
+            emu.delete_partner(new)
+
+    def show(seconds: float) -> None:
+        emu.put_partner({"tenantId": new, "inboundTrust": TRUST})
+
+    result = Applier(client, sleep=show, progress=hide).apply(plan, want, PlanOptions(), live)
+    assert [(o.change.action, o.status) for o in result.outcomes] == [("create", "applied")]
+    assert (result.ok, result.verify_reads) == (True, 2)
+
+
 def test_verification_plans_with_the_same_options(emu: Emulator, client: GraphClient) -> None:
     """The file leaves automaticUserConsentSettings out (inherit) but it is ignored; the tenant has it
     set. Re-planned without the ignore option, the applied change would look unconverged."""

@@ -40,8 +40,6 @@ NOT_FOUND_CODES = frozenset({"Directory_ObjectNotFound", "Request_ResourceNotFou
 # Failures that a later run can get past without anyone changing anything: no answer, throttling, a
 # server-side error, read-after-write lag. A 400 or 403 fails the same way until the cause is fixed.
 RETRYABLE_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
-# Resources the targeted re-read knows how to fetch; anything else is verified by a full read.
-TARGETED = frozenset({"partner", "identitySynchronization", "default", "policy"})
 
 
 class GraphLike(Protocol):
@@ -287,8 +285,7 @@ class Applier:
         gets = len(partners | {t for t in syncs if live is None or t not in live.partners}) + len(syncs)
         gets += default + root
         pages = self.client.partner_pages
-        known = all(c.resource in TARGETED for c in changes)
-        if live is None or not known or pages is None or math.ceil(gets / MAX_BATCH) >= pages:
+        if live is None or pages is None or math.ceil(gets / MAX_BATCH) >= pages:
             return self.client.read_live_state(policy=root)
         return self.client.refresh(live, partners, syncs, default, root)
 
@@ -300,18 +297,14 @@ def _still_differing(
     tenants = {c.tenant_id for c in changes if c.tenant_id}
     default = any(c.resource == "default" for c in changes)
     root = any(c.resource == "policy" for c in changes)
-    unknown = any(c.resource not in TARGETED for c in changes)
-    if unknown:  # a resource this module cannot scope: plan everything
-        again = make_plan(desired, current, options, explain=False)
-    else:
-        scoped_desired = DesiredState(
-            {t: p for t, p in desired.partners.items() if t in tenants},
-            desired.default if default else None,
-            desired.policy if root else None,
-        )
-        scoped_live = LiveState(
-            {t: p for t, p in current.partners.items() if t in tenants}, current.default, current.policy
-        )
-        again = make_plan(scoped_desired, scoped_live, options, explain=False)
+    scoped_desired = DesiredState(
+        {t: p for t, p in desired.partners.items() if t in tenants},
+        desired.default if default else None,
+        desired.policy if root else None,
+    )
+    scoped_live = LiveState(
+        {t: p for t, p in current.partners.items() if t in tenants}, current.default, current.policy
+    )
+    again = make_plan(scoped_desired, scoped_live, options, explain=False)
     differing = {c.key for c in again.changes if c.action in ("create", "update", "delete")}
     return [c for c in changes if c.key in differing]
