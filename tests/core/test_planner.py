@@ -903,3 +903,18 @@ def test_the_allowed_clouds_are_a_set_written_in_any_order() -> None:
     plan = make_plan(DesiredState({}, None, mine), LiveState({}, {}, {"allowedCloudEndpoints": clouds}))
     assert [(c.action, c.resource) for c in plan.changes] == [("noop", "policy")]
     assert plan.requests == ()
+
+
+def test_the_default_a_plan_shows_has_consent_and_only_what_xtap_manages() -> None:
+    """What "inherit" resolves to includes the default's automatic consent (read-only there, but inherited)
+    and leaves out members xtap does not manage (tenantRestrictions.devices)."""
+    consent = {"inboundAllowed": False, "outboundAllowed": False}
+    restrictions = {"usersAndGroups": ALL_USERS, "devices": {"mode": "x"}}
+    plan = make_plan(
+        DesiredState(),
+        live(default={"automaticUserConsentSettings": consent, "tenantRestrictions": restrictions}),
+    )
+    assert plan.defaults == {
+        "automaticUserConsentSettings": consent,
+        "tenantRestrictions": {"usersAndGroups": ALL_USERS},
+    }
