@@ -1,0 +1,44 @@
+"""The posture rules of `xtap lint` as data: id, name, level, one line, and where each is documented.
+
+Kept apart from the rules' logic (core/lint.py) so that the schemas, which name the ids, stay cheap to
+import: `xtap validate` runs in every pre-commit hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Level = Literal["error", "warning", "note"]
+LEVELS: tuple[Level, ...] = ("error", "warning", "note")
+# The one address of the rules' documentation, beside the schemas' (`https://xtap.dev/schemas/`).
+DOCS_URL = "https://xtap.dev/docs/lint.md"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    level: Level
+    short: str  # one line: what the rule finds
+
+    @property
+    def help_uri(self) -> str:
+        return f"{DOCS_URL}#{self.id.lower()}-{self.name}"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("XTAP001", "default-inbound-open", "note", "The default lets every user of every tenant reach every application by B2B collaboration."),
+    Rule("XTAP002", "direct-connect-without-mfa-trust", "warning", "B2B direct connect inbound lets users in whose MFA is not trusted."),
+    Rule("XTAP003", "trust-without-access", "note", "MFA or device claims are trusted from a tenant that nobody may come in from."),
+    Rule("XTAP004", "sync-without-automatic-consent", "warning", "Users are synchronized in without automatic consent: they get consent prompts."),
+    Rule("XTAP005", "wider-than-default-without-description", "note", "A partner lets more in than the default and its file does not say why."),
+    Rule("XTAP006", "default-outbound-open", "note", "The default lets every user reach every application of every tenant by B2B collaboration."),
+    Rule("XTAP007", "device-trust-open-to-all-users", "warning", "Device claims are trusted from a partner that lets any of its users in."),
+    Rule("XTAP008", "default-trusts-every-tenant", "warning", "The default trusts MFA or device claims from every tenant."),
+    Rule("XTAP009", "nobody-gets-in", "error", "A channel allows something, yet its rules together let nobody in."),
+    Rule("XTAP010", "default-direct-connect-inbound-open", "warning", "The default lets users of every tenant in by B2B direct connect."),
+)  # fmt: skip
+BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+RULE_IDS: tuple[str, ...] = tuple(BY_ID)
