@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from reconciler.core import metadata, model
+from reconciler.core import lint_rules, metadata, model
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://xtap.dev/schemas/"
@@ -236,6 +236,49 @@ def _ignore_schema(names: Sequence[str], description: str) -> dict[str, Any]:
     }
 
 
+def _lint_ignore_schema() -> dict[str, Any]:
+    return {
+        "description": (
+            "Posture rules of `xtap lint` that do not apply to this partner, each with the reason why "
+            "(docs/lint.md). A suppressed finding is still reported, as suppressed."
+        ),
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["rule", "reason"],
+            "properties": {
+                "rule": {
+                    "description": "The rule's id (XTAP001, ...).",
+                    "type": "string",
+                    "enum": list(lint_rules.RULE_IDS),
+                },
+                "reason": {
+                    "description": "Why it does not apply (a ticket, an owner).",
+                    "type": "string",
+                    "minLength": 1,
+                },
+            },
+        },
+    }
+
+
+def _lint_config_schema() -> dict[str, Any]:
+    return {
+        "description": "`xtap lint` settings (docs/lint.md).",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "disable": {
+                "description": "Posture rules turned off for every partner and the default (reported as suppressed).",
+                "type": "array",
+                "items": {"type": "string", "enum": list(lint_rules.RULE_IDS)},
+                "uniqueItems": True,
+            },
+        },
+    }
+
+
 def partner_ignorable() -> tuple[str, ...]:
     return (*model.PARTNER_PROPERTIES, model.SYNC_PROPERTY)
 
@@ -259,6 +302,7 @@ def partner_schema() -> dict[str, Any]:
         "tenantId": {"description": _TOP_DESCRIPTIONS["tenantId"], "type": "string", "pattern": GUID_PATTERN},
         "description": {"description": _TOP_DESCRIPTIONS["description"], "type": "string"},
         "ignore": _ignore_schema(partner_ignorable(), _TOP_DESCRIPTIONS["ignore"]),
+        "lintIgnore": _lint_ignore_schema(),
     }
     for name in model.PARTNER_PROPERTIES:
         props[name] = _top_property(metadata.PARTNER_TYPE, name)
@@ -353,6 +397,7 @@ def config_schema() -> dict[str, Any]:
                 "items": {"type": "string", "pattern": GUID_PATTERN},
                 "uniqueItems": True,
             },
+            "lint": _lint_config_schema(),
             "safety": {
                 "description": "Safety gates checked before any write (and shown in plans).",
                 "type": "object",
