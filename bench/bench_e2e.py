@@ -258,7 +258,9 @@ def main() -> None:
     ):
         workdir = Path(tmp)
         write_files(workdir, ids)
-        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV}
+        # Installed code runs from cached bytecode: without this, PYTHONDONTWRITEBYTECODE (set by .ci/run and
+        # some shells) would make every child compile every module it imports, xtap and baseline alike.
+        env = {k: v for k, v in os.environ.items() if k not in (*CREDENTIAL_ENV, "PYTHONDONTWRITEBYTECODE")}
         env.update(emu.env("writer"), PYTHONPATH=str(ROOT / "src"), NO_COLOR="1")
         emu.faults.latency_ms = args.latency_ms
         rounds: list[dict[str, Run]] = []

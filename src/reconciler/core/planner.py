@@ -458,32 +458,41 @@ def make_plan(
     options: PlanOptions | None = None,
     *,
     names: Mapping[str, str] | None = None,
+    explain: bool = True,
 ) -> Plan:
     """The plan for `desired` against `live`. `names`: display names (tenant lookup) of live partners that
-    no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise."""
+    no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise.
+    `explain=False` leaves out what only people and saved plans need — access effects and fingerprints —
+    for the applier's check that what it wrote is there."""
     with model.memo():
-        return _make_plan(desired, live, options or PlanOptions(), names)
+        return _make_plan(desired, live, options or PlanOptions(), names, explain)
 
 
 def _make_plan(
-    desired: DesiredState, live: LiveState, options: PlanOptions, names: Mapping[str, str] | None
+    desired: DesiredState,
+    live: LiveState,
+    options: PlanOptions,
+    names: Mapping[str, str] | None,
+    explain: bool,
 ) -> Plan:
     ids = _Ids()
     changes: list[Change] = []
     defaults = (live.default, effective.defaults_after(desired, live.default))
     changes.extend(plan_policy(desired, live, ids))
-    changes.extend(default_effects(c, *defaults) for c in plan_default(desired, live, options, ids))
+    for change in plan_default(desired, live, options, ids):
+        changes.append(default_effects(change, *defaults) if explain else change)
     for tid in sorted(desired.partners, key=lambda t: (partner_name(desired.partners[t], t), t)):
-        mine = plan_partner(desired.partners[tid], live.partners.get(tid), options, ids)
-        changes.extend(with_effects(mine, desired.partners[tid], live.partners.get(tid), options, defaults))
+        wanted, have = desired.partners[tid], live.partners.get(tid)
+        mine = plan_partner(wanted, have, options, ids)
+        changes.extend(with_effects(mine, wanted, have, options, defaults) if explain else mine)
     for tid in sorted(set(live.partners) - set(desired.partners)):
         mine = plan_partner(None, live.partners[tid], options, ids, names)
-        changes.extend(with_effects(mine, None, live.partners[tid], options, defaults))
+        changes.extend(with_effects(mine, None, live.partners[tid], options, defaults) if explain else mine)
     return Plan(
         changes=tuple(changes),
         fingerprints=Fingerprints(
-            live=fingerprint_live(live),
-            desired=fingerprint_desired(desired),
+            live=fingerprint_live(live) if explain else {},
+            desired=fingerprint_desired(desired) if explain else "",
             config=digest(options.to_json()),
             version=__version__,
         ),

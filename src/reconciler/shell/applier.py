@@ -293,7 +293,7 @@ def _still_differing(
     root = any(c.resource == "policy" for c in changes)
     unknown = any(c.resource not in TARGETED for c in changes)
     if unknown:  # a resource this module cannot scope: plan everything
-        again = make_plan(desired, current, options)
+        again = make_plan(desired, current, options, explain=False)
     else:
         scoped_desired = DesiredState(
             {t: p for t, p in desired.partners.items() if t in tenants},
@@ -303,6 +303,6 @@ def _still_differing(
         scoped_live = LiveState(
             {t: p for t, p in current.partners.items() if t in tenants}, current.default, current.policy
         )
-        again = make_plan(scoped_desired, scoped_live, options)
+        again = make_plan(scoped_desired, scoped_live, options, explain=False)
     differing = {c.key for c in again.changes if c.action in ("create", "update", "delete")}
     return [c for c in changes if c.key in differing]
