@@ -326,3 +326,46 @@ def failing(found: Iterable[Finding], fail_on: Level) -> list[Finding]:
     """The unsuppressed findings at `fail_on` or above (error > warning > note)."""
     limit = LEVELS.index(fail_on)
     return [f for f in found if not f.suppressed and LEVELS.index(f.level) <= limit]
+
+
+# --- as data (`xtap lint --format json`, schemas/lint.schema.json) ------------------------------------
+
+FORMAT_VERSION = 1
+
+
+def _ref(ref: SourceRef | None) -> dict[str, object] | None:
+    return {"path": ref.path, "line": ref.line, "col": ref.col} if ref is not None else None
+
+
+def finding_json(finding: Finding) -> dict[str, object]:
+    suppression = finding.suppression
+    return {
+        "ruleId": finding.rule.id,
+        "rule": finding.rule.name,
+        "level": finding.level,
+        "message": finding.message,
+        "subject": finding.subject,
+        "name": finding.name,
+        "setting": finding.path,
+        "location": _ref(finding.location),
+        "where": finding.where,
+        "fingerprint": finding.fingerprint,
+        "suppressed": suppression is not None,
+        "suppression": None
+        if suppression is None
+        else {"kind": suppression.kind, "reason": suppression.reason, "location": _ref(suppression.location)},
+    }
+
+
+def to_json(found: Iterable[Finding], source: str) -> dict[str, object]:
+    items = list(found)
+    return {
+        "format_version": FORMAT_VERSION,
+        "source": source,
+        "summary": counts(items),
+        "rules": [
+            {"id": r.id, "name": r.name, "level": r.level, "description": r.short, "helpUri": r.help_uri}
+            for r in RULES
+        ],
+        "findings": [finding_json(f) for f in items],
+    }
