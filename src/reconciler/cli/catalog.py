@@ -127,6 +127,17 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
+        "report",
+        "the posture on one self-contained HTML page: partners × channels, settings, findings (files or --live)",
+        "Write one HTML file that works offline and prints: a summary, a partners × channels matrix (open,\n"
+        "some or closed; inherited or set), each partner's effective settings with where each value comes\n"
+        "from, trust, consent and sync, the lint findings and, with --live, the drift. Read-only.",
+        (
+            (EXIT_OK, "written"),
+            (EXIT_ERROR, "error (invalid files, sign-in, Graph, a file that cannot be written)"),
+        ),
+    ),
+    Command(
         "tenants",
         "list the tenants of xtap.yaml (one a line, or JSON for a CI matrix)",
         "List the tenant names of the configuration, in its order: one a line, or with --json one array\n"

@@ -50,7 +50,7 @@ class Subject:
             return None
         if origin == "partner" and self.declared is not None:
             return self.declared.where(path)
-        if origin in ("default", "none") and self.default_file is not None:
+        if origin == "default" and self.default_file is not None:
             written = path.split(".", 1)[0] in self.default_file.properties
             return self.default_file.where(path) if written else self.default_file.source
         return None
