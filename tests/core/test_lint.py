@@ -3,6 +3,7 @@ that does not, and a suppressed case; the effective configuration decides, not t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from reconciler.core import lint, posture
 from reconciler.core.desired import ReadFile, build_desired
 from reconciler.core.documents import parse_yaml
 from reconciler.core.state import LivePartner, LiveState, SourceRef
+from tests.support import REPO
 
 TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
@@ -325,3 +327,21 @@ def test_from_the_tenant_nothing_is_located_in_a_file_and_the_files_give_names()
     )
     p = posture.from_live(live, declared.desired)
     assert [(f.rule.id, f.name, f.suppressed) for f in lint.lint(p)] == [("XTAP002", "p", True)]
+
+
+def _github_slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_docs_lint_md_documents_every_rule_under_its_help_uri() -> None:
+    text = (REPO / "docs" / "lint.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    by_anchor = {_github_slug(s.splitlines()[0]): s for s in sections}
+    for rule in lint.RULES:
+        anchor = rule.help_uri.split("#", 1)[1]
+        assert anchor in by_anchor, f"docs/lint.md has no section #{anchor}"
+        body = by_anchor[anchor]
+        for part in ("**What**", "**Why**", "**Fix**", "**Suppress**", "**Source**"):
+            assert part in body, f"{rule.id}: {part} missing"
+        assert f"| {rule.id} | {rule.level} | {rule.short} |" in text

@@ -835,6 +835,8 @@ def test_lint_job_fails_on_an_error_and_still_uploads_but_forks_do_not(world: Fa
     world.code_scanning.clear()
     fork = lint_job(world, fork=True)
     assert fork.result == "failure" and world.code_scanning == {}
+    world.vars["XTAP_CODE_SCANNING"] = "false"  # no Advanced Security: annotations only (docs/setup.md)
+    assert lint_job(world).result == "failure" and world.code_scanning == {}
 
 
 def test_the_plan_comment_lists_the_findings_the_pull_request_brings(world: FakeGitHub) -> None:
