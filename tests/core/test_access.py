@@ -36,7 +36,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.core import access
+from reconciler.core import access, impact
 from reconciler.core.access import ANY, Principal
 
 U1 = "0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d"
@@ -489,7 +489,7 @@ def brute_force(before: access.Configuration, after: access.Configuration, ch: a
 def test_the_impact_is_what_brute_force_finds(case: Any) -> None:
     ch, old, new = case
     before, after = access.configuration(*old), access.configuration(*new)
-    kind, flips = access.channel_impact(before, after, ch)
+    kind, flips = impact.channel_impact(before, after, ch)
     expected = {frozenset(): None, frozenset({"allowed"}): "widens", frozenset({"blocked"}): "narrows"}
     assert kind == expected.get(frozenset(brute_force(before, after, ch)), "changes")
     for who, to, was, now in flips:  # each flip it reports is real, by the reference reading too
@@ -507,7 +507,7 @@ def test_a_random_principal_never_changes_in_a_way_the_impact_misses(
 ) -> None:
     ch, old, new = case
     before, after = access.configuration(*old), access.configuration(*new)
-    kind, _ = access.channel_impact(before, after, ch)
+    kind, _ = impact.channel_impact(before, after, ch)
     was, now = (access.decide(c, ch, who, to).decision for c in (before, after))
     if was != now:
         assert kind in ("changes", "widens" if now == "allowed" else "narrows")

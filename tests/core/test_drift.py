@@ -145,8 +145,8 @@ def test_mto_and_protected_unmanaged_partners_are_information_not_drift() -> Non
         ("unmanaged", False, WOOD),
     ]
     assert [i.message for i in drift_only(r)] == [
-        f"partner {MTO} is in the tenant but in no policy file; it is a multitenant-organization member, which xtap never deletes",
-        f"partner {WOOD} is in the tenant but in no policy file; it is listed in protectedPartners, which xtap never deletes",
+        f"partner {MTO} is in the tenant but in no policy file; xtap never deletes it (a multitenant organization member, isInMultiTenantOrganization)",
+        f"partner {WOOD} is in the tenant but in no policy file; xtap never deletes it (listed in protectedPartners)",
     ]
     assert not r.drift
     assert r.summary_line() == "No drift. The tenant matches the policy files."

@@ -81,8 +81,8 @@ def test_text_is_one_block_per_resource_and_information_only_with_v() -> None:
     assert drift_text.render_text(r) == BLOCKS + "\n1 information item (not drift): -v lists them.\n"
     assert drift_text.render_text(r, verbose=1) == BLOCKS + (
         "\n1 information item (not drift):\n"
-        f"  # partner {MTO} is in the tenant but in no policy file; it is a multitenant-organization member, "
-        "which xtap never deletes\n"
+        f"  # partner {MTO} is in the tenant but in no policy file; xtap never deletes it (a multitenant "
+        "organization member, isInMultiTenantOrganization)\n"
     )
 
 
@@ -151,8 +151,8 @@ def test_markdown_names_the_set_to_default_and_sync_values_and_folds_the_informa
     )
     assert text.endswith(
         "<details><summary>Information (not drift) — 1 item</summary>\n\n"
-        f"- partner {MTO} is in the tenant but in no policy file; it is a multitenant-organization member, "
-        "which xtap never deletes\n\n</details>\n"
+        f"- partner {MTO} is in the tenant but in no policy file; xtap never deletes it (a multitenant "
+        "organization member, isInMultiTenantOrganization)\n\n</details>\n"
     )
 
 

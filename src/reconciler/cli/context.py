@@ -16,8 +16,9 @@ from reconciler.cli.environment import Env as Env  # re-exported: the commands t
 from reconciler.cli.environment import env_tenant_id
 from reconciler.core.errors import XtapError
 from reconciler.core.export import display_name
-from reconciler.core.plan import Plan
-from reconciler.core.planner import PlanOptions, make_plan, never_deleted
+from reconciler.core.plan import Plan, PlanOptions
+from reconciler.core.planner import make_plan
+from reconciler.core.safety import never_deleted
 from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
 from reconciler.shell.files import write_output

@@ -26,12 +26,11 @@ device claims), automatic consent and identity sync count too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.core import effective, model
-from reconciler.core.plan import Effect
 
 Direction = Literal["inbound", "outbound"]
 Decision = Literal["allowed", "blocked"]
@@ -245,95 +244,6 @@ def settings(config: Configuration) -> dict[str, Any]:
     return {path: (config.leaf(path).value, config.leaf(path).origin) for _, path in SETTINGS}
 
 
-# --- impact: before and after, over representative principals and apps -------------------------------------
-
-
-def _named(configs: Iterable[Configuration], channel: Channel) -> tuple[set[str], set[str], set[str]]:
-    users: set[str] = set()
-    groups: set[str] = set()
-    apps: set[str] = set()
-    for config in configs:
-        if channel.users is not None:
-            for target_type, target in config.rule(channel, channel.users).targets:
-                if target_type == "user" and target != "AllUsers":
-                    users.add(target)
-                elif target_type == "group":
-                    groups.add(target)
-        if channel.apps is not None:
-            apps.update(t for _, t in config.rule(channel, channel.apps).targets if t != "AllApplications")
-    return users, groups, apps
-
-
-def representatives(configs: Iterable[Configuration], channel: Channel) -> tuple[list[Principal], list[str]]:
-    """Principals and apps whose decisions, before and after, show every way a channel's access changes.
-
-    Each slot's decision is "some id of the principal is named" (allow list) or its negation (block list);
-    a change exists only if a witness exists among: each named user or group alone, nobody named ("any
-    other"), and each named user (or none) as a member of every named group — docs/access.md proves it.
-    """
-    users, groups, apps = _named(configs, channel)
-    all_groups = frozenset(groups)
-    people = [
-        Principal(),
-        *(Principal(u) for u in sorted(users)),
-        *(Principal(None, frozenset({g})) for g in sorted(groups)),
-    ]
-    if all_groups:
-        people += [Principal(None, all_groups), *(Principal(u, all_groups) for u in sorted(users))]
-    return people, [ANY, *sorted(apps)]
-
-
-def _classify(widened: bool, narrowed: bool) -> Impact | None:
-    if widened and narrowed:
-        return "changes"
-    if widened:
-        return "widens"
-    return "narrows" if narrowed else None
-
-
-def channel_impact(
-    before: Configuration, after: Configuration, channel: Channel
-) -> tuple[Impact | None, list[tuple[Principal, str, Decision, Decision]]]:
-    """How `channel` changes between two configurations, and every representative (principal, app) that flips."""
-    people, apps = representatives((before, after), channel)
-    flips = []
-    for person in people:
-        for app in apps:
-            was = decide(before, channel, person, app).decision
-            now = decide(after, channel, person, app).decision
-            if was != now:
-                flips.append((person, app, was, now))
-    widened = any(now == "allowed" for *_, now in flips)
-    narrowed = any(now == "blocked" for *_, now in flips)
-    return _classify(widened, narrowed), flips
-
-
-_ORDER = {"widens": 0, "narrows": 1, "changes": 2}
-
-
-def impact(before: Configuration, after: Configuration, name: str) -> list[Effect]:
-    """Every channel and setting whose effect differs between two configurations of partner `name`,
-    widening first, then narrowing, then both."""
-    effects: list[Effect] = []
-    for channel in CHANNELS:
-        if before.resolved.same(after.resolved, channel.graph_property):
-            continue  # the same settings decide the same way: nothing to evaluate
-        kind, flips = channel_impact(before, after, channel)
-        if kind is not None:
-            effects.append(
-                Effect(
-                    channel.name, channel.direction, kind, _summary(name, channel, kind, flips, before, after)
-                )
-            )
-    for setting in dict.fromkeys(n for n, _ in SETTINGS):
-        if _unchanged(before, after, setting):
-            continue
-        kind, text = _setting_impact(before, after, setting)
-        if kind is not None:
-            effects.append(Effect(setting, None, kind, f"{name}: {text}"))
-    return sorted(effects, key=lambda e: _ORDER[e.impact])
-
-
 _WORDS = {
     "b2b-collaboration": "B2B collaboration",
     "b2b-direct-connect": "B2B direct connect",
@@ -345,80 +255,6 @@ _WORDS = {
 
 def channel_words(channel: Channel) -> str:
     return f"{_WORDS[channel.name]} {channel.direction}"
-
-
-def _phrase(items: list[str], everyone: bool, word: str) -> str:
-    if everyone:
-        return f"any {word}"
-    first = items[0]
-    return f"{first} and {len(items) - 1} more" if len(items) > 1 else first
-
-
-def _side(
-    channel: Channel, flips: list[tuple[Principal, str, Decision, Decision]], people: int, apps: int
-) -> tuple[str, str]:
-    """Who and what a set of flips concerns, in words ("any user", "a member of g1 and 2 more")."""
-    who = list(dict.fromkeys(p.describe() for p, *_ in flips))
-    what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
-    subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
-    target = _phrase(what, len(what) == apps, "app") if channel.apps is not None else ""
-    return subject, target
-
-
-def _summary(
-    name: str,
-    channel: Channel,
-    kind: Impact,
-    flips: list[tuple[Principal, str, Decision, Decision]],
-    before: Configuration,
-    after: Configuration,
-) -> str:
-    people, apps = representatives((before, after), channel)
-    via = f"by {channel_words(channel)}"
-    parts = []
-    for now, verb in (("allowed", "may now reach"), ("blocked", "can no longer reach")):
-        mine = [f for f in flips if f[3] == now]
-        if not mine:
-            continue
-        subject, target = _side(channel, mine, len(people), len(apps))
-        reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
-        was = decide(before, channel, mine[0][0], mine[0][1])
-        parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
-    return f"{name}: {'; '.join(parts)}"
-
-
-def _by(decision: ChannelDecision) -> str:
-    slot = decision.deciding
-    if slot is None or not slot.rule.is_set:
-        return "no setting"
-    return "the partner's setting" if slot.rule.origin == "partner" else "the default"
-
-
-def _unchanged(before: Configuration, after: Configuration, setting: str) -> bool:
-    """A shortcut: the properties behind a setting resolve the same before and after."""
-    if setting == "identity-sync":
-        return bool(before.resolved.sync == after.resolved.sync)
-    prop = next(path for name, path in SETTINGS if name == setting).split(".", 1)[0]
-    return before.resolved.same(after.resolved, prop)
-
-
-def _setting_impact(before: Configuration, after: Configuration, setting: str) -> tuple[Impact | None, str]:
-    widened, narrowed, words = False, False, []
-    for name, path in SETTINGS:
-        if name != setting:
-            continue
-        was, now = before.leaf(path).value is True, after.leaf(path).value is True
-        if was == now:
-            continue
-        widened, narrowed = widened or now, narrowed or was
-        words.append(f"{path.rsplit('.', 1)[-1]} {'true' if now else 'false'}")
-    kind = _classify(widened, narrowed)
-    label = {
-        "inbound-trust": "inbound trust",
-        "automatic-consent": "automatic consent",
-        "identity-sync": "identity sync",
-    }[setting]
-    return kind, f"{label} — {', '.join(words)}"
 
 
 # --- answering one question (`xtap access`) ------------------------------------------------------------------

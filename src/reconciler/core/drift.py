@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.core import metadata, model, values
-from reconciler.core.plan import Change, Plan, PropertyDiff
+from reconciler.core.plan import Change, Plan, PlanOptions, PropertyDiff
+from reconciler.core.safety import never_deleted
 from reconciler.core.state import LiveState
 
 Kind = Literal[
@@ -272,11 +273,9 @@ def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str
     tid = change.tenant_id or change.name
     partner = live.partners.get(tid)
     base = f"partner {tid} is in the tenant but in no policy file"
-    if partner is not None and partner.is_mto:
-        outcome = "it is a multitenant-organization member, which xtap never deletes"
-        return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
-    if tid in protected:
-        outcome = "it is listed in protectedPartners, which xtap never deletes"
+    keep = never_deleted(partner, PlanOptions(protected=protected)) if partner is not None else None
+    if keep is not None:  # the same reasons as the planner's: information, not drift
+        outcome = f"xtap never deletes it ({keep})"
         return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
     if prune:
         outcome = "prune is on: the next apply deletes it"

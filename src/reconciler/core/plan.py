@@ -25,6 +25,29 @@ ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "unmanaged", "noop"
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    protected: frozenset[str] = frozenset()  # lowercase tenant ids never deleted
+    ignore: frozenset[str] = frozenset()  # properties left alone on every partner and the default
+    max_deletes: int | None = None  # None: 0 without prune, 5 with
+    max_update_percent: float = 30.0
+    force: bool = False
+    tenant_name: str = "default"
+    tenant_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The effective configuration a plan was made with (force aside: it is the apply's decision)."""
+        return {
+            "prune": self.prune,
+            "protectedPartners": sorted(self.protected),
+            "ignore": sorted(self.ignore),
+            "maxDeletes": self.max_deletes,
+            "maxUpdatePercent": self.max_update_percent,
+            "tenant": {"name": self.tenant_name, "id": self.tenant_id},
+        }
+
+
+@dataclass(frozen=True)
 class PropertyDiff:
     """One changed leaf: `path` is dotted (`inboundTrust.isMfaAccepted`); None means null/inherit."""
 

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler import __version__
-from reconciler.core import access, effective, metadata, model, urls
+from reconciler.core import effective, metadata, model, urls
+from reconciler.core.impact import default_effects, with_effects
 from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest
+from reconciler.core.plan import PlanOptions as PlanOptions  # re-exported: where a plan's options are made
+from reconciler.core.safety import never_deleted, safety_refusals
 from reconciler.core.state import (
     DesiredPartner,
     DesiredState,
@@ -35,16 +38,6 @@ from reconciler.core.state import (
     LiveState,
     Request,
 )
-
-# Safety gate for mass updates, after octoDNS: more than 30 % of at least 10 existing partners.
-UPDATE_GATE_MIN_EXISTING = 10
-
-# Partners xtap never deletes whatever the files say (docs/plan-apply.md). Microsoft adds its Support tenant as a
-# service-provider partner while a support case is open and removes it afterwards (Microsoft 365 support
-# documentation); `protectedPartners` in xtap.yaml extends this list.
-BUILTIN_PROTECTED: Mapping[str, str] = {
-    "b4c546a4-7dac-46a6-a7dd-ed822a11efd3": "the Microsoft Support tenant, added by Microsoft during a support case",
-}
 
 # What the v1.0 "Create crossTenantAccessPolicyConfigurationPartner" page documents for the POST body
 # (besides tenantId and isServiceProvider, which xtap does not manage); the rest goes in a PATCH after it.
@@ -58,29 +51,6 @@ POST_PROPERTIES = frozenset(
         "b2bDirectConnectOutbound",
     }
 )
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    prune: bool = False
-    protected: frozenset[str] = frozenset()  # lowercase tenant ids never deleted
-    ignore: frozenset[str] = frozenset()  # properties left alone on every partner and the default
-    max_deletes: int | None = None  # None: 0 without prune, 5 with
-    max_update_percent: float = 30.0
-    force: bool = False
-    tenant_name: str = "default"
-    tenant_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The effective configuration a plan was made with (force aside: it is the apply's decision)."""
-        return {
-            "prune": self.prune,
-            "protectedPartners": sorted(self.protected),
-            "ignore": sorted(self.ignore),
-            "maxDeletes": self.max_deletes,
-            "maxUpdatePercent": self.max_update_percent,
-            "tenant": {"name": self.tenant_name, "id": self.tenant_id},
-        }
 
 
 def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
@@ -185,19 +155,6 @@ def partner_name(
         return (names or {}).get(tenant_id) or tenant_id
     stem = desired.source.path.replace("\\", "/").rsplit("/", 1)[-1]
     return stem.rsplit(".", 1)[0] if "." in stem else stem
-
-
-def never_deleted(live: LivePartner, options: PlanOptions) -> str | None:
-    """Why a live partner (and its sync policy) is never deleted, or None."""
-    if live.is_mto:
-        return "a multitenant organization member, isInMultiTenantOrganization"
-    if live.is_service_provider:
-        return "a service provider, isServiceProvider: Microsoft manages it"
-    if live.tenant_id in BUILTIN_PROTECTED:
-        return BUILTIN_PROTECTED[live.tenant_id]
-    if live.tenant_id in options.protected:
-        return "listed in protectedPartners"
-    return None
 
 
 def plan_partner(
@@ -406,52 +363,6 @@ def fingerprint_desired(desired: DesiredState) -> str:
     return digest({"partners": partners, "default": default, "policy": policy})
 
 
-def deletions(changes: tuple[Change, ...] | list[Change]) -> list[Change]:
-    """Every deletion of a plan: partners and identity-sync policies alike (they count the same)."""
-    return [c for c in changes if c.action == "delete"]
-
-
-def safety_refusals(
-    changes: list[Change], desired: DesiredState, live: LiveState, options: PlanOptions
-) -> list[str]:
-    """The safety gates (docs/plan-apply.md); each refusal is one sentence saying what trips it. How to override it is
-    for the command to say, and only when the gate refuses: under --force the same sentence is shown as
-    overridden."""
-    refusals = []
-    max_deletes = options.max_deletes
-    if max_deletes is None:
-        max_deletes = 5 if options.prune else 0
-    gone = deletions(changes)
-    if len(gone) > max_deletes:
-        partners = sum(1 for c in gone if c.resource == "partner")
-        syncs = len(gone) - partners
-        what = f"{len(gone)} partner deletions"
-        if syncs:
-            what = (
-                f"{len(gone)} deletions ({partners} partner{'s' if partners != 1 else ''}, "
-                f"{syncs} identity-sync polic{'ies' if syncs != 1 else 'y'})"
-            )
-        refusals.append(f"{what} exceed maxDeletes ({max_deletes})")
-    existing = len(live.partners)
-    updated = len(
-        {
-            c.tenant_id
-            for c in changes
-            if c.action == "update" and c.resource in ("partner", "identitySynchronization")
-        }
-    )
-    if existing >= UPDATE_GATE_MIN_EXISTING and updated * 100 > options.max_update_percent * existing:
-        refusals.append(
-            f"{updated} of {existing} existing partners would change, more than "
-            f"{options.max_update_percent:g} %"
-        )
-    if options.prune and not desired.partners and live.partners:
-        refusals.append(
-            "the policy files declare no partners and prune is on: this would delete every partner"
-        )
-    return refusals
-
-
 def make_plan(
     desired: DesiredState,
     live: LiveState,
@@ -504,66 +415,3 @@ def _make_plan(
         defaults=defaults[1],
         options=options.to_json(),
     )
-
-
-# --- access impact of each change (core/access.py) ------------------------------------------------------
-
-
-def _outcome(
-    desired: DesiredPartner | None, live: LivePartner | None, options: PlanOptions, deleted: bool
-) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
-    """A partner's properties and sync policy once the plan is applied (ignored ones stay as they are)."""
-    if desired is None:
-        return (None, None) if deleted or live is None else (live.raw, live.sync)
-    ignore = options.ignore | desired.ignore
-    raw = dict(live.raw) if live is not None else {}
-    props = {n: (raw.get(n) if n in ignore else desired.properties.get(n)) for n in model.PARTNER_PROPERTIES}
-    keep_sync = model.SYNC_PROPERTY in ignore or (desired.sync is None and not deleted)
-    sync = (live.sync if live is not None else None) if keep_sync else desired.sync
-    return props, sync
-
-
-def with_effects(
-    changes: list[Change],
-    desired: DesiredPartner | None,
-    live: LivePartner | None,
-    options: PlanOptions,
-    defaults: tuple[Mapping[str, Any] | None, Mapping[str, Any]],
-) -> list[Change]:
-    """`changes` of one partner with their access impact: channels, trust and consent on the partner change,
-    identity sync on the sync change."""
-    if not any(c.requests for c in changes):
-        return changes
-    deleted = any(c.action == "delete" for c in changes)
-    before = access.configuration(live.raw if live else None, defaults[0], live.sync if live else None)
-    props, sync = _outcome(desired, live, options, deleted)
-    after = access.configuration(props, defaults[1], sync)
-    name = changes[0].name
-    effects = access.impact(before, after, name)
-    out = []
-    for change in changes:
-        mine = tuple(
-            e
-            for e in effects
-            if (e.channel == "identity-sync") == (change.resource == "identitySynchronization")
-        )
-        out.append(replace(change, effects=mine) if change.requests and mine else change)
-    if not any(c.resource == "identitySynchronization" and c.requests for c in changes):
-        sync_effects = tuple(e for e in effects if e.channel == "identity-sync")
-        out = [
-            replace(c, effects=c.effects + sync_effects) if c.resource == "partner" and c.requests else c
-            for c in out
-        ]
-    return out
-
-
-def default_effects(change: Change, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> Change:
-    """A change of the default configuration, as it reaches every tenant without a setting of its own."""
-    if not change.requests:
-        return change
-    effects = access.impact(
-        access.configuration(None, before),
-        access.configuration(None, after),
-        "every partner that inherits the default",
-    )
-    return replace(change, effects=tuple(effects))

@@ -27,8 +27,8 @@ from typing import Any, Literal, Protocol
 
 from reconciler.core import urls
 from reconciler.core.errors import RefusedError
-from reconciler.core.plan import Change, Plan
-from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.plan import Change, Plan, PlanOptions
+from reconciler.core.planner import make_plan
 from reconciler.core.state import DesiredState, LivePartner, LiveState, Request
 from reconciler.shell.graph.batch import MAX_BATCH
 
