@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler.core import access
+from reconciler.core import access, impact
 from reconciler.core.lint_rules import BY_ID, LEVELS, RULE_IDS, RULES, Level, Rule
 from reconciler.core.posture import Posture, Subject
 from reconciler.core.state import SourceRef
@@ -63,7 +63,7 @@ class Finding:
 
 def _allowed(config: access.Configuration, channel: access.Channel) -> tuple[int, int]:
     """How many representative (principal, app) pairs the channel lets through, of how many."""
-    people, apps = access.representatives((config,), channel)
+    people, apps = impact.representatives((config,), channel)
     passed = sum(
         access.decide(config, channel, person, app).decision == "allowed" for person in people for app in apps
     )
@@ -81,7 +81,7 @@ def _nobody(config: access.Configuration, channel: access.Channel) -> bool:
 
 def _any_user_in(config: access.Configuration, channel: access.Channel) -> bool:
     """A user no rule names ("any other user") gets in, to some application."""
-    _, apps = access.representatives((config,), channel)
+    _, apps = impact.representatives((config,), channel)
     return any(access.decide(config, channel, access.Principal(), app).decision == "allowed" for app in apps)
 
 
@@ -217,7 +217,7 @@ def _xtap005(subject: Subject, baseline: access.Configuration) -> list[Finding]:
     if subject.is_default or (subject.description or "").strip():
         return []
     wider = [
-        e for e in access.impact(baseline, subject.config, subject.name) if e.impact in ("widens", "changes")
+        e for e in impact.effects(baseline, subject.config, subject.name) if e.impact in ("widens", "changes")
     ]
     if not wider:
         return []

@@ -16,7 +16,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.core import access, drift, effective, lint
+from reconciler.core import access, drift, effective, impact, lint
 from reconciler.core.posture import Posture, Subject
 from reconciler.core.text import printable
 from reconciler.core.values import format_value
@@ -66,7 +66,7 @@ def _slot_words(rule: access.Rule) -> str:
 
 
 def _verdict(config: access.Configuration, channel: access.Channel) -> tuple[str, str]:
-    people, apps = access.representatives((config,), channel)
+    people, apps = impact.representatives((config,), channel)
     decisions = [access.decide(config, channel, p, a).decision for p in people for a in apps]
     allowed = decisions.count("allowed")
     if allowed == len(decisions):
@@ -125,7 +125,7 @@ def widening(report: Report) -> list[Subject]:
     return [
         s
         for s in report.posture.partners
-        if any(e.impact in ("widens", "changes") for e in access.impact(baseline, s.config, s.name))
+        if any(e.impact in ("widens", "changes") for e in impact.effects(baseline, s.config, s.name))
     ]
 
 
