@@ -179,3 +179,49 @@ def test_the_readme_shows_the_committed_screenshot() -> None:
         browser.VIEWPORT["width"],
         browser.VIEWPORT["height"],
     )
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_report_live_reads_the_tenant_and_shows_its_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.emulator import Emulator, seeds
+    from tests.support.e2e import use_emulator, writes
+
+    with Emulator(seed="demo") as emu:
+        use_emulator(monkeypatch, emu, app="reader")
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "policies" / "partners").mkdir(parents=True)
+        code, out, err = xtap(capsys, "report", "--live", "--out", "report.html")
+        assert (code, out) == (0, "wrote report.html: 4 partners, 1 error, 1 warning, 5 notes\n")
+        assert err == "policies: warning: no policy files found\n"
+        assert writes(emu) == []
+    page = (tmp_path / "report.html").read_text()
+    assert "From the tenant, as it is (--live)" in page
+    assert re.findall(r'<tr data-partner="([^"]+)">', page) == sorted(
+        [seeds.MTO, seeds.FABRIKAM, seeds.CONTOSO, seeds.UNMANAGED]
+    )
+    assert "<dt>Drift</dt><dd>3 items differing from the files; 1 for information</dd>" in page
+    assert "the tenant&#x27;s default" in page
+
+
+def test_report_refuses_bad_files_and_a_linked_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    (tmp_path / "policies" / "partners" / "p.yaml").write_text("tenantId: nope\n")
+    code, out, err = xtap(capsys, "report", "--out", "report.html")
+    assert (code, out) == (1, "")
+    assert err.endswith("xtap: error: the policy files have 1 error; nothing was sent to Graph\n")
+    assert not (tmp_path / "report.html").exists()
+    (tmp_path / "policies" / "partners" / "p.yaml").write_text(f"tenantId: {TID}\n")
+    (tmp_path / "report.html").symlink_to(tmp_path / "elsewhere")
+    assert xtap(capsys, "report", "--out", "report.html") == (
+        1,
+        "",
+        "xtap: error: cannot write report.html: it is a symbolic link (remove it, or write elsewhere)\n",
+    )
+    assert xtap(capsys, "report")[0] == 1  # --out is required

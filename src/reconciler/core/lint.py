@@ -61,27 +61,44 @@ class Finding:
 # --- the access model, asked the questions the rules need ----------------------------------------------
 
 
-def _allowed(config: access.Configuration, channel: access.Channel) -> tuple[int, int]:
-    """How many representative (principal, app) pairs the channel lets through, of how many."""
-    people, apps = impact.representatives((config,), channel)
-    passed = sum(
-        access.decide(config, channel, person, app).decision == "allowed" for person in people for app in apps
-    )
-    return passed, len(people) * len(apps)
+def _representatives(
+    config: access.Configuration, channel: access.Channel
+) -> tuple[list[access.Principal], list[str]]:
+    """For one configuration, two principals and two apps stand for all: a decision depends only on
+    whether each slot names the principal and the app (docs/access.md, section 8), so "any other user"
+    and one the users slot names, "any other app" and one the applications slot names, reach every case —
+    whatever the length of the lists."""
+    people, apps = [access.Principal()], [access.ANY]
+    if channel.users is not None:
+        named = [t for t in config.rule(channel, channel.users).targets if t[1] != "AllUsers"]
+        if named:
+            kind, target = named[0]
+            people.append(
+                access.Principal(target) if kind == "user" else access.Principal(None, frozenset({target}))
+            )
+    if channel.apps is not None:
+        apps += [t for _, t in config.rule(channel, channel.apps).targets if t != "AllApplications"][:1]
+    return people, apps
+
+
+def reach(config: access.Configuration, channel: access.Channel) -> Literal["open", "some", "closed"]:
+    """Whether a channel lets everyone to everything through, some, or nobody."""
+    people, apps = _representatives(config, channel)
+    passed = [access.decide(config, channel, p, a).decision == "allowed" for p in people for a in apps]
+    return "open" if all(passed) else "some" if any(passed) else "closed"
 
 
 def _open_to_all(config: access.Configuration, channel: access.Channel) -> bool:
-    passed, total = _allowed(config, channel)
-    return passed == total
+    return reach(config, channel) == "open"
 
 
 def _nobody(config: access.Configuration, channel: access.Channel) -> bool:
-    return _allowed(config, channel)[0] == 0
+    return reach(config, channel) == "closed"
 
 
 def _any_user_in(config: access.Configuration, channel: access.Channel) -> bool:
     """A user no rule names ("any other user") gets in, to some application."""
-    _, apps = impact.representatives((config,), channel)
+    _, apps = _representatives(config, channel)
     return any(access.decide(config, channel, access.Principal(), app).decision == "allowed" for app in apps)
 
 

@@ -65,13 +65,12 @@ def _slot_words(rule: access.Rule) -> str:
     return "none" if everyone else f"all but {count}"
 
 
+_VERDICT = {"open": "✔ open", "some": "◐ some", "closed": "✖ closed"}
+
+
 def _verdict(config: access.Configuration, channel: access.Channel) -> tuple[str, str]:
-    people, apps = impact.representatives((config,), channel)
-    decisions = [access.decide(config, channel, p, a).decision for p in people for a in apps]
-    allowed = decisions.count("allowed")
-    if allowed == len(decisions):
-        return "open", "✔ open"
-    return ("some", "◐ some") if allowed else ("closed", "✖ closed")
+    kind = lint.reach(config, channel)
+    return kind, _VERDICT[kind]
 
 
 def _origin(rules: Sequence[access.Rule]) -> str:
