@@ -7,11 +7,13 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given
 
-from reconciler.core import lint, posture
+from reconciler.core import access, lint, posture
 from reconciler.core.desired import ReadFile, build_desired
 from reconciler.core.documents import parse_yaml
 from reconciler.core.state import LivePartner, LiveState, SourceRef
+from tests.core.test_access import PRINCIPALS, PROPERTY, QUESTIONS, changes
 from tests.support import REPO
 
 TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
@@ -345,3 +347,14 @@ def test_docs_lint_md_documents_every_rule_under_its_help_uri() -> None:
         for part in ("**What**", "**Why**", "**Fix**", "**Suppress**", "**Source**"):
             assert part in body, f"{rule.id}: {part} missing"
         assert f"| {rule.id} | {rule.level} | {rule.short} |" in text
+
+
+@PROPERTY
+@given(changes())
+def test_reach_over_two_principals_and_two_apps_equals_brute_force(case: Any) -> None:
+    """lint.reach asks four questions; every principal and app of the access tests must agree with it."""
+    channel, (partner, default), _ = case
+    config = access.configuration(partner, default)
+    decisions = {access.decide(config, channel, who, app).decision for who in PRINCIPALS for app in QUESTIONS}
+    expected = "open" if decisions == {"allowed"} else "closed" if decisions == {"blocked"} else "some"
+    assert lint.reach(config, channel) == expected
