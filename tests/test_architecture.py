@@ -56,7 +56,8 @@ CORE_STDLIB = frozenset(
         "xml.etree.ElementTree",
     }
 )
-CORE_THIRD_PARTY = frozenset({"yaml"})
+# jsonschema_rs checks data against an in-memory schema (offline=True): computation, like yaml's parsing.
+CORE_THIRD_PARTY = frozenset({"yaml", "jsonschema_rs"})
 FORBIDDEN_CALLS = frozenset({"open", "print", "input", "breakpoint", "exec", "eval", "compile", "__import__"})
 
 LAYERS = {

@@ -24,7 +24,7 @@ EXAMPLE_TEXT = (
     "tenant without a partner configuration by B2B collaboration outbound [XTAP006]\n"
     "policies/partners/contoso.yaml:8:3: warning: contoso: compliant device claims are trusted for all of its "
     "users: B2B direct connect inbound lets in any of them, not only the users and groups it names [XTAP007]\n"
-    "policies/partners/fabrikam.yaml:8:3: warning: fabrikam: compliant device and hybrid joined device claims are "
+    "policies/partners/fabrikam.yaml:10:3: warning: fabrikam: compliant device and hybrid joined device claims are "
     "trusted for all of its users: B2B collaboration inbound lets in any of them, not only the users and groups "
     "it names [XTAP007]\n"
     "2 warnings, 2 notes\n"
@@ -134,7 +134,7 @@ def test_github_annotations_pass_the_command_guard(example: None, capsys: pytest
         "::warning file=policies/partners/contoso.yaml,line=8,col=3,title=XTAP007 device-trust-open-to-all-users::"
         "contoso: compliant device claims are trusted for all of its users: B2B direct connect inbound lets in any "
         "of them, not only the users and groups it names",
-        "::warning file=policies/partners/fabrikam.yaml,line=8,col=3,title=XTAP007 device-trust-open-to-all-users::"
+        "::warning file=policies/partners/fabrikam.yaml,line=10,col=3,title=XTAP007 device-trust-open-to-all-users::"
         "fabrikam: compliant device and hybrid joined device claims are trusted for all of its users: B2B "
         "collaboration inbound lets in any of them, not only the users and groups it names",
         "2 warnings, 2 notes",

@@ -43,10 +43,14 @@ def test_example_repository_is_valid(
 
 def test_every_problem_in_one_run(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(repo / "policies/partners/a.yaml", f"tenantId: {FABRIKAM}\nb2BCollaborationInbound: null\n")
-    write(repo / "policies/partners/b.yaml", f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: yes}}\n")
+    write(
+        repo / "policies/partners/b.yaml",
+        f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: yes, isCompliantDeviceAccepted: null, isHybridAzureADJoinedDeviceAccepted: null}}\n",
+    )
     write(repo / "policies/partners/c.yaml", f"tenantId: {CONTOSO}\n")
     write(
-        repo / "policies/default.yaml", "b2bCollaborationInbound:\n  usersAndGroups: {accessType: allowed}\n"
+        repo / "policies/default.yaml",
+        "b2bCollaborationInbound:\n  usersAndGroups: {accessType: allowed, targets: [{target: AllUsers, targetType: user}]}\n",
     )
     code, out, err = run(capsys)
     assert code == 1
@@ -55,7 +59,7 @@ def test_every_problem_in_one_run(repo: Path, capsys: pytest.CaptureFixture[str]
         "policies/partners/a.yaml:2:1: error: unknown property 'b2BCollaborationInbound'; "
         "did you mean 'b2bCollaborationInbound'? (names are case-sensitive)",
         f"policies/partners/b.yaml:1:11: error: tenantId {FABRIKAM} is also declared in policies/partners/a.yaml:1:11",
-        "policies/partners/b.yaml:2:31: error: expected a boolean (true/false), got 'yes'",
+        "policies/partners/b.yaml:2:31: error: expected a boolean (true/false), got the string 'yes'; write true or false",
         "3 errors, 0 warnings in 4 files",
     ]
 
@@ -132,7 +136,10 @@ def test_explicit_config_option(repo: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_github_format(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(repo / "policies/partners/a,b.yaml", f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: on}}\n")
+    write(
+        repo / "policies/partners/a,b.yaml",
+        f"tenantId: {FABRIKAM}\ninboundTrust: {{isMfaAccepted: on, isCompliantDeviceAccepted: null, isHybridAzureADJoinedDeviceAccepted: null}}\n",
+    )
     write(
         repo / "policies/partners/w.yaml",
         f"tenantId: {CONTOSO}\nignore: [inboundTrust]\ninboundTrust: null\n",
@@ -140,7 +147,7 @@ def test_github_format(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--format", "github")
     assert code == 1
     assert out == [
-        "::error file=policies/partners/a%2Cb.yaml,line=2,col=31::expected a boolean (true/false), got 'on'",
+        "::error file=policies/partners/a%2Cb.yaml,line=2,col=31::expected a boolean (true/false), got the string 'on'; write true or false",
         "::warning file=policies/partners/w.yaml,line=3,col=1::'inboundTrust' is listed in ignore, so this value is not applied",
         "1 error, 1 warning in 2 files",
     ]

@@ -132,3 +132,99 @@ def test_every_yaml_problem_is_reported_not_just_the_first() -> None:
 
 
 # --- policy folders -------------------------------------------------------------------------------------------
+
+
+def test_how_scalars_were_written_is_kept_where_a_message_needs_it() -> None:
+    text = 'a: \'x\'\nb: "true"\nc: |\n  t\nd:\ne: null\nf: plain\ng: ["q", p]\n'
+    doc, diagnostics = parse_yaml(text.encode(), "f")
+    assert diagnostics == [] and doc is not None
+    assert doc.styles == {
+        ("a",): "quoted",
+        ("b",): "quoted",
+        ("c",): "block",
+        ("d",): "empty",
+        ("g", 0): "quoted",
+    }
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "a: " + "9" * 5000 + "\n",
+            "1:4: integer out of range: a 5000-digit integer (integers must fit in 64 bits)",
+        ),
+        (
+            "a: 9223372036854775808\n",
+            "1:4: integer out of range: 9223372036854775808 (integers must fit in 64 bits)",
+        ),
+        ("a: -1e999\n", "1:4: number out of range: -1e999 is too large to be a finite number"),
+        (
+            "a: !!int 99999999999999999999\n",
+            "1:4: integer out of range: 99999999999999999999 (integers must fit in 64 bits)",
+        ),
+    ],
+)
+def test_numbers_json_cannot_carry_are_located_errors(text: str, expected: str) -> None:
+    doc, diagnostics = parse_yaml(text.encode(), "f")
+    assert [f"{d.line}:{d.col}: {d.message}" for d in diagnostics] == [expected]
+    assert doc is not None and doc.data == {"a": None}
+
+
+def test_the_largest_numbers_that_fit_are_read() -> None:
+    doc, diagnostics = parse_yaml(b"a: 9223372036854775807\nb: -9223372036854775808\nc: 1e308\n", "f")
+    assert diagnostics == [] and doc is not None
+    assert doc.data == {"a": 2**63 - 1, "b": -(2**63), "c": 1e308}
+
+
+INDENTED = (
+    "invalid YAML: this line is indented {} than its siblings above (line {}, column {}); align it with them"
+)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a: x\nb:\n  c: 1\n    d: 2\n", ("4:5", "more", 3, 3)),
+        ("a: x\n  b: y\n", ("2:3", "more", 1, 1)),
+        ("b:\n  c: 1  # note\n\n  # more\n    d: 2\n", ("5:5", "more", 2, 3)),
+        ("b:\n  c: 1\n d: 2\n", ("3:2", "less", 2, 3)),
+        ("b:\n  c:\n      d: 1\n    e: []\n", ("4:5", "less", 3, 7)),
+        ("t:\n  - target: x\n      targetType: user\n", ("3:7", "more", 2, 5)),
+        ("t:\n  - target: x\n   targetType: user\n", ("3:4", "less", 2, 5)),
+        ("t:\n  - target: x\n  targetType: user\n", ("3:3", "less", 2, 5)),
+    ],
+    ids=[
+        "more",
+        "more-top",
+        "more-after-comment",
+        "less",
+        "less-nested",
+        "more-in-item",
+        "less-in-item",
+        "at-dash",
+    ],
+)
+def test_a_line_out_of_alignment_is_named_in_plain_words(
+    text: str, expected: tuple[str, str, int, int]
+) -> None:
+    _, diagnostics = parse_yaml(text.encode(), "f")
+    where, how, line, column = expected
+    assert [f"{d.line}:{d.col}: {d.message}" for d in diagnostics] == [
+        f"{where}: {INDENTED.format(how, line, column)}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("tenantId:x\ninboundTrust:\n", "2:13: invalid YAML: mapping values are not allowed in this context"),
+        (
+            "a: [1, 2\nb: 3\n",
+            "2:2: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 1, column 4)",
+        ),
+    ],
+)
+def test_other_syntax_errors_keep_libyamls_words(text: str, expected: str) -> None:
+    _, diagnostics = parse_yaml(text.encode(), "f")
+    assert [f"{d.line}:{d.col}: {d.message}" for d in diagnostics] == [expected]

@@ -100,12 +100,16 @@ def test_partner_file_text_is_canonical_and_commented() -> None:
         "      - {target: AllApplications, targetType: application}\n"
     )
     mto = files["partners/adatum-corporation.yaml"]
-    # Partial objects stay partial, targets are sorted by (targetType, target), GUIDs keep Graph's case.
+    # Objects of objects stay partial, objects of plain values are written whole (null: not set), targets
+    # are sorted by (targetType, target), GUIDs keep Graph's case.
     assert mto.split("\n", 4)[3] == (
         "# Exported by xtap: properties that inherit the default (null in Graph) are left out."
     )
     assert "      - {target: 6F546279-4DA5-4B53-A095-09EA0CEF9971, targetType: group}\n" in mto
-    assert "automaticUserConsentSettings:\n  inboundAllowed: true\nb2bDirectConnectInbound:\n" in mto
+    assert (
+        "automaticUserConsentSettings:\n  inboundAllowed: true\n  outboundAllowed: null\nb2bDirectConnectInbound:\n"
+        in mto
+    )
     assert files["partners/contoso-ltd.yaml"].endswith(
         'identitySynchronization:\n  displayName: "Contoso Ltd"\n  userSyncInbound:\n    isSyncAllowed: true\n'
     )
@@ -153,6 +157,17 @@ def value_of(type_name: str, name: str = "") -> st.SearchStrategy[Any]:
             {
                 "target": value_of("Edm.String", "target"),
                 "targetType": value_of("crossTenantAccessPolicyTargetType"),
+            }
+        )
+    if type_name == schema.IDP_TYPE:  # Graph keeps to the documented providers, and always has a fallback
+        fallback = schema.DOCUMENTED[(type_name, "fallbackIdentityProvider")].values
+        primary = schema.DOCUMENTED[(type_name, "primaryIdentityProviderPrecedenceOrder")].values
+        return st.fixed_dictionaries(
+            {
+                "fallbackIdentityProvider": st.sampled_from(fallback),
+                "primaryIdentityProviderPrecedenceOrder": st.one_of(
+                    st.none(), st.lists(st.sampled_from(primary), unique=True, max_size=3)
+                ),
             }
         )
     if type_name in md.types:

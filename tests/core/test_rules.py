@@ -1,4 +1,4 @@
-"""Semantic rules on plain data (DESIGN §3, graph-api.md §6.4)."""
+"""Semantic rules on plain data: targets, access types, keywords, tenants, control characters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.core import rules
-from reconciler.core.schema import Problem
+from reconciler.core.messages import Problem
 from reconciler.core.state import SourceRef
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
@@ -276,3 +276,62 @@ def test_config_rules() -> None:
         Problem(("tenants", "c", "tenantId"), f"tenantId {FABRIKAM} is also the tenantId of tenant 'a'"),
         Problem(("protectedPartners", 0), f"a protected partner must be a GUID (like {FABRIKAM}), got 'x'"),
     ]
+
+
+@pytest.mark.parametrize("targets, shown", [([], "empty"), (None, "null")])
+@pytest.mark.parametrize("access", ["allowed", "blocked"])
+def test_an_access_type_needs_a_target(access: str, targets: Any, shown: str) -> None:
+    data = partner(b2bDirectConnectOutbound={"applications": {"accessType": access, "targets": targets}})
+    assert rules.check_partner(data) == [
+        Problem(
+            ("b2bDirectConnectOutbound", "applications", "targets"),
+            f"accessType {access} needs at least one target; targets is {shown}",
+        )
+    ]
+
+
+def test_no_access_type_needs_no_target_and_a_missing_list_is_the_schemas() -> None:
+    for config in (
+        {"accessType": None, "targets": None},
+        {"accessType": None, "targets": []},
+        {"accessType": "allowed"},
+    ):
+        assert rules.check_partner(partner(b2bCollaborationInbound={"applications": config})) == []
+
+
+@pytest.mark.parametrize("name", ["prod\n", "contoso prod", "-prod", "", "prod/x"])
+def test_tenant_names_are_checked_to_the_very_end(name: str) -> None:
+    assert rules.check_config({"tenants": {name: {"tenantId": FABRIKAM}}}) == [
+        Problem(
+            ("tenants", name),
+            f"tenant name {name!r} must start with a letter or digit and use only letters, digits, '.', '_' and '-'",
+            on_key=True,
+        )
+    ]
+
+
+def test_tenant_names_may_not_differ_only_in_case() -> None:
+    tenants = {"prod": {"tenantId": FABRIKAM}, "PROD": {"tenantId": GROUP}, "Prod-2": {"tenantId": APP}}
+    assert rules.check_config({"tenants": tenants}) == [
+        Problem(
+            ("tenants", "PROD"), "tenant name 'PROD' differs from 'prod' only in letter case", on_key=True
+        )
+    ]
+
+
+def test_a_policies_path_with_a_control_character() -> None:
+    assert rules.check_config({"tenants": {"prod": {"tenantId": FABRIKAM, "policies": "p\x00"}}}) == [
+        Problem(("tenants", "prod", "policies"), "policies must not contain control characters, got 'p\\x00'")
+    ]
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\nb", "a\x1b[31m", "a\x85", "a\u2028b"])
+def test_strings_sent_to_graph_carry_no_control_character(text: str) -> None:
+    data = partner(identitySynchronization={"displayName": text, "userSyncInbound": {"isSyncAllowed": True}})
+    assert rules.check_partner(data) == [
+        Problem(
+            ("identitySynchronization", "displayName"),
+            f"displayName must not contain control characters, got {text!r}",
+        )
+    ]
+    assert rules.check_partner(partner(identitySynchronization={"displayName": "Fabrikam — sync ✓"})) == []

@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 
 from reconciler.cli import schemas
-from reconciler.core import model, schema
+from reconciler.core import descriptions, model, schema
 from reconciler.core.documents import parse_yaml
+from reconciler.core.messages import Problem, suggest
 from tests.support import REPO
 
 KINDS: tuple[schema.Kind, ...] = ("partner", "default", "config")
@@ -28,7 +29,7 @@ def test_write_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert schemas.main(["--write", str(tmp_path)]) == 0
     for kind in KINDS:
         assert (tmp_path / schema.FILE_NAMES[kind]).read_text("utf-8") == schema.render(kind)
-    assert capsys.readouterr().out.count("wrote ") == 3
+    assert capsys.readouterr().out.count("wrote ") == 4
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -53,7 +54,9 @@ def test_every_property_has_a_description_and_objects_are_closed(kind: schema.Ki
     for path, node in _subschemas(schema.build(kind)):
         if not path.endswith("[]"):
             assert node.get("description"), f"{kind}{path} has no description"
-            assert "Graph `" not in node["description"], f"{kind}{path} has a placeholder description"
+            assert descriptions.GENERIC not in node["description"], (
+                f"{kind}{path} has the generic description"
+            )
         types = node.get("type")
         if types == "object" or (isinstance(types, list) and "object" in types):
             closed = node.get("additionalProperties")
@@ -83,15 +86,14 @@ def test_default_schema_has_no_tenant_and_no_read_only_properties() -> None:
     props = schema.default_schema()["properties"]
     assert set(props) == {"description", "ignore", *model.DEFAULT_PROPERTIES}
     assert "tenantId" not in props and "automaticUserConsentSettings" not in props
-    order = props["invitationRedemptionIdentityProviderConfiguration"]["properties"]
-    assert order["primaryIdentityProviderPrecedenceOrder"]["items"]["enum"] == [
-        "azureActiveDirectory",
-        "externalFederation",
-        "socialIdentityProviders",
-        "emailOneTimePasscode",
-        "microsoftAccount",
-        "defaultConfiguredIdp",
-    ]
+
+
+def test_what_leaving_a_property_out_means_is_said_per_file() -> None:
+    partner = schema.partner_schema()["properties"]["inboundTrust"]["description"]
+    default = schema.default_schema()["properties"]["inboundTrust"]["description"]
+    assert partner.endswith(" Left out or null: inherits the default configuration.")
+    assert default.endswith(" Left out: xtap leaves the tenant's value as it is.")
+    assert "inherit" not in default
 
 
 def test_shapes_enums_and_unmanaged_members() -> None:
@@ -140,9 +142,11 @@ def _files() -> list[tuple[schema.Kind, Path]]:
 
 def _jsonschema_rejects(kind: schema.Kind, data: Any) -> bool:
     validator = jsonschema.Draft202012Validator(schema.build(kind))
-    # GUID patterns are reported by rules.py (with model.is_guid), not by the schema check.
+    # GUID and tenant-name patterns are reported by rules.py (with a `\Z` test), not by the schema check.
+    by_rules = (schema.GUID_PATTERN, schema.TENANT_NAME_PATTERN)
     return any(
-        not (e.validator == "pattern" and e.validator_value == schema.GUID_PATTERN)
+        not (e.validator == "pattern" and e.validator_value in by_rules)
+        and not (e.validator == "propertyNames" and e.validator_value.get("pattern") in by_rules)
         for e in validator.iter_errors(data)
     )
 
@@ -170,15 +174,23 @@ def test_corpus_exercises_both_verdicts() -> None:
 def test_json_booleans_are_not_numbers() -> None:
     # Python's True == 1 must not let `maxDeletes: true` or `isMfaAccepted: 1` through.
     problems = schema.check("config", {"safety": {"maxDeletes": True}})
-    assert [p.message for p in problems] == ["expected an integer or null, got true"]
-    problems = schema.check("partner", {"tenantId": "x", "inboundTrust": {"isMfaAccepted": 1}})
-    assert [p.message for p in problems] == ["expected a boolean (true/false), got 1"]
+    assert [p.message for p in problems] == ["expected an integer or null, got the boolean true"]
+    trust = {
+        "isMfaAccepted": 1,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+    }
+    problems = schema.check("partner", {"tenantId": "x", "inboundTrust": trust})
+    assert [p.message for p in problems] == ["expected a boolean (true/false), got the integer 1"]
 
 
 def test_a_type_error_is_not_followed_by_an_enum_error() -> None:
     problems = schema.check("partner", {"tenantId": "x", "b2bCollaborationInbound": {"usersAndGroups": 3}})
     assert problems == [
-        schema.Problem(("b2bCollaborationInbound", "usersAndGroups"), "expected a mapping or null, got 3")
+        Problem(
+            ("b2bCollaborationInbound", "usersAndGroups"),
+            "expected a mapping {accessType: …, targets: …} or null, got the integer 3",
+        )
     ]
 
 
@@ -194,7 +206,7 @@ def test_a_type_error_is_not_followed_by_an_enum_error() -> None:
     ],
 )
 def test_did_you_mean(name: str, expected: str | None) -> None:
-    assert schema.suggest(name, model.PARTNER_PROPERTIES) == expected
+    assert suggest(name, model.PARTNER_PROPERTIES) == expected
 
 
 def test_generated_files_are_json_with_a_trailing_newline() -> None:
@@ -202,3 +214,50 @@ def test_generated_files_are_json_with_a_trailing_newline() -> None:
         text = schema.render(kind)
         assert text.endswith("}\n")
         assert json.loads(text) == schema.build(kind)
+
+
+@pytest.mark.parametrize(
+    "type_name, plain",
+    [
+        ("crossTenantAccessPolicyInboundTrust", True),
+        ("inboundOutboundPolicyConfiguration", True),
+        ("crossTenantAccessPolicyTargetConfiguration", True),  # targets is a collection: still plain
+        ("crossTenantAccessPolicyTarget", True),
+        ("defaultInvitationRedemptionIdentityProviderConfiguration", True),
+        ("crossTenantUserSyncInbound", True),
+        ("crossTenantAccessPolicyB2BSetting", False),
+        ("crossTenantAccessPolicyTenantRestrictions", False),  # devices is unmanaged; the rest are objects
+        ("crossTenantAccessPolicyM365CollaborationInboundSetting", False),
+        ("crossTenantIdentitySyncPolicyPartner", False),
+        ("Edm.Boolean", False),
+    ],
+)
+def test_objects_of_plain_values_are_told_from_the_metadata(type_name: str, plain: bool) -> None:
+    assert schema.is_plain(type_name) is plain
+
+
+def test_objects_of_plain_values_require_every_member_and_objects_of_objects_none() -> None:
+    props = schema.partner_schema()["properties"]
+    assert props["inboundTrust"]["required"] == [
+        "isCompliantDeviceAccepted",
+        "isHybridAzureADJoinedDeviceAccepted",
+        "isMfaAccepted",
+    ]
+    assert props["automaticUserConsentSettings"]["required"] == ["inboundAllowed", "outboundAllowed"]
+    setting = props["b2bCollaborationInbound"]
+    assert "required" not in setting
+    assert setting["properties"]["usersAndGroups"]["required"] == ["accessType", "targets"]
+    assert "required" not in props["identitySynchronization"]
+
+
+def test_the_default_identity_providers_are_the_documented_ones() -> None:
+    config = schema.default_schema()["properties"]["invitationRedemptionIdentityProviderConfiguration"]
+    assert config["required"] == ["fallbackIdentityProvider", "primaryIdentityProviderPrecedenceOrder"]
+    fallback = config["properties"]["fallbackIdentityProvider"]
+    assert (fallback["type"], fallback["enum"]) == (
+        "string",
+        ["defaultConfiguredIdp", "emailOneTimePasscode", "microsoftAccount"],
+    )
+    order = config["properties"]["primaryIdentityProviderPrecedenceOrder"]
+    assert order["type"] == ["array", "null"] and order["uniqueItems"] is True
+    assert order["items"]["enum"] == ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]

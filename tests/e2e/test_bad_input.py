@@ -297,13 +297,21 @@ GENERATED: list[Case] = [
     bad_tenant("９" + FABRIKAM[1:], "９" + FABRIKAM[1:]),
     bad_tenant("'%2e%2e%2fusers'", "%2e%2e%2fusers"),
     bad_tenant("''", ""),
-    Case("tenant-id integer", partner("tenantId: 7\n"), lines(f"{P}:1:11: error: expected a string, got 7")),
+    Case(
+        "tenant-id integer",
+        partner("tenantId: 7\n"),
+        lines(f"{P}:1:11: error: expected a string, got the integer 7"),
+    ),
     Case(
         "tenant-id mapping",
         partner("tenantId: {a: b}\n"),
         lines(f"{P}:1:11: error: expected a string, got a mapping"),
     ),
-    Case("tenant-id null", partner("tenantId:\n"), lines(f"{P}:1:10: error: expected a string, got null")),
+    Case(
+        "tenant-id null",
+        partner("tenantId:\n"),
+        lines(f"{P}:1:10: error: expected a string, got an empty value (null)"),
+    ),
     Case(
         "duplicate tenantId, different case",
         files(
@@ -366,6 +374,38 @@ GENERATED: list[Case] = [
         "prune: &p true\nsafety: {maxDeletes: *p}\n",
         "xtap.yaml:2:22: YAML aliases are not allowed",
     ),
+    # Names that would forge a workflow command or colour the terminal; files a pruning run would miss.
+    Case(
+        "newline and ::stop-commands:: in a file name",
+        files(**{"policies__partners__a\n::stop-commands::x_yaml": f"tenantId: {FABRIKAM}\n"}),
+        lines(
+            "policies/partners/a\\n::stop-commands::x.yaml: error: the name has a control character "
+            "(shown escaped); rename it"
+        ),
+    ),
+    Case(
+        "escape sequence in a folder name",
+        files(**{"policies__partners__\x1b[2J__p_yaml": f"tenantId: {FABRIKAM}\n"}),
+        lines(
+            "policies/partners/\\x1b[2J: error: the name has a control character (shown escaped); rename it"
+        ),
+    ),
+    Case(
+        "misplaced partner file with prune on",
+        files(xtap_yaml="prune: true\n", policies__partner__p_yaml=f"tenantId: {FABRIKAM}\n"),
+        lines(
+            "policies/partner/p.yaml: error: not read: partner files belong under policies/partners/; move it to "
+            "policies/partners/p.yaml; with prune on, the partner it declares would be deleted"
+        ),
+    ),
+    Case(
+        "hidden partner file with prune on",
+        files(**{"xtap_yaml": "prune: true\n", "policies__partners__.p_yaml": f"tenantId: {FABRIKAM}\n"}),
+        lines(
+            "policies/partners/.p.yaml: error: not read: hidden files are skipped; rename it to "
+            "policies/partners/p.yaml; with prune on, the partner it declares would be deleted"
+        ),
+    ),
 ]
 
 
@@ -412,6 +452,53 @@ def test_a_path_like_azure_tenant_id_is_refused_before_any_request(
     code, out, err = xtap(capsys, "plan")
     assert (code, out, err) == (1, "", f"xtap: error: tenant id '{shown}' is not a GUID\n")
     assert nothing_sent(emu)
+
+
+def test_a_misplaced_file_is_a_warning_and_with_prune_an_error_before_any_request(
+    emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files(policies__partners__c_yaml=f"tenantId: {CONTOSO}\n", policies__f_yaml=f"tenantId: {FABRIKAM}\n")(
+        tmp_path
+    )
+    warning = "policies/f.yaml: {}: not read: partner files belong under policies/partners/; move it to policies/partners/f.yaml"
+    code, out, err = xtap(capsys, "plan", "--prune")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        warning.format("error") + "; with prune on, the partner it declares would be deleted",
+        summary(1),
+    ]
+    assert nothing_sent(emu)
+    code, out, err = xtap(capsys, "plan")
+    assert code == 0
+    assert err.splitlines() == [warning.format("warning")]
+    assert out.splitlines()[-1] == "Plan: 1 to add, 0 to change, 0 to destroy."
+
+
+MISTAKES = sorted((REPO / "tests" / "data" / "mistakes").rglob("*.yaml"))
+
+
+def counted(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_newcomer_mistakes_through_validate(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AZURE_TENANT_ID", raising=False)
+    target = {"partner": P, "default": "policies/default.yaml", "config": "xtap.yaml"}[path.parent.name]
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    if target == "xtap.yaml":
+        (tmp_path / P).write_text(f"tenantId: {FABRIKAM}\n", encoding="utf-8")
+    shutil.copyfile(path, tmp_path / target)
+    expected = [f"{target}:{e}" for e in expectations(path)]
+    errors = sum(": error: " in e for e in expected)
+    code, out, err = xtap(capsys, "validate")
+    assert (code, err) == (1 if errors else 0, "")
+    files = "2 files" if target == "xtap.yaml" else "1 file"
+    total = f"{counted(errors, 'error')}, {counted(len(expected) - errors, 'warning')} in {files}"
+    assert out.splitlines() == [*expected, total]
 
 
 # --- what is valid, and stays valid -------------------------------------------------------------------

@@ -635,11 +635,18 @@ def test_under_github_actions_no_command_prints_a_workflow_command_line_but_its_
         assert err.startswith(f"::add-mask::{token}\n"), (argv, err[:200])
         assert err.count(f"::add-mask::{token}") == 1, argv
         assert "Traceback" not in err and code in (0, 1, 2), (argv, code, err[-500:])
-    for name in ("issue.md", "plan.json", "drift.md", "drift.json"):
-        printed[name] = (tmp_path / name).read_text("utf-8")
-    assert {k: workflow_command_lines(v) for k, v in printed.items() if workflow_command_lines(v)} == {}
+    # A file name with a control character is a validation error: every command stops before it writes.
+    written = [n for n in ("issue.md", "plan.json", "drift.md", "drift.json") if (tmp_path / n).exists()]
+    assert written == []
+    commands = {k: workflow_command_lines(v) for k, v in printed.items() if workflow_command_lines(v)}
+    # The one command xtap writes itself: the annotation of the refused name, every part of it escaped.
+    assert commands.pop("validate --format github") == [
+        "::error file=policies/partners/a\\n%3A%3Astop-commands%3A%3Atok\\r##\\x5badd-mask]x.yaml::"
+        "the name has a control character (shown escaped); rename it"
+    ]
+    assert commands == {}
     assert {k: raw_controls(v) for k, v in printed.items() if raw_controls(v)} == {}
-    # Named, escaped: as a partner today; as a refused file name once such names are validation errors.
+    # Named, escaped: a file name with a control character is a validation error.
     assert "a\\n::stop-commands::tok\\r##\\x5badd-mask]x" in printed["plan --out plan.json"]
 
 

@@ -22,6 +22,7 @@ from tests.support.strategies import partners, rewrite
 
 DATA = REPO / "tests" / "data"
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+CONTOSO = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +67,32 @@ def test_invalid_default_file(path: Path) -> None:
     result = load_files([], path)
     assert found(result.diagnostics) == expectations(path)
     assert not result.ok
+
+
+def mistakes(kind: str) -> list[Path]:
+    return sorted((DATA / "mistakes" / kind).glob("*.yaml"))
+
+
+def test_the_mistakes_corpus_is_large_enough() -> None:
+    assert len(mistakes("partner") + mistakes("default") + mistakes("config")) >= 15
+
+
+@pytest.mark.parametrize(
+    "path", mistakes("partner") + mistakes("default"), ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
+def test_newcomer_mistake_in_a_policy_file(path: Path) -> None:
+    expected = expectations(path)
+    assert expected, f"{path.name} states no expectation"
+    result = load_files([], path) if path.parent.name == "default" else load_files([path], None)
+    assert found(result.diagnostics) == expected
+
+
+@pytest.mark.parametrize("path", mistakes("config"), ids=lambda p: p.stem)
+def test_newcomer_mistake_in_xtap_yaml(path: Path) -> None:
+    from reconciler.shell.config import check_config
+
+    _, diagnostics = check_config(path, cwd=REPO)
+    assert found(tuple(diagnostics)) == expectations(path)
 
 
 @pytest.mark.parametrize("path", corpus("valid/warnings"), ids=lambda p: p.stem)
@@ -298,3 +325,118 @@ def test_any_partner_written_as_yaml_loads_to_the_same_canonical_data(
     assert diagnostics == []
     assert doc is not None
     assert model.canonical(doc.data) == model.canonical({"tenantId": FABRIKAM, **value})
+
+
+# --- files in the wrong place, names with control characters ------------------------------------------
+
+
+def layout(root: Path) -> None:
+    tid = f"tenantId: {FABRIKAM}\n"
+    for name in (
+        "policies/default.yaml",
+        "policies/policy.yaml",
+        "policies/partners/ok.yaml",
+        "policies/partners/emea/ok.yml",
+        "policies/x.yaml",
+        "policies/.hidden.yml",
+        "policies/Default.yaml",
+        "policies/policy.yml",
+        "policies/partner/y.yaml",
+        "policies/old/2025/z.YAML",
+        "policies/partners/.z.yaml",
+        "policies/partners/.old/w.yaml",
+        "policies/partners/emea/.draft/v.yaml",
+    ):
+        text = "description: d\n" if "default" in name.lower() or "policy" in name else tid
+        write(root / name, text.replace(FABRIKAM, CONTOSO) if name.endswith("emea/ok.yml") else text)
+    write(root / "policies/README.md", "not policy\n")
+    write(root / "policies/partners/.gitkeep", "")
+    write(root / "policies/partners/notes.txt", "not policy\n")
+
+
+MISPLACED = [
+    "policies/.hidden.yml: {partner}: not read: hidden files are skipped; move it to policies/partners/hidden.yml{prune}",
+    "policies/Default.yaml: warning: not read: the default configuration has its own name; rename it to policies/default.yaml (names are case-sensitive)",
+    "policies/old/2025/z.YAML: {partner}: not read: partner files belong under policies/partners/; move it to policies/partners/z.YAML{prune}",
+    "policies/partner/y.yaml: {partner}: not read: partner files belong under policies/partners/; move it to policies/partners/y.yaml{prune}",
+    "policies/partners/.old/w.yaml: {partner}: not read: it is inside the hidden folder .old; move it to policies/partners/w.yaml{prune}",
+    "policies/partners/.z.yaml: {partner}: not read: hidden files are skipped; rename it to policies/partners/z.yaml{prune}",
+    "policies/partners/emea/.draft/v.yaml: {partner}: not read: it is inside the hidden folder .draft; move it to policies/partners/v.yaml{prune}",
+    "policies/policy.yml: warning: not read: the root policy file has one name; rename it to policies/policy.yaml",
+    "policies/x.yaml: {partner}: not read: partner files belong under policies/partners/; move it to policies/partners/x.yaml{prune}",
+]
+
+
+def test_yaml_files_in_the_wrong_place_are_named_with_the_right_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    layout(tmp_path)
+    found_files = find_policy_files(Path("policies"))
+    assert [p.as_posix() for p in found_files.partners] == [
+        "policies/partners/emea/ok.yml",
+        "policies/partners/ok.yaml",
+    ]
+    result = load_desired(Path("policies"))
+    assert [str(d) for d in result.diagnostics] == [m.format(partner="warning", prune="") for m in MISPLACED]
+    assert result.ok
+    assert result.files == (
+        "policies/partners/emea/ok.yml",
+        "policies/partners/ok.yaml",
+        "policies/default.yaml",
+        "policies/policy.yaml",  # the root policy's file
+    )
+
+
+def test_with_prune_a_misplaced_partner_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    layout(tmp_path)
+    result = load_desired(Path("policies"), prune=True)
+    prune = "; with prune on, the partner it declares would be deleted"
+    assert [str(d) for d in result.diagnostics] == [m.format(partner="error", prune=prune) for m in MISPLACED]
+    assert not result.ok
+
+
+def test_the_prune_of_xtap_yaml_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.shell.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "xtap.yaml", "prune: true\n")
+    write(tmp_path / "policies/x.yaml", f"tenantId: {FABRIKAM}\n")
+    config = load_config(None, cwd=tmp_path)
+    assert [d.severity for d in load_policies(config.tenant(None).policies, config).diagnostics] == ["error"]
+    write(tmp_path / "xtap.yaml", "prune: false\n")
+    config = load_config(None, cwd=tmp_path)
+    assert [d.severity for d in load_policies(config.tenant(None).policies, config).diagnostics] == [
+        "warning"
+    ]
+    assert [
+        d.severity for d in load_policies(config.tenant(None).policies, config, prune=True).diagnostics
+    ] == ["error"]
+
+
+def test_names_with_control_characters_are_refused_and_shown_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "policies/partners/ok.yaml", f"tenantId: {FABRIKAM}\n")
+    write(
+        tmp_path / "policies/partners/a\n::stop-commands::x.yaml",
+        "tenantId: 9c5d131d-b1c3-4fc4-9e3f-c6557947d551\n",
+    )
+    write(tmp_path / "policies/partners/b\x1b[31m/c.yaml", "tenantId: 9c5d131d-b1c3-4fc4-9e3f-c6557947d551\n")
+    write(tmp_path / "policies/notes\u2028.txt", "x\n")
+    result = load_desired(Path("policies"))
+    # Folders of a level come before its files.
+    assert [str(d) for d in result.diagnostics] == [
+        "policies/partners/b\\x1b[31m: error: the name has a control character (shown escaped); rename it",
+        "policies/partners/a\\n::stop-commands::x.yaml: error: the name has a control character (shown escaped); rename it",
+        "policies/notes\\u2028.txt: error: the name has a control character (shown escaped); rename it",
+    ]
+    assert list(result.desired.partners) == [FABRIKAM]
+    explicit = load_files([tmp_path / "policies/partners/a\n::stop-commands::x.yaml"], None)
+    assert [str(d) for d in explicit.diagnostics] == [
+        "policies/partners/a\\n::stop-commands::x.yaml: error: the name has a control character (shown escaped); rename it"
+    ]

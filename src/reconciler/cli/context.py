@@ -47,7 +47,7 @@ def load_context(args: argparse.Namespace, env: Env, *, prune: bool = False, for
     """Config and policy files; invalid files stop here, before anything is sent to Graph."""
     config = config_from_args(args, env)
     tenant = config.tenant(args.tenant)
-    result = load_policies(policies_folder(args, tenant), config)
+    result = load_policies(policies_folder(args, tenant), config, prune=prune)
     for diagnostic in result.diagnostics:
         print(diagnostic, file=sys.stderr)
     if not result.ok:

@@ -1,4 +1,4 @@
-"""Checked policy documents → DesiredState (DESIGN §2–3). Pure: parsed documents in, data and diagnostics out.
+"""Checked policy documents → DesiredState. Pure: parsed documents in, data and diagnostics out.
 
 Each partner document is checked against its schema and the semantic rules; the cross-file rules (a
 tenantId in two files, the home tenant as its own partner) run over all of them together. Reading the
@@ -13,7 +13,14 @@ from typing import Any
 
 from reconciler.core import model, rules, schema
 from reconciler.core.documents import Diagnostic, YamlDocument
-from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredState, LintIgnore, SourceRef
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredPolicy,
+    DesiredState,
+    LintIgnore,
+    SourceRef,
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,9 @@ def build_desired(
     *,
     global_ignore: frozenset[str] = frozenset(),
     home_tenants: Iterable[str] = (),
+    policy_file: ReadFile | None = None,
 ) -> LoadResult:
-    """Check the partner documents and the default document; cross-file rules included."""
+    """Check the partner documents, the default document and the root policy's; cross-file rules included."""
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
     partners: dict[str, DesiredPartner] = {}
@@ -54,7 +62,7 @@ def build_desired(
         doc = file.document
         if doc is None:
             continue
-        problems = schema.check("partner", doc.data) + rules.check_partner(doc.data)
+        problems = schema.check("partner", doc.data, doc.styles) + rules.check_partner(doc.data)
         diagnostics.extend(doc.diagnostic(p) for p in problems)
         partner = _partner(doc, global_ignore)
         if partner is not None:
@@ -70,12 +78,22 @@ def build_desired(
         diagnostics.extend(default_file.diagnostics)
         doc = default_file.document
         if doc is not None:
-            problems = schema.check("default", doc.data) + rules.check_default(doc.data)
+            problems = schema.check("default", doc.data, doc.styles) + rules.check_default(doc.data)
             diagnostics.extend(doc.diagnostic(p) for p in problems)
             default = _default(doc, global_ignore)
+    policy: DesiredPolicy | None = None
+    if policy_file is not None:
+        files.append(policy_file.shown)
+        diagnostics.extend(policy_file.diagnostics)
+        doc = policy_file.document
+        if doc is not None:
+            diagnostics.extend(doc.diagnostic(p) for p in schema.check("policy", doc.data, doc.styles))
+            properties = {k: v for k, v in doc.data.items() if k in model.POLICY_PROPERTIES}
+            policy = DesiredPolicy(properties, SourceRef(doc.path, 1, 1))
     order = {name: index for index, name in enumerate(files)}
     diagnostics.sort(key=lambda d: (order.get(d.path, -1), d.line, d.col))
-    return LoadResult(DesiredState(partners=partners, default=default), tuple(diagnostics), tuple(files))
+    state = DesiredState(partners=partners, default=default, policy=policy)
+    return LoadResult(state, tuple(diagnostics), tuple(files))
 
 
 def _ignore_set(data: Mapping[str, Any], global_ignore: frozenset[str]) -> frozenset[str]:
@@ -89,12 +107,13 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
     tenant_id = data.get("tenantId")
     if not model.is_guid(tenant_id):
         return None
+    managed = model.PARTNER_PROPERTIES
     line, col = doc.pos(("tenantId",))
     sync = data.get(model.SYNC_PROPERTY)
     description = data.get("description")
     return DesiredPartner(
         tenant_id=tenant_id.lower(),
-        properties={k: v for k, v in data.items() if k in model.PARTNER_PROPERTIES},
+        properties={k: v for k, v in data.items() if k in managed},
         sync=sync if isinstance(sync, dict) else None,
         source=SourceRef(doc.path, line, col),
         ignore=_ignore_set(data, global_ignore),
@@ -133,6 +152,9 @@ def _locations(doc: YamlDocument, depth: int = 3) -> dict[str, tuple[int, int]]:
     """dotted path → (line, col) of its key, for the keys of the first `depth` levels of the document."""
     out = {}
     for path, (key_pos, _value) in doc.positions.items():
-        if key_pos is not None and 0 < len(path) <= depth and all(isinstance(p, str) for p in path):
-            out[".".join(path)] = key_pos  # type: ignore[arg-type]
+        if key_pos is not None and len(path) <= depth:
+            try:
+                out[".".join(path)] = key_pos  # type: ignore[arg-type]
+            except TypeError:  # a path through a list item has no dotted name (and is rare: no test first)
+                continue
     return out

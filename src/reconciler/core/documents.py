@@ -8,19 +8,23 @@ YAML is read with a deliberately small subset of YAML (docs/file-format.md):
   recursive composer crashes the interpreter on ~100k nested brackets) and only one document is read.
 - Scalars are resolved like YAML 1.2's core schema, not YAML 1.1: `yes`/`on`/`no`/`off` stay strings (the
   schema then says "expected a boolean (true/false)"), dates stay strings, `012` stays a string.
+- Numbers must be what JSON and Graph can carry: integers within 64 bits, floats finite (Python would
+  refuse int() of a 5,000-digit scalar, and `1e999` would become infinity).
 - Input must be UTF-8 (a BOM is tolerated) and at most 1 MiB.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import yaml
 
-from reconciler.core import schema
+from reconciler.core import yaml_errors
+from reconciler.core.messages import Problem, describe
 from reconciler.core.text import printable
 
 MAX_BYTES = 1024 * 1024
@@ -59,6 +63,8 @@ class YamlDocument:
     data: Any
     # path into data -> (position of its mapping key or None, position of its value)
     positions: Mapping[JsonPath, tuple[Pos | None, Pos]] = field(default_factory=dict)
+    # how scalars were written where it matters to a message: "quoted", "block", "empty"
+    styles: Mapping[JsonPath, str] = field(default_factory=dict)
 
     def pos(self, path: JsonPath, *, on_key: bool = False) -> Pos:
         """The nearest known position of `path` (its key if asked and known, else its value)."""
@@ -72,7 +78,7 @@ class YamlDocument:
                 return (1, 1)
             probe = probe[:-1]
 
-    def diagnostic(self, problem: schema.Problem) -> Diagnostic:
+    def diagnostic(self, problem: Problem) -> Diagnostic:
         line, col = self.pos(problem.path, on_key=problem.on_key)
         return Diagnostic(self.path, line, col, problem.severity, problem.message)
 
@@ -91,6 +97,44 @@ _MAP_TAGS = frozenset({None, "!", _CORE + "map"})
 _SEQ_TAGS = frozenset({None, "!", _CORE + "seq"})
 
 
+INT_BITS = 64
+_INT_DIGITS = len(str(2 ** (INT_BITS - 1)))  # more digits than this cannot fit, whatever they are
+
+
+class _OutOfRange:
+    """A number JSON and Graph cannot carry; `message` says why (placed where it is written)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _shown_number(text: str, unit: str) -> str:
+    return text if len(text) <= 25 else f"a {len(text.lstrip('+-'))}-{unit}"
+
+
+_INT_LIMIT = 2 ** (INT_BITS - 1)
+
+
+def _integer(text: str) -> Any:
+    # Digits first: int() itself refuses more than 4,300 of them, with an error that is no message of ours.
+    if len(text) <= _INT_DIGITS + 1:
+        value = int(text)
+        if -_INT_LIMIT <= value < _INT_LIMIT:
+            return value
+    return _OutOfRange(
+        f"integer out of range: {_shown_number(text, 'digit integer')} (integers must fit in {INT_BITS} bits)"
+    )
+
+
+def _float(text: str) -> Any:
+    number = float(text)
+    if math.isinf(number):
+        return _OutOfRange(
+            f"number out of range: {_shown_number(text, 'character number')} is too large to be a finite number"
+        )
+    return number
+
+
 def _resolve_plain(text: str) -> Any:
     """YAML 1.2 core-schema resolution of an untagged plain scalar (never a date, never `yes` → True)."""
     if text in _NULLS:
@@ -100,9 +144,9 @@ def _resolve_plain(text: str) -> Any:
     if text in _FALSES:
         return False
     if _INT_RE.match(text):
-        return int(text)
+        return _integer(text)
     if _FLOAT_RE.match(text):
-        return float(text)
+        return _float(text)
     return text
 
 
@@ -130,139 +174,155 @@ _NODE_EVENTS = frozenset({_SCALAR, _ALIAS, _MAP_START, _SEQ_START})
 _LoaderClass: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _compose(text: str) -> tuple[Any, dict[JsonPath, tuple[Pos | None, Pos]], list[tuple[Pos, str]]]:
-    """Build data + positions from libyaml's events; collects every YAML-level problem it can."""
-    get_event = _LoaderClass(text).get_event
-    positions: dict[JsonPath, tuple[Pos | None, Pos]] = {}
-    problems: list[tuple[Pos, str]] = []
-    stack: list[_Frame] = []
-    root: Any = _MISSING
-    skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
-    documents = 0
-    read_to = 0  # text index after the last event taken (where an early scanner error is searched from)
-    try:
+Positions = dict[JsonPath, tuple[Pos | None, Pos]]
+# How a scalar was written, where it matters to a message: "quoted" ('x' or "x"), "block" (| or >), or
+# "empty" (a key with nothing after it, which YAML reads as null).
+Styles = dict[JsonPath, str]
+
+
+class _Composer:
+    """Builds data + positions from libyaml's events; collects every YAML-level problem it can."""
+
+    def __init__(self, text: str) -> None:
+        self.get_event = _LoaderClass(text).get_event
+        self.positions: Positions = {}
+        self.styles: Styles = {}
+        self.problems: list[tuple[Pos, str]] = []
+        self.stack: list[_Frame] = []
+        self.root: Any = _MISSING
+        self.skip = 0  # depth inside a subtree we refuse (complex key, value of a duplicate key, too deep)
+        self.documents = 0
+        self.read_to = 0  # text index after the last event taken (where an early scanner error is searched)
+
+    def run(self) -> None:
+        # The hot loop of reading a file, in one function: a call per event costs more than the work.
+        get_event, stack, positions, styles, problems = (
+            self.get_event,
+            self.stack,
+            self.positions,
+            self.styles,
+            self.problems,
+        )
         while True:
             event: Any = get_event()
             if event is None:
-                break
-            read_to = event.end_mark.index
+                return
+            self.read_to = event.end_mark.index
             kind = type(event)
-            if skip:
-                if kind is _MAP_START or kind is _SEQ_START:
-                    skip += 1
-                    if len(stack) + skip > MAX_DEPTH:
-                        raise _TooDeep(event)
-                elif kind is _MAP_END or kind is _SEQ_END:
-                    skip -= 1
+            if self.skip:
+                self._skipping(event, kind)
+                continue
+            if kind is _MAP_END or kind is _SEQ_END:
+                stack.pop()
                 continue
             if kind not in _NODE_EVENTS:
-                if kind is _MAP_END or kind is _SEQ_END:
-                    stack.pop()
-                elif kind is yaml.DocumentStartEvent:
-                    documents += 1
-                    if documents > 1:
-                        mark = event.start_mark
-                        message = "a file holds one YAML document; found a second one"
-                        problems.append(((mark.line + 1, mark.column + 1), message))
-                        break
-                elif kind is yaml.StreamEndEvent:
-                    break
+                if self._structure(event, kind):
+                    return
                 continue
             mark = event.start_mark
             pos = (mark.line + 1, mark.column + 1)
             parent = stack[-1] if stack else None
-            if parent is not None and parent.is_map and parent.key is None:
-                skip = _take_key(parent, event, pos, problems)
-                continue
-            # A value: the root, a sequence item, or the value of parent.key.
             key_pos = None
-            key_name = ""
-            path: JsonPath
-            if parent is None:
-                path = ()
-            elif parent.is_map:
-                key_name = cast(str, parent.key)
-                path = (*parent.path, key_name)
-                key_pos = parent.key_pos
-            else:
-                path = (*parent.path, len(parent.container))
-            discard = parent is not None and parent.skip_value
-            value: Any
-            if kind is _SCALAR:
-                value = _scalar(event, pos, problems)
-            elif kind is _ALIAS:
-                problems.append((pos, "YAML aliases are not allowed"))
-                value = None
-            else:
-                is_map = kind is _MAP_START
-                tag = event.tag
-                if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
-                    problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
-                if len(stack) >= MAX_DEPTH:
-                    raise _TooDeep(event)
-                if discard:
-                    skip = 1
-                    value = None
+            path: JsonPath = ()
+            discard = False
+            if parent is not None:
+                if parent.is_map:
+                    if parent.key is None:
+                        self.skip = _take_key(parent, event, pos, problems)
+                        continue
+                    path, key_pos = (*parent.path, parent.key), parent.key_pos
                 else:
-                    value = {} if is_map else []
-                    stack.append(_Frame(value, path, is_map))
+                    path = (*parent.path, len(parent.container))
+                discard = parent.skip_value
+            # A value: the root, a sequence item, or the value of parent.key.
+            if kind is _SCALAR:
+                style = event.style
+                if (style or event.value == "") and not discard:
+                    styles[path] = _STYLES.get(style, "empty") if style else "empty"
+                value = _scalar(event, pos, problems)
+            else:
+                value = self._collection(event, kind, pos, path, discard)
             if parent is None:
-                root = value
-            elif parent.is_map:
+                self.root = value
+            elif not parent.is_map:
+                parent.container.append(value)  # type: ignore[union-attr]
+            else:
                 if discard:
                     parent.skip_value = False
                 else:
-                    cast(dict[str, Any], parent.container)[key_name] = value
+                    parent.container[parent.key] = value  # type: ignore[index,call-overload]
                 parent.key = None
                 parent.key_pos = None
-            else:
-                cast(list[Any], parent.container).append(value)
             if not discard:
                 positions[path] = (key_pos, pos)
+
+    def _skipping(self, event: Any, kind: type) -> None:
+        if kind is _MAP_START or kind is _SEQ_START:
+            self.skip += 1
+            if len(self.stack) + self.skip > MAX_DEPTH:
+                raise _TooDeep(event)
+        elif kind is _MAP_END or kind is _SEQ_END:
+            self.skip -= 1
+
+    def _structure(self, event: Any, kind: type) -> bool:
+        """A document's start, the stream's end; True to stop reading."""
+        if kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
+                mark = event.start_mark
+                message = "a file holds one YAML document; found a second one"
+                self.problems.append(((mark.line + 1, mark.column + 1), message))
+                return True
+        return kind is yaml.StreamEndEvent
+
+    def _collection(self, event: Any, kind: type, pos: Pos, path: JsonPath, discard: bool) -> Any:
+        """The value an alias or the start of a mapping or sequence makes (None where refused)."""
+        if kind is _ALIAS:
+            self.problems.append((pos, "YAML aliases are not allowed"))
+            return None
+        is_map = kind is _MAP_START
+        if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+            self.problems.append((pos, f"unsupported YAML tag '{_show_tag(event.tag)}'"))
+        if len(self.stack) >= MAX_DEPTH:
+            raise _TooDeep(event)
+        if discard:
+            self.skip = 1
+            return None
+        value: dict[str, Any] | list[Any] = {} if is_map else []
+        self.stack.append(_Frame(value, path, is_map))
+        return value
+
+
+_STYLES = {"'": "quoted", '"': "quoted", "|": "block", ">": "block"}
+
+
+def _compose(text: str) -> tuple[Any, Positions, Styles, list[tuple[Pos, str]]]:
+    """Data, positions and scalar styles of one YAML document, and every YAML-level problem found."""
+    composer = _Composer(text)
+    problems = composer.problems
+    try:
+        composer.run()
     except _TooDeep as exc:
         # Stop reading at once: libyaml's scanner does O(depth) work per token, so reading on through
         # 100k nested brackets would take minutes.
         mark = exc.event.start_mark
         problems.append(((mark.line + 1, mark.column + 1), f"nesting is deeper than {MAX_DEPTH} levels"))
-        return _MISSING, positions, problems
+        return _MISSING, composer.positions, composer.styles, problems
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         if mark is not None and (exc.problem or "").startswith("exceeded maximum nesting depth"):
             # PyYAML ≥ 6.0.4 stops its scanner at 1,000 levels, and inside the 1,024-character look-ahead
             # of a flow collection that comes before our own limit sees level 33: point where it would have.
-            pos = _flow_cap_position(text, read_to, mark.index, MAX_DEPTH - len(stack) - skip + 1) or pos
-        problems.append((pos, _syntax_message(exc, text, mark)))
-        return _MISSING, positions, problems
+            depth = MAX_DEPTH - len(composer.stack) - composer.skip + 1
+            pos = yaml_errors.flow_cap_position(text, composer.read_to, mark.index, depth) or pos
+        pos, message = yaml_errors.syntax_problem(exc, text, pos, MAX_DEPTH)
+        problems.append((pos, message))
+        return _MISSING, composer.positions, composer.styles, problems
     except yaml.reader.ReaderError as exc:
-        problems.append((_byte_pos(text, exc.position), f"invalid character {_codepoint(exc.character)}"))
-        return _MISSING, positions, problems
-    return root, positions, problems
-
-
-def _flow_cap_position(text: str, start: int, end: int, nth: int) -> Pos | None:
-    """Where the `nth` flow bracket still open after `start` opens (quoted text skipped), if before `end`."""
-    depth = 0
-    quote = ""
-    i = start
-    while i < end:
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-            if depth >= nth:
-                line_start = text.rfind("\n", 0, i) + 1
-                return (text.count("\n", 0, i) + 1, i - line_start + 1)
-        elif ch in "]}":
-            depth -= 1
-        i += 1
-    return None
+        problems.append(yaml_errors.reader_problem(text, exc))
+        return _MISSING, composer.positions, composer.styles, problems
+    return composer.root, composer.positions, composer.styles, problems
 
 
 def _take_key(parent: _Frame, event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> int:
@@ -295,52 +355,23 @@ def _scalar(event: Any, pos: Pos, problems: list[tuple[Pos, str]]) -> Any:
     tag = event.tag
     if tag is None:
         # Untagged: plain scalars are resolved, quoted and block scalars are strings.
-        return _resolve_plain(event.value) if not event.style else event.value
-    if tag not in _SCALAR_TAGS:
+        value = _resolve_plain(event.value) if not event.style else event.value
+    elif tag not in _SCALAR_TAGS:
         problems.append((pos, f"unsupported YAML tag '{_show_tag(tag)}'"))
         return None  # reported once here; a null draws no second message from the schema
-    if tag == _CORE + "str" or event.style:
-        return event.value
-    return _resolve_plain(event.value)
-
-
-def _syntax_message(exc: yaml.MarkedYAMLError, text: str, mark: Any) -> str:
-    problem = exc.problem or "syntax error"
-    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
-        return "invalid YAML: a tab character cannot indent YAML; use spaces"
-    if exc.problem == "but found another document":
-        return "a file holds one YAML document; found a second one"
-    if exc.problem == "found undefined alias":
-        return "YAML aliases are not allowed"
-    if problem.startswith("exceeded maximum nesting depth"):
-        return f"nesting is deeper than {MAX_DEPTH} levels"
-    if exc.context and exc.context_mark is not None:
-        where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
-        return f"invalid YAML: {problem} ({exc.context} at {where})"
-    return f"invalid YAML: {problem}"
+    elif tag == _CORE + "str" or event.style:
+        value = event.value
+    else:
+        value = _resolve_plain(event.value)
+    if isinstance(value, _OutOfRange):
+        problems.append((pos, value.message))
+        return None
+    return value
 
 
 def _show_tag(tag: str) -> str:
     """A tag as it was written: `!!binary`, not `tag:yaml.org,2002:binary`."""
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-
-
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n", line + 1)
-    return lines[line][column : column + 1] if line < len(lines) else ""
-
-
-def _codepoint(character: Any) -> str:
-    code = character if isinstance(character, int) else ord(character)
-    return f"U+{code:04X}"
-
-
-def _byte_pos(text: str, byte_offset: int) -> Pos:
-    """Line:col of a byte offset into the UTF-8 encoding of `text` (libyaml reports bytes)."""
-    prefix = text.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace")
-    line = prefix.count("\n") + 1
-    col = len(prefix) - (prefix.rfind("\n") + 1) + 1
-    return (line, col)
 
 
 class _Missing:
@@ -367,7 +398,7 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        data, positions, problems = _compose(text)
+        data, positions, styles, problems = _compose(text)
     except (RecursionError, MemoryError):  # pragma: no cover - bounded by MAX_BYTES and MAX_DEPTH
         return None, [Diagnostic(path, 1, 1, "error", "file is too complex to read")]
     diagnostics = [Diagnostic(path, line, col, "error", message) for (line, col), message in problems]
@@ -377,7 +408,7 @@ def parse_yaml(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnos
         return None, diagnostics
     if not isinstance(data, dict):
         line, col = positions.get((), (None, (1, 1)))[1]
-        got = schema.describe(data) if data is not None else "nothing (null)"
+        got = describe(data) if data is not None else "nothing (null)"
         diagnostics.append(Diagnostic(path, line, col, "error", f"expected a mapping at the top, got {got}"))
         return None, diagnostics
-    return YamlDocument(path, data, positions), diagnostics
+    return YamlDocument(path, data, positions, styles), diagnostics

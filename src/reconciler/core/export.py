@@ -5,7 +5,8 @@
 
 - values are Graph's own shapes, reduced to the v1.0 metadata members (`tenantRestrictions.devices`,
   `@odata.*` and members Graph does not document are not written); nulls are left out, since a managed
-  property absent from a partner file means "inherit the default" (docs/plan-apply.md), which is what null means;
+  property absent from a partner file means "inherit the default" (docs/plan-apply.md), which is what null means —
+  except inside an object of plain values (`schema.is_plain`), which files write whole, null for "not set";
 - read-only and unknown properties (`isInMultiTenantOrganization`, `isServiceProvider`,
   `crossCloudMeetingConfiguration`, ...) are never written: the planner never compares them;
 - `identitySynchronization` is written when the partner has a policy (its non-null `displayName` and
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core import metadata, model
+from reconciler.core import metadata, model, schema
 from reconciler.core.state import LivePartner, LiveState
 
 SCHEMA_MODELINE = "# yaml-language-server: $schema={path}"
@@ -149,11 +150,20 @@ def clean(type_name: str, value: Any) -> Any:
         if member is None or not member.managed or child is None:
             return model.DROP
         if member.collection and isinstance(child, list):
-            child = [item for item in child if item is not None and item != {}]
+            child = [_whole(member.type, item) for item in child if item is not None and item != {}]
             return model.canonical_set(child) if member.name in model.UNORDERED else child
-        return model.DROP if child == {} else child  # an object with every member empty is empty itself
+        return model.DROP if child == {} else _whole(member.type, child)  # all members empty: empty itself
 
-    return model.transform(type_name, value, keep, documented_order=True) or None
+    return _whole(type_name, model.transform(type_name, value, keep, documented_order=True)) or None
+
+
+def _whole(type_name: str, value: Any) -> Any:
+    """Files write an object of plain values complete (schema.is_plain; a member left out is an error), so a
+    member Graph does not set is written as null."""
+    if not isinstance(value, dict) or not value or not schema.is_plain(type_name):
+        return value
+    known = model.members(type_name)
+    return {name: value.get(name) for name in model.ordered(known) if known[name].managed}
 
 
 def _property(owner: str, name: str, raw: Mapping[str, Any], where: str, notes: list[str]) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Level = Literal["error", "warning", "note"]
 LEVELS: tuple[Level, ...] = ("error", "warning", "note")
@@ -63,3 +63,48 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
 RULE_IDS: tuple[str, ...] = tuple(BY_ID)
+
+
+def ignore_schema() -> dict[str, Any]:
+    """The JSON Schema of a partner file's `lintIgnore`."""
+    return {
+        "description": (
+            "Posture rules of `xtap lint` that do not apply to this partner, each with the reason why "
+            "(docs/lint.md). A suppressed finding is still reported, as suppressed."
+        ),
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["rule", "reason"],
+            "properties": {
+                "rule": {
+                    "description": "The rule's id (XTAP001, ...).",
+                    "type": "string",
+                    "enum": list(RULE_IDS),
+                },
+                "reason": {
+                    "description": "Why it does not apply (a ticket, an owner).",
+                    "type": "string",
+                    "minLength": 1,
+                },
+            },
+        },
+    }
+
+
+def settings_schema() -> dict[str, Any]:
+    """The JSON Schema of `lint:` in xtap.yaml."""
+    return {
+        "description": "`xtap lint` settings (docs/lint.md).",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "disable": {
+                "description": "Posture rules turned off for every partner and the default (reported as suppressed).",
+                "type": "array",
+                "items": {"type": "string", "enum": list(RULE_IDS)},
+                "uniqueItems": True,
+            },
+        },
+    }

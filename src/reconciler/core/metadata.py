@@ -15,6 +15,8 @@ from importlib import resources
 
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 _NS = "graph."
+# The OData vocabulary term for a description, spelled in full or with the customary `Core` alias.
+_DESCRIPTION_TERMS = frozenset({"Org.OData.Core.V1.Description", "Core.Description"})
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Property:
     type: str  # "Edm.Boolean", "Edm.String", a complex/enum type name, ...
     collection: bool
     nullable: bool
+    description: str | None = None  # the metadata's own Core.Description annotation, if it has one
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,43 @@ def _type_ref(raw: str) -> tuple[str, bool]:
     return raw, collection
 
 
-def _props(element: ET.Element, tag: str) -> list[Property]:
+def _description(element: ET.Element) -> str | None:
+    """The Core.Description annotation directly inside `element` (as an attribute or a <String> child)."""
+    for annotation in element.findall(_EDM + "Annotation"):
+        if annotation.attrib.get("Term") in _DESCRIPTION_TERMS:
+            text = annotation.attrib.get("String")
+            if text is None:
+                child = annotation.find(_EDM + "String")
+                text = child.text if child is not None else None
+            return text.strip() if text and text.strip() else None
+    return None
+
+
+def _external_descriptions(root: ET.Element) -> dict[tuple[str, str], str]:
+    """Descriptions given out of line: <Annotations Target="microsoft.graph.type/property">."""
+    out: dict[tuple[str, str], str] = {}
+    for block in root.iter(_EDM + "Annotations"):
+        owner, _, member = block.attrib.get("Target", "").partition("/")
+        text = _description(block)
+        if member and text is not None:
+            out[(_type_ref(owner)[0], member)] = text
+    return out
+
+
+def _props(
+    element: ET.Element, tag: str, owner: str, described: dict[tuple[str, str], str]
+) -> list[Property]:
     out = []
     for p in element.findall(_EDM + tag):
         type_name, collection = _type_ref(p.attrib["Type"])
+        name = p.attrib["Name"]
         out.append(
             Property(
-                name=p.attrib["Name"],
+                name=name,
                 type=type_name,
                 collection=collection,
                 nullable=p.attrib.get("Nullable", "true") != "false",
+                description=_description(p) or described.get((owner, name)),
             )
         )
     return out
@@ -82,6 +112,7 @@ def _props(element: ET.Element, tag: str) -> list[Property]:
 
 def parse(xml_text: str) -> Metadata:
     root = ET.fromstring(xml_text)
+    described = _external_descriptions(root)
     raw: dict[str, tuple[str, str | None, list[Property], list[Property]]] = {}
     enums: dict[str, tuple[str, ...]] = {}
     for schema in root.iter(_EDM + "Schema"):
@@ -90,11 +121,12 @@ def parse(xml_text: str) -> Metadata:
         for tag, kind in (("ComplexType", "complex"), ("EntityType", "entity")):
             for t in schema.findall(_EDM + tag):
                 base = t.attrib.get("BaseType")
-                raw[t.attrib["Name"]] = (
+                name = t.attrib["Name"]
+                raw[name] = (
                     kind,
                     _type_ref(base)[0] if base else None,
-                    _props(t, "Property"),
-                    _props(t, "NavigationProperty"),
+                    _props(t, "Property", name, described),
+                    _props(t, "NavigationProperty", name, described),
                 )
 
     def resolve(name: str) -> tuple[list[Property], list[Property]]:
@@ -112,9 +144,34 @@ def parse(xml_text: str) -> Metadata:
 
 
 @cache
-def load() -> Metadata:
+def _shipped() -> Metadata:
     text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
     return parse(text)
+
+
+_in_use: list[Metadata] = []
+
+
+def load() -> Metadata:
+    """The metadata in force: the shipped excerpt, or the one a `using(...)` block put in place."""
+    return _in_use[-1] if _in_use else _shipped()
+
+
+class _Using:
+    def __init__(self, md: Metadata) -> None:
+        self._md = md
+
+    def __enter__(self) -> Metadata:
+        _in_use.append(self._md)
+        return self._md
+
+    def __exit__(self, *exc: object) -> None:
+        _in_use.remove(self._md)
+
+
+def using(md: Metadata) -> _Using:
+    """`with metadata.using(parse(xml)):` — everything inside reads `md` instead of the shipped metadata."""
+    return _Using(md)
 
 
 PARTNER_TYPE = "crossTenantAccessPolicyConfigurationPartner"

@@ -1,4 +1,4 @@
-"""Semantic rules (DESIGN §3, graph-api.md §6.4) on loaded policy data: pure functions, no I/O.
+"""Semantic rules on loaded policy data (targets, access types, keywords, tenants): pure functions, no I/O.
 
 They run next to the schema check and must survive data the schema rejects, so every access is guarded;
 a value the schema already refuses (a wrong enum, a wrong type) is not judged again here.
@@ -6,16 +6,20 @@ a value the schema already refuses (a wrong enum, a wrong type) is not judged ag
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.core import metadata, model
-from reconciler.core.schema import JsonPath, Problem, describe, suggest
+from reconciler.core.messages import JsonPath, Problem, describe, suggest
 from reconciler.core.state import SourceRef
 
 TARGET_CONFIGURATION = "crossTenantAccessPolicyTargetConfiguration"
+TARGET_TYPE = "crossTenantAccessPolicyTargetType"
+TARGET_MEMBER = ("crossTenantAccessPolicyTarget", "target")
 ACCESS_TYPES = ("allowed", "blocked")
-# Which targetTypes fit each slot (graph-api.md §6.4); m365CollaborationInbound's slot is `users`.
+# Which targetTypes fit each slot Microsoft documents; m365CollaborationInbound's slot is `users`. A slot
+# the metadata adds later takes every targetType of the metadata until someone knows better.
 SLOT_TYPES: dict[str, tuple[str, ...]] = {
     "usersAndGroups": ("user", "group"),
     "users": ("user",),
@@ -29,8 +33,15 @@ KEYWORDS: dict[str, str] = {
     "AllMicrosoftApps": "application",
 }
 EXAMPLE_GUID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+TENANT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+# C0, DEL, C1 and the line/paragraph separators: never in a name, a path or a string sent to Graph.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # The default configuration's inbound settings cannot target specific users or groups (Entra portal).
 DEFAULT_INBOUND = ("b2bCollaborationInbound", "b2bDirectConnectInbound")
+
+
+def has_control(text: str) -> bool:
+    return _CONTROL_RE.search(text) is not None
 
 
 def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
@@ -39,13 +50,30 @@ def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
     return []
 
 
-def _slots(owner: str, name: str) -> tuple[str, ...]:
-    """The members of property `name` that are target configurations (usersAndGroups, applications, users)."""
-    prop = metadata.load().type(owner).property(name)
-    if prop is None or prop.type not in metadata.load().types:
-        return ()
-    members = metadata.load().type(prop.type).properties
-    return tuple(p.name for p in members if p.type == TARGET_CONFIGURATION and p.name in SLOT_TYPES)
+def _target_types() -> tuple[str, ...]:
+    md = metadata.load()
+    types = md.enums.get(TARGET_TYPE, ())
+    return model.derived(
+        md, "rules:target-types", lambda: tuple(t for t in types if t != "unknownFutureValue")
+    )
+
+
+def _slots(owner: str) -> dict[str, tuple[str, ...]]:
+    """Per property of `owner`: its members that are target configurations (usersAndGroups, applications,
+    users). Worked out once per metadata."""
+    md = metadata.load()
+    return model.derived(md, f"rules:slots:{owner}", lambda: _find_slots(md, owner))
+
+
+def _find_slots(md: metadata.Metadata, owner: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for prop in md.type(owner).properties:
+        if prop.type in md.types:
+            members = md.type(prop.type).properties
+            out[prop.name] = tuple(
+                p.name for p in members if p.type == TARGET_CONFIGURATION and not p.collection
+            )
+    return out
 
 
 def _access(config: Any) -> str | None:
@@ -65,16 +93,31 @@ def _has_target(config: Any, keyword: str) -> bool:
     return any(item.get("target") == keyword for _, item in _target_items(config))
 
 
-def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
-    """Rules on one target configuration (`path` leads to it, `slot` is its member name)."""
-    problems: list[Problem] = []
-    fits = SLOT_TYPES[slot]
+def _needs_targets(path: JsonPath, config: Any) -> list[Problem]:
+    """Allowed or blocked must say whom: Graph has no meaning for an access type over no targets. (A
+    `targets` left out is reported by the schema: a target configuration is written complete.)"""
+    access = _access(config)
+    if access is None or "targets" not in config or config["targets"] not in (None, []):
+        return []
+    shown = "empty" if config["targets"] == [] else "null"
+    message = f"accessType {access} needs at least one target; targets is {shown}"
+    return [Problem((*path, "targets"), message)]
+
+
+def check_targets(
+    path: JsonPath, slot: str, config: Any, known_types: tuple[str, ...] | None = None
+) -> list[Problem]:
+    """Rules on one target configuration (`path` leads to it, `slot` is its member name). `known_types`:
+    the metadata's targetTypes, when the caller has them at hand."""
+    problems = _needs_targets(path, config)
+    known_types = known_types if known_types is not None else _target_types()
+    fits = SLOT_TYPES.get(slot) or known_types
     items = _target_items(config)
     seen: dict[tuple[str, str], int] = {}
     for index, item in items:
         here = (*path, "targets", index)
         target, target_type = item.get("target"), item.get("targetType")
-        valid_type = target_type in ("user", "group", "application")
+        valid_type = target_type in known_types
         if valid_type and target_type not in fits:
             expected = " or ".join(fits)
             message = f"targetType '{target_type}' does not fit {slot} (expected {expected})"
@@ -112,7 +155,8 @@ def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
 
 
 def check_access_types(name: str, setting: Any) -> list[Problem]:
-    """Users/groups access must not contradict applications access (graph-api.md §6.4)."""
+    """Users/groups access must not contradict applications access (Entra cross-tenant access overview,
+    "Important considerations": blocking all users needs all apps blocked, and the reverse)."""
     if not isinstance(setting, dict):
         return []
     users, apps = setting.get("usersAndGroups"), setting.get("applications")
@@ -133,12 +177,13 @@ def check_access_types(name: str, setting: Any) -> list[Problem]:
 
 def _check_settings(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
+    slots, known = _slots(owner), _target_types()
     for name in names:
         setting = data.get(name)
         if not isinstance(setting, dict):
             continue
-        for slot in _slots(owner, name):
-            problems.extend(check_targets((name, slot), slot, setting.get(slot)))
+        for slot in slots.get(name, ()):
+            problems.extend(check_targets((name, slot), slot, setting.get(slot), known))
         problems.extend(check_access_types(name, setting))
     return problems
 
@@ -154,10 +199,73 @@ def _check_ignored_but_set(data: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
+# A step into a collection: every item.
+_EACH = -1
+# A metadata type may (in principle) contain itself; files nest at most 32 levels anyway.
+_MAX_TYPE_DEPTH = 16
+
+
+def _string_paths(owner: str) -> dict[str, tuple[JsonPath, ...]]:
+    """Per property of `owner`: where free text (Edm.String) can be in it. Worked out once per metadata;
+    most properties hold none, and their check then costs nothing."""
+    md = metadata.load()
+    return model.derived(md, f"rules:strings:{owner}", lambda: _find_strings(md, owner))
+
+
+def _find_strings(md: metadata.Metadata, owner: str) -> dict[str, tuple[JsonPath, ...]]:
+    return {p.name: tuple(_walk_strings(md, p, (p.name,), 0)) for p in md.type(owner).properties}
+
+
+def _walk_strings(
+    md: metadata.Metadata, prop: metadata.Property, path: JsonPath, depth: int
+) -> Iterator[JsonPath]:
+    here = (*path, _EACH) if prop.collection else path
+    if prop.type == "Edm.String":
+        yield here
+    elif prop.type in md.types and depth < _MAX_TYPE_DEPTH:
+        for member in md.type(prop.type).properties:
+            if (prop.type, member.name) != TARGET_MEMBER:  # check_targets says what a target may be
+                yield from _walk_strings(md, member, (*here, member.name), depth + 1)
+
+
+def _values_at(value: Any, pattern: JsonPath, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    """The values of `value` at a path pattern (`_EACH` for every item of a list), with their real paths."""
+    if not pattern:
+        yield path, value
+    elif pattern[0] == _EACH:
+        for index, item in enumerate(value) if isinstance(value, list) else ():
+            yield from _values_at(item, pattern[1:], (*path, index))
+    elif isinstance(value, dict) and pattern[0] in value:
+        yield from _values_at(value[pattern[0]], pattern[1:], (*path, pattern[0]))
+
+
+def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
+    """Strings sent to Graph carry no control character: a NUL or a newline in a display name would be
+    stored in the tenant and printed raw by every tool that shows it."""
+    problems = []
+    strings = _string_paths(owner)
+    for name in names:
+        for pattern in strings.get(name, ()):
+            for path, text in _values_at(data, pattern):
+                if isinstance(text, str) and has_control(text):
+                    message = f"{_last(path)} must not contain control characters, got {describe(text)}"
+                    problems.append(Problem(path, message))
+    return problems
+
+
+def _last(path: JsonPath) -> str:
+    return next((str(p) for p in reversed(path) if isinstance(p, str)), "value")
+
+
 def check_partner(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of one partner file."""
     problems = _guid_problem(("tenantId",), data.get("tenantId"), "tenantId")
     problems += _check_settings(data, metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES)
+    problems += check_control_characters(data, metadata.PARTNER_TYPE, model.PARTNER_PROPERTIES)
+    sync = data.get(model.SYNC_PROPERTY)
+    if isinstance(sync, dict):
+        for problem in check_control_characters(sync, metadata.SYNC_TYPE, model.SYNC_PROPERTIES):
+            problems.append(Problem((model.SYNC_PROPERTY, *problem.path), problem.message))
     problems += _check_ignored_but_set(data)
     return problems
 
@@ -165,6 +273,7 @@ def check_partner(data: Mapping[str, Any]) -> list[Problem]:
 def check_default(data: Mapping[str, Any]) -> list[Problem]:
     """Every semantic problem of default.yaml."""
     problems = _check_settings(data, metadata.DEFAULT_TYPE, model.DEFAULT_PROPERTIES)
+    problems += check_control_characters(data, metadata.DEFAULT_TYPE, model.DEFAULT_PROPERTIES)
     for name in DEFAULT_INBOUND:
         setting = data.get(name)
         users = setting.get("usersAndGroups") if isinstance(setting, dict) else None
@@ -182,28 +291,55 @@ def check_default(data: Mapping[str, Any]) -> list[Problem]:
 
 
 def check_config(data: Mapping[str, Any]) -> list[Problem]:
-    """Semantic problems of xtap.yaml: GUIDs, and tenants that cannot be told apart."""
+    """Semantic problems of xtap.yaml: tenant names and GUIDs, and tenants that cannot be told apart."""
     problems: list[Problem] = []
     tenants = data.get("tenants")
     if isinstance(tenants, dict):
         first_by_id: dict[str, str] = {}
+        first_by_name: dict[str, str] = {}
         for name, tenant in tenants.items():
-            if not isinstance(tenant, dict):
-                continue
-            tenant_id = tenant.get("tenantId")
-            problems += _guid_problem(("tenants", name, "tenantId"), tenant_id, "tenantId")
-            if tenant_id is None and len(tenants) > 1:
-                message = f"tenant '{name}' needs a tenantId when xtap.yaml names several tenants"
-                problems.append(Problem(("tenants", name), message, on_key=True))
-            if isinstance(tenant_id, str) and model.is_guid(tenant_id):
-                other = first_by_id.setdefault(tenant_id.lower(), name)
-                if other != name:
-                    message = f"tenantId {tenant_id.lower()} is also the tenantId of tenant '{other}'"
-                    problems.append(Problem(("tenants", name, "tenantId"), message))
+            problems += _tenant_name(name, first_by_name)
+            if isinstance(tenant, dict):
+                problems += _tenant(name, tenant, len(tenants), first_by_id)
     protected = data.get("protectedPartners")
     if isinstance(protected, list):
         for index, value in enumerate(protected):
             problems += _guid_problem(("protectedPartners", index), value, "a protected partner")
+    return problems
+
+
+def _tenant_name(name: str, first_by_name: dict[str, str]) -> list[Problem]:
+    """A name --tenant can select and a CI job can carry: `\\Z`, not `$`, so "prod\\n" is refused too."""
+    at = ("tenants", name)
+    if TENANT_NAME_RE.match(name) is None:
+        message = (
+            f"tenant name {describe(name)} must start with a letter or digit and use only letters, digits, "
+            "'.', '_' and '-'"
+        )
+        return [Problem(at, message, on_key=True)]
+    other = first_by_name.setdefault(name.lower(), name)
+    if other != name:
+        # --tenant, job names and case-insensitive file systems would mix them up.
+        message = f"tenant name {describe(name)} differs from {describe(other)} only in letter case"
+        return [Problem(at, message, on_key=True)]
+    return []
+
+
+def _tenant(name: str, tenant: Mapping[str, Any], count: int, first_by_id: dict[str, str]) -> list[Problem]:
+    tenant_id = tenant.get("tenantId")
+    problems = _guid_problem(("tenants", name, "tenantId"), tenant_id, "tenantId")
+    if tenant_id is None and count > 1:
+        message = f"tenant {describe(name)} needs a tenantId when xtap.yaml names several tenants"
+        problems.append(Problem(("tenants", name), message, on_key=True))
+    if isinstance(tenant_id, str) and model.is_guid(tenant_id):
+        other = first_by_id.setdefault(tenant_id.lower(), name)
+        if other != name:
+            message = f"tenantId {tenant_id.lower()} is also the tenantId of tenant {describe(other)}"
+            problems.append(Problem(("tenants", name, "tenantId"), message))
+    policies = tenant.get("policies")
+    if isinstance(policies, str) and has_control(policies):
+        message = f"policies must not contain control characters, got {describe(policies)}"
+        problems.append(Problem(("tenants", name, "policies"), message))
     return problems
 
 

@@ -15,7 +15,8 @@ Command = Literal["error", "warning", "notice"]
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # `##[` anywhere in a line is the runner's older command form: a file name may carry one.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace("##[", "##\\x5b")
 
 
 def _escape_property(text: str) -> str:

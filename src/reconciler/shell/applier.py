@@ -150,7 +150,11 @@ class Applier:
         verification can re-read just the changed resources."""
         changes = [c for c in plan.changes if c.requests]
         refuse_foreign(r for c in changes for r in c.requests)
-        results = self._execute([r for c in changes for r in c.requests])
+        # The root policy first, alone: a partner in another cloud can be configured only once
+        # allowedCloudEndpoints lists that cloud (docs/graph-behaviour.md §16).
+        first = [r for c in changes if c.resource == "policy" for r in c.requests]
+        rest = [r for c in changes if c.resource != "policy" for r in c.requests]
+        results = self._execute(first, rest)
         outcomes: list[Outcome] = []
         replan: dict[str, list[Change]] = {}
         for change in changes:
@@ -170,8 +174,9 @@ class Applier:
         converged, unconverged, reads = self._verify(applied, desired, options, live)
         return ApplyResult(tuple(outcomes), converged, tuple(unconverged), reads)
 
-    def _execute(self, requests: list[Request]) -> Mapping[str, Any]:
-        total, done = len(requests), 0
+    def _execute(self, *waves: list[Request]) -> Mapping[str, Any]:
+        """Each wave's requests, the next wave once the previous one has its answers."""
+        total, done = sum(map(len, waves)), 0
 
         def settled(count: int) -> None:
             nonlocal done
@@ -179,7 +184,11 @@ class Applier:
             if self.progress is not None:
                 self.progress(done, total)
 
-        return self.client.execute(requests, settled) if requests else {}
+        results: dict[str, Any] = {}
+        for requests in waves:
+            if requests:
+                results.update(self.client.execute(requests, settled))
+        return results
 
     def _failure(self, change: Change, results: Mapping[str, Any]) -> _Failure | None:
         """None when every request of the change succeeded; _REPLAN when the tenant moved under us."""

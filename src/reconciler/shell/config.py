@@ -1,4 +1,4 @@
-"""`xtap.yaml`: tenants, clouds, policies folders, ignore rules, pruning, safety gates (DESIGN §2).
+"""`xtap.yaml`: tenants, clouds, policies folders, ignore rules, pruning, safety gates.
 
 The file is optional. Without it there is one implicit tenant named "default": `policies/` next to the
 current directory and the tenant of `AZURE_TENANT_ID` (read by the CLI and passed in as
@@ -30,7 +30,7 @@ DEFAULT_POLICIES = "policies"
 
 @dataclass(frozen=True)
 class Safety:
-    max_deletes: int | None = None  # None: the DESIGN §4 default (0 without prune, 5 with)
+    max_deletes: int | None = None  # None: the default gate (0 without prune, 5 with)
     max_update_percent: float = 30.0
 
 
@@ -112,7 +112,7 @@ def check_config(
     doc, diagnostics = read_yaml(file, root=file.parent)
     if doc is None:
         return None, diagnostics
-    problems = schema.check("config", doc.data) + rules.check_config(doc.data)
+    problems = schema.check("config", doc.data, doc.styles) + rules.check_config(doc.data)
     diagnostics.extend(doc.diagnostic(p) for p in problems)
     config, more = _build(doc, file.parent.resolve(), file, fallback_tenant_id)
     diagnostics.extend(more)
@@ -149,39 +149,14 @@ def _build(
     raw_tenants = data.get("tenants")
     if isinstance(raw_tenants, dict) and raw_tenants:
         for name, raw in raw_tenants.items():
-            if not isinstance(raw, dict):
-                continue
-            policies_text = raw.get("policies", DEFAULT_POLICIES)
-            if not isinstance(policies_text, str) or not policies_text:
-                policies_text = DEFAULT_POLICIES
-            policies = (root / policies_text).resolve()
-            if not policies.is_relative_to(root):
-                line, col = doc.pos(("tenants", name, "policies"))
-                message = f"policies folder must be inside {display_path(root)}, got '{policies_text}'"
-                diagnostics.append(Diagnostic(doc.path, line, col, "error", message))
-                continue
-            tenant_id = raw.get("tenantId")
-            if not model.is_guid(tenant_id):
-                tenant_id = None
-            if tenant_id is None and len(raw_tenants) == 1:
-                tenant_id = fallback_tenant_id or None
-            cloud = raw.get("cloud")
-            tenants.append(
-                TenantConfig(
-                    name=name,
-                    tenant_id=tenant_id.lower() if tenant_id and model.is_guid(tenant_id) else tenant_id,
-                    cloud=cloud if cloud in schema.CLOUDS else DEFAULT_CLOUD,
-                    policies=policies,
-                )
-            )
+            if isinstance(raw, dict):
+                fallback = fallback_tenant_id if len(raw_tenants) == 1 else None
+                tenant = _tenant(doc, root, name, raw, fallback, diagnostics)
+                tenants.extend([tenant] if tenant is not None else [])
     elif raw_tenants is None:
         tenants.append(implicit_config(root, fallback_tenant_id=fallback_tenant_id).tenants[0])
     ignore = data.get("ignore")
     protected = data.get("protectedPartners")
-    safety = data.get("safety") if isinstance(data.get("safety"), dict) else {}
-    assert isinstance(safety, dict)
-    max_deletes = safety.get("maxDeletes")
-    max_update = safety.get("maxUpdatePercent")
     config = Config(
         root=root,
         tenants=tuple(tenants),
@@ -192,16 +167,7 @@ def _build(
         protected_partners=frozenset(p.lower() for p in protected if model.is_guid(p))
         if isinstance(protected, list)
         else frozenset(),
-        safety=Safety(
-            max_deletes=max_deletes
-            if isinstance(max_deletes, int) and not isinstance(max_deletes, bool) and max_deletes >= 0
-            else None,
-            max_update_percent=float(max_update)
-            if isinstance(max_update, int | float)
-            and not isinstance(max_update, bool)
-            and 0 <= max_update <= 100
-            else 30.0,
-        ),
+        safety=_safety(data.get("safety")),
         source=source,
         lint_disable=_lint_disable(data.get("lint")),
     )
@@ -215,10 +181,59 @@ def _lint_disable(lint: Any) -> frozenset[str]:
     return frozenset(r for r in disable if isinstance(r, str) and r in lint_rules.BY_ID)
 
 
-def load_policies(policies_dir: Path, config: Config | None) -> LoadResult:
-    """One policies folder, with the configuration's ignore list and home tenants applied."""
+def _tenant(
+    doc: YamlDocument,
+    root: Path,
+    name: str,
+    raw: Mapping[str, Any],
+    fallback_tenant_id: str | None,
+    diagnostics: list[Diagnostic],
+) -> TenantConfig | None:
+    policies_text = raw.get("policies", DEFAULT_POLICIES)
+    if not isinstance(policies_text, str) or not policies_text or rules.has_control(policies_text):
+        policies_text = DEFAULT_POLICIES  # reported by the checks; a NUL would crash resolve()
+    policies = (root / policies_text).resolve()
+    if not policies.is_relative_to(root):
+        line, col = doc.pos(("tenants", name, "policies"))
+        message = f"policies folder must be inside {display_path(root)}, got '{policies_text}'"
+        diagnostics.append(Diagnostic(doc.path, line, col, "error", message))
+        return None
+    tenant_id = raw.get("tenantId")
+    if not model.is_guid(tenant_id):
+        tenant_id = None
+    if tenant_id is None:
+        tenant_id = fallback_tenant_id or None
+    cloud = raw.get("cloud")
+    return TenantConfig(
+        name=name,
+        tenant_id=tenant_id.lower() if tenant_id and model.is_guid(tenant_id) else tenant_id,
+        cloud=cloud if cloud in schema.CLOUDS else DEFAULT_CLOUD,
+        policies=policies,
+    )
+
+
+def _safety(raw: Any) -> Safety:
+    safety: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    max_deletes = safety.get("maxDeletes")
+    max_update = safety.get("maxUpdatePercent")
+    return Safety(
+        max_deletes=max_deletes
+        if isinstance(max_deletes, int) and not isinstance(max_deletes, bool) and max_deletes >= 0
+        else None,
+        max_update_percent=float(max_update)
+        if isinstance(max_update, int | float) and not isinstance(max_update, bool) and 0 <= max_update <= 100
+        else 30.0,
+    )
+
+
+def load_policies(policies_dir: Path, config: Config | None, *, prune: bool = False) -> LoadResult:
+    """One policies folder, with the configuration's ignore list and home tenants applied. Pruning (the
+    `--prune` flag or `prune: true`) makes a misplaced partner file an error."""
     if config is None:
-        return load_desired(policies_dir)
+        return load_desired(policies_dir, prune=prune)
     return load_desired(
-        policies_dir, global_ignore=config.ignore, home_tenants=config.home_tenants(policies_dir)
+        policies_dir,
+        global_ignore=config.ignore,
+        home_tenants=config.home_tenants(policies_dir),
+        prune=prune or config.prune,
     )
