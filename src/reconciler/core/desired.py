@@ -13,7 +13,14 @@ from typing import Any
 
 from reconciler.core import model, rules, schema
 from reconciler.core.documents import Diagnostic, YamlDocument
-from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredPolicy, DesiredState, SourceRef
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredPolicy,
+    DesiredState,
+    LintIgnore,
+    SourceRef,
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,23 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
         ignore=_ignore_set(data, global_ignore),
         description=description if isinstance(description, str) else None,
         locations=_locations(doc),
+        lint_ignore=_lint_ignore(doc),
     )
+
+
+def _lint_ignore(doc: YamlDocument) -> tuple[LintIgnore, ...]:
+    """The well-formed `lintIgnore` entries (the schema reports the others)."""
+    entries = doc.data.get("lintIgnore")
+    out = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("rule"), str)
+            and isinstance(entry.get("reason"), str)
+        ):
+            line, col = doc.pos(("lintIgnore", index))
+            out.append(LintIgnore(entry["rule"], entry["reason"], SourceRef(doc.path, line, col)))
+    return tuple(out)
 
 
 def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault:
