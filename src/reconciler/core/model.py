@@ -355,9 +355,8 @@ def canonical_property(owner: str, name: str, value: Any) -> Any:
 def _canonical_property(owner: str, name: str, value: Any) -> Any:
     member = property_member(owner, name)
     if member is None or not member.structured:
-        plain = canonical(value)
-        # A top-level set (allowedCloudEndpoints) is no member of an object `canonical` could sort by name.
-        return canonical_set(plain) if name in UNORDERED and isinstance(plain, list) else plain
+        flat = canonical(value)  # a top-level set (allowedCloudEndpoints) has no parent key to mark it
+        return canonical_set(flat) if name in UNORDERED and isinstance(flat, list) else flat
     if member.collection and isinstance(value, list):
         return canonical([managed_view(member.type, item) for item in value])
     return canonical(managed_view(member.type, value))
