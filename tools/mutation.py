@@ -190,7 +190,15 @@ def run_mutmut(module: Module, max_children: int) -> float:
         raise SystemExit(
             f"mutmut failed for {module.key} (exit {done.returncode}): see {module.work}/mutmut.log"
         )
-    return time.monotonic() - started
+    seconds = time.monotonic() - started
+    (module.work / "seconds").write_text(f"{seconds:.0f}\n", encoding="utf-8")  # for --report-only
+    return seconds
+
+
+def last_seconds(module: Module) -> float:
+    """The wall time of the module's last run (0 when not recorded)."""
+    recorded = module.work / "seconds"
+    return float(recorded.read_text(encoding="utf-8")) if recorded.exists() else 0.0
 
 
 def exit_codes(module: Module) -> dict[str, int | None]:
@@ -218,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = []
     for key in args.modules or list(modules):
         module = modules[key]
-        seconds = 0.0
+        seconds = last_seconds(module)
         if not args.report_only:
             print(f"{key}: mutating, tests {' '.join(module.tests)}", flush=True)
             prepare(module, args.keep)
