@@ -120,7 +120,7 @@ def score(module: str, exit_codes: Mapping[str, int | None], equivalent: Iterabl
         module=module,
         mutants=len(exit_codes),
         killed=len(killed),
-        equivalent=len(mine - killed),
+        equivalent=len((mine & set(exit_codes)) - killed),
         survivors=tuple(survivors),
         stale=tuple(stale),
     )
