@@ -430,6 +430,52 @@ def test_a_created_partner_not_visible_yet_is_read_again(emu: Emulator, client: 
     assert (result.ok, result.verify_reads) == (True, 2)
 
 
+def test_a_deletion_that_finds_the_partner_gone_counts_as_done(emu: Emulator, client: GraphClient) -> None:
+    """Deleted in the portal between plan and apply: the DELETE answers 404, and the goal is reached."""
+    tid = IDS[5]
+    options = PlanOptions(prune=True, force=True)
+    want = DesiredState({t: desired(t, {}) for t in IDS[:5]})
+    plan, live = planned(client, want, options)
+    emu.delete_partner(tid)
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, options, live)
+    assert [(o.change.action, o.change.tenant_id, o.status) for o in result.outcomes] == [
+        ("delete", tid, "applied")
+    ]
+    assert result.ok
+
+
+def test_a_new_partner_whose_second_request_fails_is_reported_failed(
+    emu: Emulator, client: GraphClient
+) -> None:
+    """The POST succeeds, the PATCH after it (what the Create page does not document) is refused: the
+    partner's change failed, whatever its first request did."""
+    new = "0000000d-0000-4000-8000-00000000000d"
+    want = DesiredState(
+        {
+            new: desired(
+                new,
+                {
+                    "inboundTrust": TRUST,
+                    "tenantRestrictions": None,
+                    "m365CollaborationInbound": {
+                        "users": {
+                            "accessType": "allowed",
+                            "targets": [{"target": "AllUsers", "targetType": "user"}],
+                        }
+                    },
+                },
+            )
+        }
+    )
+    plan, live = planned(client, want, PlanOptions())
+    assert [r.method for r in plan.requests] == ["POST", "PATCH"]
+    emu.add_fault(FaultRule("PATCH", new, times=99, status=403, retry_after=None))
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    [outcome] = result.outcomes
+    assert (outcome.change.action, outcome.status, outcome.retryable) == ("create", "failed", False)
+    assert outcome.error is not None and outcome.error.startswith(f"Graph refused PATCH {PARTNERS}/{new}")
+
+
 def test_verification_plans_with_the_same_options(emu: Emulator, client: GraphClient) -> None:
     """The file leaves automaticUserConsentSettings out (inherit) but it is ignored; the tenant has it
     set. Re-planned without the ignore option, the applied change would look unconverged."""
