@@ -173,13 +173,22 @@ def prepare(module: Module, keep: bool) -> None:
     (module.work / "pyproject.toml").write_text(mutmut_config(text, module), encoding="utf-8")
 
 
-def run_mutmut(module: Module, max_children: int) -> float:
-    """mutmut's own output goes to mutants/<module>/mutmut.log; returns the wall time."""
+def refresh_tests(module: Module) -> None:
+    """The current tests into the module's copy and into mutmut's own copy of it (which it never updates)."""
+    for target in (module.work / "tests", module.work / "mutants" / "tests"):
+        shutil.copytree(
+            ROOT / "tests", target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+        )
+
+
+def run_mutmut(module: Module, max_children: int, names: Sequence[str] = ()) -> float:
+    """mutmut's own output goes to mutants/<module>/mutmut.log; returns the wall time. With `names`, only
+    those mutants run again (mutmut records the tests that are new first)."""
     started = time.monotonic()
     env = {k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST"}
-    with (module.work / "mutmut.log").open("w", encoding="utf-8") as log:
+    with (module.work / "mutmut.log").open("a" if names else "w", encoding="utf-8") as log:
         done = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)],
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *names],
             cwd=module.work,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -217,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2, help="mutants run at once")
     parser.add_argument("--keep", action="store_true", help="reuse mutants/<module>/ (only new mutants run)")
     parser.add_argument("--report-only", action="store_true", help="only print the table of the last run")
+    parser.add_argument(
+        "--retest", action="store_true", help="run the last run's survivors again against the current tests"
+    )
     args = parser.parse_args(argv)
     modules = load_modules(ROOT / "pyproject.toml")
     unknown = [m for m in args.modules if m not in modules]
@@ -227,7 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key in args.modules or list(modules):
         module = modules[key]
         seconds = last_seconds(module)
-        if not args.report_only:
+        if args.retest:
+            again = score(module.dotted, exit_codes(module), equivalent).survivors
+            print(f"{key}: {len(again)} survivors again, tests {' '.join(module.tests)}", flush=True)
+            refresh_tests(module)
+            seconds += run_mutmut(module, args.max_children, again) if again else 0.0
+            (module.work / "seconds").write_text(f"{seconds:.0f}\n", encoding="utf-8")
+        elif not args.report_only:
             print(f"{key}: mutating, tests {' '.join(module.tests)}", flush=True)
             prepare(module, args.keep)
             seconds = run_mutmut(module, args.max_children)
