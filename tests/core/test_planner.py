@@ -918,3 +918,16 @@ def test_the_default_a_plan_shows_has_consent_and_only_what_xtap_manages() -> No
         "automaticUserConsentSettings": consent,
         "tenantRestrictions": {"usersAndGroups": ALL_USERS},
     }
+
+
+def test_a_setting_is_located_at_its_nearest_written_key() -> None:
+    """Messages point at the line of the deepest key the file writes on the way to a setting."""
+    where = {"inboundTrust": (3, 1), "inboundTrust.isMfaAccepted": (4, 3)}
+    mine = DesiredPartner(FAB, {}, None, SourceRef("policies/partners/fab.yaml", 2, 1), locations=where)
+    default = DesiredDefault(
+        {}, SourceRef("policies/default.yaml"), locations={"b2bCollaborationInbound": (7, 1)}
+    )
+    assert str(mine.where("inboundTrust.isMfaAccepted")) == "policies/partners/fab.yaml:4:3"
+    assert str(mine.where("inboundTrust.isCompliantDeviceAccepted")) == "policies/partners/fab.yaml:3:1"
+    assert str(mine.where("b2bCollaborationInbound.usersAndGroups")) == "policies/partners/fab.yaml:1:1"
+    assert str(default.where("b2bCollaborationInbound.applications.targets")) == "policies/default.yaml:7:1"
