@@ -476,6 +476,43 @@ def test_a_new_partner_whose_second_request_fails_is_reported_failed(
     assert outcome.error is not None and outcome.error.startswith(f"Graph refused PATCH {PARTNERS}/{new}")
 
 
+def test_verification_backs_off_doubling_up_to_eight_seconds_and_says_so(
+    emu: Emulator, client: GraphClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = IDS[0]
+    want = state(**{a: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    sleeps: list[float] = []
+
+    def later(seconds: float) -> None:  # the write shows after the sixth wait
+        sleeps.append(seconds)
+        if len(sleeps) == 6:
+            emu.put_partner({"tenantId": a, "inboundTrust": TRUST})
+
+    caplog.set_level("INFO", logger="reconciler.applier")
+    undo = Applier(client, sleep=later, progress=lambda d, t: emu.put_partner({"tenantId": a}))
+    result = undo.apply(plan, want, PlanOptions(), live)
+    assert (result.ok, result.verify_reads, sleeps) == (True, 7, [0.5, 1.0, 2.0, 4.0, 8.0, 8.0])
+    assert [m for m in caplog.messages if "not visible" in m][:2] == [
+        "1 change(s) not visible yet; reading again in 0.5s",
+        "1 change(s) not visible yet; reading again in 1.0s",
+    ]
+
+
+def test_a_failure_is_logged_with_what_and_why(
+    emu: Emulator, client: GraphClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tid = IDS[1]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    emu.reject_writes(tid, status=403, code="Authorization_RequestDenied")
+    result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
+    [failed] = result.failed
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "reconciler.applier"] == [
+        ("WARNING", f"failed: update partner:{tid}: {failed.error}")
+    ]
+
+
 def test_verification_plans_with_the_same_options(emu: Emulator, client: GraphClient) -> None:
     """The file leaves automaticUserConsentSettings out (inherit) but it is ignored; the tenant has it
     set. Re-planned without the ignore option, the applied change would look unconverged."""
