@@ -27,7 +27,7 @@ device claims), automatic consent and identity sync count too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.core import effective, model
@@ -118,6 +118,9 @@ class Rule:
         return f"{self.slot}: {self.access_type} for {names}"
 
 
+Slots = tuple[Rule | None, Rule | None]  # a channel's users-and-groups rule and applications rule
+
+
 @dataclass(frozen=True)
 class SlotDecision:
     rule: Rule
@@ -152,17 +155,31 @@ class Configuration:
     """A partner as it is (or will be), resolved against a default (`effective.Resolved`)."""
 
     resolved: effective.Resolved
+    # Each slot's rule, made once: deciding many principals and apps asks for the same few rules.
+    _rules: dict[tuple[str, str], Rule] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def leaf(self, path: str) -> effective.Leaf:
         return self.resolved.leaf(path)
 
     def rule(self, channel: Channel, slot: str) -> Rule:
+        key = (channel.graph_property, slot)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = self._rule(channel, slot)
+        return found
+
+    def slots(self, channel: Channel) -> Slots:
+        """The rules of a channel's users-and-groups slot and applications slot (None where it has none)."""
+        users = self.rule(channel, channel.users) if channel.users is not None else None
+        return users, self.rule(channel, channel.apps) if channel.apps is not None else None
+
+    def _rule(self, channel: Channel, slot: str) -> Rule:
         base = f"{channel.graph_property}.{slot}"
         access, targets = self.leaf(f"{base}.accessType"), self.leaf(f"{base}.targets")
         items = tuple(
             (str(t.get("targetType")), str(t.get("target")))
             for t in (targets.value or [])
-            if isinstance(t, Mapping)
+            if type(t) is dict or isinstance(t, Mapping)
         )
         return Rule(channel.graph_property, slot, access.value, items, access.origin, targets.origin)
 
@@ -210,13 +227,16 @@ def _slot(rule: Rule, passes: tuple[bool, str | None]) -> SlotDecision:
 
 def decide(config: Configuration, channel: Channel, principal: Principal, app: str = ANY) -> ChannelDecision:
     """May `principal` reach `app` over `channel`? Both slots must let it, unless both are block lists."""
+    return decide_slots(channel, config.slots(channel), principal, app)
+
+
+def decide_slots(channel: Channel, rules: Slots, principal: Principal, app: str = ANY) -> ChannelDecision:
+    """`decide` over a channel's rules as `Configuration.slots` gives them."""
     users = apps = None
-    if channel.users is not None:
-        rule = config.rule(channel, channel.users)
-        users = _slot(rule, _user_passes(rule, _lower(principal)))
-    if channel.apps is not None:
-        rule = config.rule(channel, channel.apps)
-        apps = _slot(rule, _app_passes(rule, app.lower() if model.is_guid(app) else app))
+    if rules[0] is not None:
+        users = _slot(rules[0], _user_passes(rules[0], _lower(principal)))
+    if rules[1] is not None:
+        apps = _slot(rules[1], _app_passes(rules[1], app.lower() if model.is_guid(app) else app))
     slots = [s for s in (users, apps) if s is not None]
     if len(slots) == 2 and all(s.rule.access_type == "blocked" for s in slots):
         # Two block lists block the pairs both name, not each list on its own (docs/access.md).

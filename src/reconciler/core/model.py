@@ -368,12 +368,21 @@ def equal(owner: str, name: str, a: Any, b: Any) -> bool:
 
 def value_at(value: Any, path: str) -> Any:
     """The member at a dotted path (`inboundTrust.isMfaAccepted`), or None where the path ends early."""
+    parts = _PARTS.get(path)
+    if parts is None:
+        if len(_PARTS) > 4096:  # paths from data (drift's unknown members) must not grow it without bound
+            _PARTS.clear()
+        parts = _PARTS[path] = tuple(path.split("."))
     node: Any = value
-    for part in path.split("."):
-        if not _is_object(node):
+    for part in parts:
+        if not (type(node) is dict or _is_object(node)):
             return None
         node = node.get(part)
     return node
+
+
+# The access impact asks for the same few dozen leaf paths thousands of times: each is split once.
+_PARTS: dict[str, tuple[str, ...]] = {}
 
 
 # --- wire form ----------------------------------------------------------------------------------------------
