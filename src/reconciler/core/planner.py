@@ -86,6 +86,8 @@ def _delta(owner: str, names: tuple[str, ...], desired: Mapping[str, Any], live:
     notes: list[str] = []
     for name in names:
         want, have = desired.get(name), live.get(name)
+        if want == have:
+            continue  # equal values have equal canonical forms: most of a large plan is unchanged
         after = model.canonical_property(owner, name, want)
         before = model.canonical_property(owner, name, have)
         if after == before:
