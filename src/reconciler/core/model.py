@@ -174,7 +174,19 @@ def _build_members(md: metadata.Metadata, type_name: str) -> dict[str, Member]:
 
 def members(type_name: str) -> dict[str, Member]:
     """The members of `type_name` by name (empty for a primitive or enum type)."""
-    return _members(metadata.load(), type_name)
+    # Hot (once per object walked): a dict per metadata object, without `derived`'s key building.
+    md = metadata.load()
+    if _MEMBERS_OF[0] is not md:
+        _MEMBERS.clear()
+        _MEMBERS_OF[0] = md
+    found = _MEMBERS.get(type_name)
+    if found is None:
+        found = _MEMBERS[type_name] = _members(md, type_name)
+    return found
+
+
+_MEMBERS: dict[str, dict[str, Member]] = {}
+_MEMBERS_OF: list[metadata.Metadata | None] = [None]  # the metadata _MEMBERS was filled from
 
 
 def property_member(owner: str, name: str) -> Member | None:
