@@ -26,6 +26,9 @@ from reconciler.core.state import DesiredState, LiveState
 from reconciler.shell.config import Config, TenantConfig, load_config, load_policies
 from reconciler.shell.files import write_output
 
+# Said only when a gate refuses (plan, apply); a forced plan shows the gate as overridden instead.
+FORCE_ADVICE = "re-run with --force (or raise the limit under `safety:` in xtap.yaml)"
+
 if TYPE_CHECKING:  # imported when a command signs in: httpx, msal and cryptography cost start-up time
     from reconciler.shell.graph import GraphClient
 

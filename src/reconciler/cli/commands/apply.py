@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.commands.plan import FORCE_ADVICE
-from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color
+from reconciler.cli.context import FORCE_ADVICE, Env, load_context, open_client, plan_live, use_color
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, differences, from_json
