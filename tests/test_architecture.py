@@ -219,3 +219,32 @@ def test_docs_code_and_readme_cite_nothing_outside_the_repository() -> None:
         if CITED.search(line)
     ]
     assert cited == []
+
+
+# --- sizes that keep modules and functions readable -------------------------------------------------------------
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+
+def _oversized(text: str, where: str) -> list[str]:
+    found = [f"{where}: {len(text.splitlines())} lines"] if len(text.splitlines()) > MAX_MODULE_LINES else []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(f"{where}:{node.lineno}: {node.name}() {length} lines")
+    return found
+
+
+def test_no_module_over_450_lines_and_no_function_over_60() -> None:
+    modules = sorted(SRC.rglob("*.py"))
+    found = [item for p in modules for item in _oversized(p.read_text("utf-8"), str(p.relative_to(REPO)))]
+    assert found == []
+
+
+def test_the_size_check_finds_a_long_function_and_a_long_module() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert _oversized(f"def long() -> None:\n{body}", "m.py") == ["m.py:1: long() 61 lines"]
+    assert _oversized("pass\n" * (MAX_MODULE_LINES + 1), "m.py") == ["m.py: 451 lines"]
+    assert _oversized("pass\n" * MAX_MODULE_LINES, "m.py") == []

@@ -92,7 +92,7 @@ def test_an_unknown_command_exits_1_with_a_suggestion(capsys: pytest.CaptureFixt
     assert err == (
         "usage: xtap [-h] [--version] COMMAND ...\n"
         "xtap: error: unknown command 'plna'; did you mean 'plan'? (one of: validate, plan, apply, drift, "
-        "export, show, access, tenants, github, emulator, demo)\n"
+        "export, show, access, lint, report, tenants, github, emulator, demo)\n"
     )
 
 
@@ -214,6 +214,8 @@ WHERE = {
     "export": SIGN_IN,
     "show": SIGN_IN,
     "access": SIGN_IN,
+    "lint": SIGN_IN,
+    "report": SIGN_IN,
     "tenants": {"--config", "--tenant"},
     "emulator": set(),
     "emulator set": set(),
@@ -234,7 +236,7 @@ def test_the_shared_options_are_only_where_they_act(name: str) -> None:
     assert "--verbose" in long_options(LEAVES[name])
 
 
-@pytest.mark.parametrize("name", ["plan", "drift", "show", "apply"])
+@pytest.mark.parametrize("name", ["plan", "drift", "show", "apply", "lint", "report"])
 def test_the_commands_that_read_policies_take_the_folder_as_an_argument(name: str) -> None:
     positionals = [a.metavar for a in LEAVES[name]._actions if not a.option_strings]
     assert "POLICIES" in positionals

@@ -253,3 +253,16 @@ def test_managed_property_catalog() -> None:
     assert "automaticUserConsentSettings" not in model.DEFAULT_PROPERTIES
     assert model.SYNC_PROPERTIES == ("displayName", "userSyncInbound")
     assert model.property_type("crossTenantAccessPolicyTenantRestrictions", "devices") is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.permutations(["microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn"]))
+def test_allowed_cloud_endpoints_is_a_set_though_it_is_a_top_level_property(order: list[str]) -> None:
+    policy = "crossTenantAccessPolicy"
+    assert model.canonical_property(policy, "allowedCloudEndpoints", order) == [
+        "microsoftonline.com",
+        "microsoftonline.us",
+        "partner.microsoftonline.cn",
+    ]
+    assert model.equal(policy, "allowedCloudEndpoints", order, [*order, order[0]])
+    assert not model.equal(policy, "allowedCloudEndpoints", order, order[1:])

@@ -70,6 +70,7 @@ def test_partner_schema_names_every_managed_property_and_only_those() -> None:
         "tenantId",
         "description",
         "ignore",
+        "lintIgnore",
         *model.PARTNER_PROPERTIES,
         model.SYNC_PROPERTY,
     }

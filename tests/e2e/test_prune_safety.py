@@ -95,9 +95,9 @@ def test_sync_deletions_count_in_the_gate_and_the_banner_names_what_goes(
     assert code == 0
     assert (
         "> [!CAUTION]\n> **This plan deletes 3 resource(s):** "
-        f"the identity-sync policy of <code>identity sync fabrikam ({FAB})</code>, "
-        f"the identity-sync policy of <code>identity sync Stray Ltd ({STRAY})</code>, "
-        f"partner <code>partner Stray Ltd ({STRAY})</code>\n"
+        f"<code>identity sync fabrikam ({FAB})</code>, "
+        f"<code>identity sync Stray Ltd ({STRAY})</code>, "
+        f"<code>partner Stray Ltd ({STRAY})</code>\n"
     ) in out
     (tmp_path / "xtap.yaml").write_text(
         f"prune: true\nprotectedPartners: [{PROTECTED}]\nsafety: {{maxDeletes: 2}}\n"

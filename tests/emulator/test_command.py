@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -74,6 +75,18 @@ def _drift_items(report: str) -> list[dict[str, Any]]:
     return [item for item in json.loads(report)["items"] if item["drift"]]
 
 
+# What a person reads after the portal change: `xtap drift --format text`, the read time aside.
+DRIFT_TEXT = f"""xtap drift for tenant default (0d3a6f1e-2b4c-4d5e-8f90-1a2b3c4d5e6f)
+Read at TIME.
+
+  ~ partner fabrikam-inc ({FABRIKAM})   (policies/partners/fabrikam-inc.yaml:4:11)
+      ~ inboundTrust.isMfaAccepted: true in the tenant, false in the file
+
+Drift: 1 item in 1 resource.
+Where a value differs, the file wins on the next apply.
+"""
+
+
 def test_sourced_env_file_portal_change_and_drift(tmp_path: Path) -> None:
     with _emulator(tmp_path, "--seed", "demo") as proc:
         run = _bash(
@@ -82,15 +95,19 @@ def test_sourced_env_file_portal_change_and_drift(tmp_path: Path) -> None:
             "xtap drift --format json > before.json || exit 11\n"
             f"xtap emulator set {FABRIKAM} inboundTrust.isMfaAccepted true || exit 12\n"
             "xtap drift --format json > after.json\n"
-            'echo "drift exit $?"\n',
+            'echo "drift exit $?"\n'
+            "xtap drift --format text > after.txt\n"
+            'echo "text exit $?"\n',
             tmp_path,
         )
         assert (run.returncode, run.stdout, run.stderr) == (
             0,
-            f"partner {FABRIKAM}: set inboundTrust.isMfaAccepted\ndrift exit 2\n",
+            f"partner {FABRIKAM}: set inboundTrust.isMfaAccepted\ndrift exit 2\ntext exit 2\n",
             "",
         )
         assert _drift_items((tmp_path / "before.json").read_text()) == []
+        text = (tmp_path / "after.txt").read_text()
+        assert re.sub(r"^Read at \S+Z\.$", "Read at TIME.", text, flags=re.M) == DRIFT_TEXT
         [item] = _drift_items((tmp_path / "after.json").read_text())
         assert {k: item[k] for k in ("kind", "tenantId", "path", "declared", "live")} == {
             "kind": "changed",

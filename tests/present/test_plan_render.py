@@ -1,17 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
-from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff
+from reconciler.core.plan import Change, Effect, Fingerprints, Plan, PropertyDiff
 from reconciler.core.planner import make_plan
 from reconciler.core.state import DesiredState, LivePartner
 from reconciler.present import github
 from reconciler.present.formats import plan_json as render_json
-from reconciler.present.plan_markdown import _md_section, render_markdown
+from reconciler.present.plan_markdown import _md_section, access_changes, render_markdown
 from reconciler.present.plan_text import SYMBOL, render_text
 from tests.support import REPO
-from tests.support.builders import ALL_USERS, CON, CONSENT, FAB, MTO, TRUST, desired, fresh, live
+from tests.support.builders import ALL_USERS, CON, CONSENT, FAB, LIT, MTO, TRUST, desired, fresh, live
 
 
 def sample_plan() -> Plan:
@@ -71,13 +72,112 @@ def test_markdown_escapes_values_and_has_marker_and_banner() -> None:
     plan = Plan((change,), Fingerprints({}, ""), tenant_name="prod")
     text = render_markdown(plan)
     assert text.startswith("<!-- xtap-plan:prod -->\n### xtap plan — tenant <code>prod</code>\n")
-    assert "> [!CAUTION]\n> **This plan deletes 1 resource(s):** partner <code>partner &lt;img" in text
+    assert "> [!CAUTION]\n> **This plan deletes 1 resource(s):** <code>partner &lt;img" in text
     # Outside code blocks every value is escaped; inside the diff block it is literal text, in a fence
     # its own backticks cannot close.
     outside = re.sub(r"```diff\n.*?\n```\n", "", text, flags=re.S)
     assert "<img" not in outside and "`x`" not in outside
     assert "&lt;img src=x onerror=alert(1)&gt;&#124;&#96;x&#96;" in outside
     assert "```diff\n- inboundTrust.isMfaAccepted: <img src=x onerror=alert(1)>|`x`\n```\n" in text
+
+
+def test_markdown_puts_the_risk_first_descriptions_under_headings_and_unmanaged_last() -> None:
+    fab, con, mto = sample_plan().changes
+    gone = Change(
+        "delete",
+        "partner",
+        "Litware Inc.",
+        LIT,
+        None,
+        (PropertyDiff("inboundTrust.isMfaAccepted", True, None),),
+    )
+    plan = Plan(
+        (dataclasses.replace(fab, description="Fabrikam — joint venture, ticket SEC-1234"), mto, con, gone),
+        Fingerprints({}, ""),
+        tenant_name="prod",
+        defaults=sample_plan().defaults,
+    )
+    assert render_markdown(plan) == (
+        "<!-- xtap-plan:prod -->\n"
+        "### xtap plan — tenant <code>prod</code>\n\n"
+        "**Plan: 1 to add, 1 to change, 1 to destroy.**\n\n"
+        "> [!CAUTION]\n"
+        f"> **This plan deletes 1 resource(s):** <code>partner Litware Inc. ({LIT})</code>\n\n"
+        "#### Access changes\n\n"
+        "> [!WARNING]\n"
+        "> **Widens access** — review these first:\n"
+        "> - **90e2**: inbound trust — isMfaAccepted true, isCompliantDeviceAccepted true, isHybridAzureADJoinedDeviceAccepted true\n"
+        "> - **9c5d**: automatic consent — inboundAllowed true, outboundAllowed true\n\n"
+        f"#### <code>~</code> update partner 90e2 ({FAB}) — 5 values\n\n"
+        "_Fabrikam — joint venture, ticket SEC-1234_\n\n"
+        "```diff\n"
+        "- inboundTrust.isCompliantDeviceAccepted: false\n"
+        "+ inboundTrust.isCompliantDeviceAccepted: true\n"
+        "- inboundTrust.isHybridAzureADJoinedDeviceAccepted: false\n"
+        "+ inboundTrust.isHybridAzureADJoinedDeviceAccepted: true\n"
+        "- inboundTrust.isMfaAccepted: false\n"
+        "+ inboundTrust.isMfaAccepted: true\n"
+        "- tenantRestrictions.usersAndGroups.accessType: blocked\n"
+        "+ tenantRestrictions.usersAndGroups.accessType: inherit (default: allowed)\n"
+        "- tenantRestrictions.usersAndGroups.targets: [AllUsers (user)]\n"
+        "+ tenantRestrictions.usersAndGroups.targets: inherit (default: [AllUsers (user)])\n"
+        "```\n\n"
+        "Declared in <code>policies/partners/90e2.yaml:1:1</code>.\n\n"
+        f"#### <code>+</code> create partner 9c5d ({CON}) — 2 values\n\n"
+        "```diff\n"
+        "+ automaticUserConsentSettings.inboundAllowed: true\n"
+        "+ automaticUserConsentSettings.outboundAllowed: true\n"
+        "```\n\n"
+        "Declared in <code>policies/partners/9c5d.yaml:1:1</code>.\n\n"
+        f"#### <code>-</code> delete partner Litware Inc. ({LIT}) — 1 value\n\n"
+        "```diff\n"
+        "- inboundTrust.isMfaAccepted: true\n"
+        "```\n\n"
+        "#### Unmanaged — not changed by this plan\n\n"
+        f"- <code>?</code> unmanaged partner {MTO}: never deleted (a multitenant organization member, "
+        "isInMultiTenantOrganization)\n"
+    )
+
+
+def test_a_description_is_escaped_under_its_heading() -> None:
+    change = Change("create", "partner", "p", CON, None, (), description="*bold* _it_ <b>|")
+    text = render_markdown(Plan((change,), Fingerprints({}, "")))
+    assert "— 0 values\n\n_&#42;bold&#42; &#95;it&#95; &lt;b&gt;&#124;_\n\n_no property values_\n" in text
+
+
+def test_access_changes_list_widenings_under_a_warning_then_narrowings_then_both_names_in_bold() -> None:
+    def change(name: str, *effects: Effect) -> Change:
+        return Change("update", "partner", name, FAB, None, (), effects=effects)
+
+    plan = Plan(
+        (
+            change(
+                "a*b",
+                Effect(
+                    "b2b-collaboration", "inbound", "narrows", "a*b: any user can no longer reach any app"
+                ),
+                Effect("inbound-trust", None, "widens", "a*b: inbound trust — isMfaAccepted true"),
+            ),
+            change(
+                "c",
+                Effect("b2b-direct-connect", "outbound", "changes", "c: x may now reach y; z can no longer"),
+            ),
+            change("default", Effect("identity-sync", None, "widens", "every partner that inherits: sync")),
+        ),
+        Fingerprints({}, ""),
+    )
+    assert access_changes(plan) == (
+        "#### Access changes\n\n"
+        "> [!WARNING]\n"
+        "> **Widens access** — review these first:\n"
+        "> - **a&#42;b**: inbound trust — isMfaAccepted true\n"
+        "> - every partner that inherits: sync\n\n"
+        "**Narrows access:**\n\n"
+        "- **a&#42;b**: any user can no longer reach any app\n\n"
+        "**Changes access both ways:**\n\n"
+        "- **c**: x may now reach y; z can no longer\n\n"
+    )
+    assert access_changes(Plan((change("c"),), Fingerprints({}, ""))) == ""
 
 
 def huge_create_first() -> Plan:

@@ -2,9 +2,10 @@
 
 Each job's steps run as GitHub runs them (`bash --noprofile --norc -eo pipefail`), with `${{ }}`
 expressions, step outputs, `if:` conditions and job outputs evaluated for the forms these workflows use.
-`uses:` steps are stood in for: checkout (a fresh copy of the repository per job), setup-python (this
-interpreter), upload/download-artifact (a folder). Every GitHub API call goes to a fake `gh` that keeps
-comments and issues in a JSON file. Tokens come from a stand-in of the Actions OIDC endpoint whose
+`uses:` steps are stood in for: checkout (a fresh copy of the repository per job; one with `path:`
+copies the pull request's base there), setup-python (this interpreter), upload/download-artifact (a
+folder), upload-sarif (kept by category, as code scanning would). Every GitHub API call goes to a fake
+`gh` that keeps comments and issues in a JSON file. Tokens come from a stand-in of the Actions OIDC endpoint whose
 subject is what GitHub would put in it for that job, and the emulator checks it against the federated
 credentials of docs/setup.md: the workflows only work if the documented subjects are right.
 
@@ -227,6 +228,11 @@ class FakeGitHub:
         self.apps: tuple[App, ...] = ()
         self.vars, self.env_vars = vars_, env_vars  # env_vars: variables of the production environment
         self.repo = root / "repo"
+        # The base branch of the pull request (a checkout with `path:` and `ref:` gets it); None: the same
+        # files as the pull request.
+        self.base: Path | None = None
+        # What upload-sarif sent to code scanning: category → the SARIF file's text.
+        self.code_scanning: dict[str, str] = {}
         (self.repo / "policies" / "partners").mkdir(parents=True)
         (self.repo / "policies" / "partners" / "fabrikam.yaml").write_text(PARTNER_FILE)
         self.artifacts = root / "artifacts"
@@ -348,7 +354,12 @@ class FakeGitHub:
 
     def _action(self, step: dict[str, Any], ctx: dict[str, Any], work: Path) -> None:
         uses, given = str(step["uses"]), step.get("with", {})
-        if uses.startswith("actions/upload-artifact@"):
+        if uses.startswith("actions/checkout@") and "path" in given:  # a second checkout, beside the first
+            shutil.copytree(self.base or self.repo, work / interpolate(given["path"], ctx))
+        elif uses.startswith("github/codeql-action/upload-sarif@"):
+            category = interpolate(given.get("category", ""), ctx)
+            self.code_scanning[category] = (work / interpolate(given["sarif_file"], ctx)).read_text()
+        elif uses.startswith("actions/upload-artifact@"):
             target = self.artifacts / interpolate(given["name"], ctx)
             target.mkdir(exist_ok=True)
             for name in str(given["path"]).split():

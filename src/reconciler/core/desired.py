@@ -13,7 +13,14 @@ from typing import Any
 
 from reconciler.core import model, rules, schema
 from reconciler.core.documents import Diagnostic, YamlDocument
-from reconciler.core.state import DesiredDefault, DesiredPartner, DesiredPolicy, DesiredState, SourceRef
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredPolicy,
+    DesiredState,
+    LintIgnore,
+    SourceRef,
+)
 
 
 @dataclass(frozen=True)
@@ -67,26 +74,33 @@ def build_desired(
         diagnostics.append(Diagnostic(ref.path, ref.line, ref.col, "error", message))
     default: DesiredDefault | None = None
     if default_file is not None:
-        files.append(default_file.shown)
-        diagnostics.extend(default_file.diagnostics)
-        doc = default_file.document
-        if doc is not None:
-            problems = schema.check("default", doc.data, doc.styles) + rules.check_default(doc.data)
-            diagnostics.extend(doc.diagnostic(p) for p in problems)
-            default = _default(doc, global_ignore)
+        doc = _single(default_file, "default", files, diagnostics)
+        default = _default(doc, global_ignore) if doc is not None else None
     policy: DesiredPolicy | None = None
     if policy_file is not None:
-        files.append(policy_file.shown)
-        diagnostics.extend(policy_file.diagnostics)
-        doc = policy_file.document
+        doc = _single(policy_file, "policy", files, diagnostics)
         if doc is not None:
-            diagnostics.extend(doc.diagnostic(p) for p in schema.check("policy", doc.data, doc.styles))
             properties = {k: v for k, v in doc.data.items() if k in model.POLICY_PROPERTIES}
             policy = DesiredPolicy(properties, SourceRef(doc.path, 1, 1))
     order = {name: index for index, name in enumerate(files)}
     diagnostics.sort(key=lambda d: (order.get(d.path, -1), d.line, d.col))
     state = DesiredState(partners=partners, default=default, policy=policy)
     return LoadResult(state, tuple(diagnostics), tuple(files))
+
+
+def _single(
+    file: ReadFile, kind: schema.Kind, files: list[str], diagnostics: list[Diagnostic]
+) -> YamlDocument | None:
+    """One of the single files (default.yaml, policy.yaml), checked: its document, None when unreadable."""
+    files.append(file.shown)
+    diagnostics.extend(file.diagnostics)
+    doc = file.document
+    if doc is not None:
+        problems = schema.check(kind, doc.data, doc.styles)
+        if kind == "default":
+            problems += rules.check_default(doc.data)
+        diagnostics.extend(doc.diagnostic(p) for p in problems)
+    return doc
 
 
 def _ignore_set(data: Mapping[str, Any], global_ignore: frozenset[str]) -> frozenset[str]:
@@ -112,7 +126,23 @@ def _partner(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredPartner
         ignore=_ignore_set(data, global_ignore),
         description=description if isinstance(description, str) else None,
         locations=_locations(doc),
+        lint_ignore=_lint_ignore(doc),
     )
+
+
+def _lint_ignore(doc: YamlDocument) -> tuple[LintIgnore, ...]:
+    """The well-formed `lintIgnore` entries (the schema reports the others)."""
+    entries = doc.data.get("lintIgnore")
+    out = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        if (
+            isinstance(entry, dict)
+            and isinstance(entry.get("rule"), str)
+            and isinstance(entry.get("reason"), str)
+        ):
+            line, col = doc.pos(("lintIgnore", index))
+            out.append(LintIgnore(entry["rule"], entry["reason"], SourceRef(doc.path, line, col)))
+    return tuple(out)
 
 
 def _default(doc: YamlDocument, global_ignore: frozenset[str]) -> DesiredDefault:

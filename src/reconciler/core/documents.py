@@ -196,13 +196,8 @@ class _Composer:
 
     def run(self) -> None:
         # The hot loop of reading a file, in one function: a call per event costs more than the work.
-        get_event, stack, positions, styles, problems = (
-            self.get_event,
-            self.stack,
-            self.positions,
-            self.styles,
-            self.problems,
-        )
+        get_event, stack, positions = self.get_event, self.stack, self.positions
+        styles, problems = self.styles, self.problems
         while True:
             event: Any = get_event()
             if event is None:

@@ -2,8 +2,9 @@
 
 A drift report is built from a Plan (the files against the live state) and the LiveState it was made from:
 
-- `changed`: a leaf of a partner, of its identity-sync policy or of the default whose live value differs
-  from the file (declared vs live); the file wins on the next apply;
+- `changed`: a leaf of a partner, of its identity-sync policy, of the default or of the root policy
+  (policies/policy.yaml) whose live value differs from the file (declared vs live); the file wins on the
+  next apply;
 - `set-to-default`: a partner property the file leaves to inherit, set in the tenant to exactly the
   default's value (as the portal does when a setting is saved unchanged): one item for the property, since
   the effective value is unchanged — but the partner no longer follows the default, and the next apply
@@ -28,7 +29,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from reconciler.core import metadata, model, values
 from reconciler.core.plan import Change, Plan, PlanOptions, PropertyDiff
@@ -38,18 +39,12 @@ from reconciler.core.state import LiveState
 Kind = Literal[
     "changed", "set-to-default", "missing", "sync-removed", "sync-added", "unmanaged", "unknown-property"
 ]
-KINDS: tuple[Kind, ...] = (
-    "changed",
-    "set-to-default",
-    "missing",
-    "sync-removed",
-    "sync-added",
-    "unmanaged",
-    "unknown-property",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 FILE_WINS = "the file wins on the next apply"
 CREATES = "the next apply creates it again"
+# The resources that are not a partner's, as a sentence names them.
+_NOT_PARTNERS = {"default": "the default configuration", "policy": "the cross-tenant access policy"}
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,8 @@ class DriftItem:
     id: str
     kind: Kind
     drift: bool  # False for information items
-    resource: str  # "partner", "identitySynchronization" or "default"
-    name: str  # the partner's file name, its tenantId when it has no file, or "default"
+    resource: str  # "partner", "identitySynchronization", "default" or "policy" (the root policy)
+    name: str  # the partner's file name, its tenantId when it has no file, "default" or "policy"
     tenant_id: str | None
     message: str  # one sentence: what happened and who wins
     source: str | None = None  # path:line:col of the declaration
@@ -157,7 +152,7 @@ def by_resource(items: Sequence[DriftItem]) -> list[list[DriftItem]]:
 
 def resource_title(item: DriftItem) -> str:
     """How the resource of `item` is named for people: `partner fabrikam (90e2…)`, `default configuration`."""
-    resource = "default" if item.resource == "default" else "partner"
+    resource = item.resource if item.resource in _NOT_PARTNERS else "partner"  # sync goes with its partner
     return values.title(resource, item.name, item.tenant_id)
 
 
@@ -188,7 +183,7 @@ def _changed(change: Change, defaults: Mapping[str, Any]) -> list[DriftItem]:
         # The planner's diff goes from live (before) to the file (after).
         declared_text = values.describe(change, diff.path, diff.after, defaults)
         live_text = values.describe(change, diff.path, diff.before, defaults)
-        where = "the default configuration" if change.resource == "default" else _label(change)
+        where = _NOT_PARTNERS.get(change.resource) or _label(change)
         message = f"{diff.path} of {where} is {live_text} in the tenant but {declared_text} in the file; {FILE_WINS}"
         items.append(
             _item(

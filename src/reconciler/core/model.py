@@ -380,7 +380,8 @@ def canonical_property(owner: str, name: str, value: Any) -> Any:
 def _canonical_property(owner: str, name: str, value: Any) -> Any:
     member = property_member(owner, name)
     if member is None or not member.structured:
-        return canonical(value)
+        flat = canonical(value)  # a top-level set (allowedCloudEndpoints) has no parent key to mark it
+        return canonical_set(flat) if name in UNORDERED and isinstance(flat, list) else flat
     if member.collection and isinstance(value, list):
         return [_canonical_managed(member.type, item) for item in value]
     return _canonical_managed(member.type, value)

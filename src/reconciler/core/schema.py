@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
-from reconciler.core import descriptions, messages, metadata, model, schema_errors
+from reconciler.core import descriptions, lint_rules, messages, metadata, model, schema_errors
 from reconciler.core.messages import JsonPath, Problem
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -212,6 +212,7 @@ def partner_schema() -> dict[str, Any]:
         "tenantId": {"description": descriptions.own("tenantId"), "type": "string", "pattern": GUID_PATTERN},
         "description": {"description": descriptions.own("description"), "type": "string"},
         "ignore": _ignore_schema(partner_ignorable(), descriptions.own("ignore")),
+        "lintIgnore": lint_rules.ignore_schema(),
     }
     for name in model.PARTNER_PROPERTIES:
         props[name] = _top_property(metadata.PARTNER_TYPE, name, "partner")
@@ -330,6 +331,7 @@ def config_schema() -> dict[str, Any]:
                 "items": {"type": "string", "pattern": GUID_PATTERN},
                 "uniqueItems": True,
             },
+            "lint": lint_rules.settings_schema(),
             "safety": _safety_schema(),
         },
     }

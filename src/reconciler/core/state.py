@@ -34,6 +34,15 @@ def _where(source: SourceRef, locations: Mapping[str, tuple[int, int]], path: st
 
 
 @dataclass(frozen=True)
+class LintIgnore:
+    """One `lintIgnore` entry of a partner file: a posture rule (core/lint.py) that does not apply to it."""
+
+    rule: str
+    reason: str
+    location: SourceRef
+
+
+@dataclass(frozen=True)
 class DesiredPartner:
     tenant_id: str  # lowercase GUID
     # Managed properties named in the file, with their values (None = explicitly inherit). Properties not
@@ -47,6 +56,8 @@ class DesiredPartner:
     # Where the file writes its settings: dotted path (down to `accessType`/`targets`) → (line, col) of
     # the key. A few entries per file, kept for the answers that point at a line (access, lint).
     locations: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    # Posture rules the file says do not apply, each with its reason (never sent to Graph).
+    lint_ignore: tuple[LintIgnore, ...] = field(default=(), compare=False)
 
     def where(self, path: str) -> SourceRef:
         return _where(self.source, self.locations, path)

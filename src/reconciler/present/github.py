@@ -160,7 +160,13 @@ def find_marked_issue(
 
 
 def plan_comment_body(
-    tenant: str, plan: Plan | None, exit_code: int, *, run_url: str | None = None, limit: int = BODY_LIMIT
+    tenant: str,
+    plan: Plan | None,
+    exit_code: int,
+    *,
+    run_url: str | None = None,
+    limit: int = BODY_LIMIT,
+    posture: str = "",
 ) -> str:
     """The plan comment of `tenant`: marker, the plan, what the exit code means for the pull request.
 
@@ -171,7 +177,7 @@ def plan_comment_body(
     where = f"the job summary and the `{PLAN_ARTIFACT_PREFIX}{tenant}` artifact" + (
         f" of [this run]({run_url})" if run_url else ""
     )
-    return _plan_body(tenant, plan, exit_code, run_url=run_url, limit=limit, elsewhere=where)
+    return _plan_body(tenant, plan, exit_code, run_url=run_url, limit=limit, elsewhere=where, posture=posture)
 
 
 def plan_summary(
@@ -183,14 +189,21 @@ def plan_summary(
 
 
 def _plan_body(
-    tenant: str, plan: Plan | None, exit_code: int, *, run_url: str | None, limit: int, elsewhere: str
+    tenant: str,
+    plan: Plan | None,
+    exit_code: int,
+    *,
+    run_url: str | None,
+    limit: int,
+    elsewhere: str,
+    posture: str = "",
 ) -> str:
     if exit_code not in _PLAN_STATUS:
         raise XtapError(f"unexpected exit code {exit_code} from xtap plan (expected 0, 1, 2 or 3)")
     marker = plan_marker(tenant)
     head = f"{marker}\n"
     link = f" · [Run log and full plan]({run_url})" if run_url else ""
-    foot = f"\n---\n{_PLAN_STATUS[exit_code]}{link}\n"
+    foot = f"{posture}\n---\n{_PLAN_STATUS[exit_code]}{link}\n"
     if plan is None or exit_code == 1:  # a failed plan shows nothing that could be half of one
         return f"{head}### xtap plan — tenant {fence(tenant)}\n\n{foot}"
     if plan.tenant_name != tenant:
@@ -208,6 +221,49 @@ def _without_line(markdown: str, line: str) -> str:
     """`markdown` without a first line equal to `line` (the renderer's copy of our marker)."""
     first, sep, rest = markdown.partition("\n")
     return rest if first.strip() == line and sep else markdown
+
+
+# --- posture (xtap lint) in the plan comment ------------------------------------------------------------
+
+POSTURE_LINES = 5  # findings listed by name; the rest are counted (code scanning lists them all)
+
+
+def _findings(report: Mapping[str, Any], origin: str) -> list[Mapping[str, Any]]:
+    """The findings of an `xtap lint --format json` report (format_version 1)."""
+    items = report.get("findings")
+    if report.get("format_version") != 1 or not isinstance(items, list):
+        raise XtapError(f"{origin}: not an xtap lint report (`xtap lint --format json` writes one)")
+    if not all(isinstance(i, Mapping) and isinstance(i.get("fingerprint"), str) for i in items):
+        raise XtapError(f"{origin}: a finding without a fingerprint")
+    return items
+
+
+def posture_section(
+    report: Mapping[str, Any], base: Mapping[str, Any] | None, *, origin: str = "lint report"
+) -> str:
+    """A few lines for the plan comment: the findings this pull request brings (not in its base's lint
+    report, by fingerprint), unsuppressed; every one of them when there is no base report."""
+    found = [f for f in _findings(report, origin) if not f.get("suppressed")]
+    known = {f["fingerprint"] for f in _findings(base, "base lint report")} if base is not None else set()
+    new = [f for f in found if f["fingerprint"] not in known]
+    total = f"{len(found)} in all" + (
+        f", {n} suppressed" if (n := len(_findings(report, origin)) - len(found)) else ""
+    )
+    head = "\n#### Posture (`xtap lint`)\n\n"
+    if not new:
+        return f"{head}No new finding ({total}).\n"
+    word = "finding" if len(new) == 1 else "findings"
+    lines = [
+        f"**{len(new)} new {word}** in this pull request ({total}); code scanning marks them on the files:",
+        "",
+    ]
+    for item in new[:POSTURE_LINES]:
+        where = f" — {markdown.code(str(item.get('where', '')))}" if item.get("where") else ""
+        level, rule = escape(str(item.get("level", ""))), escape(str(item.get("ruleId", "")))
+        lines.append(f"- **{level}** {rule} {escape(str(item.get('message', '')))}{where}")
+    if len(new) > POSTURE_LINES:
+        lines.append(f"- … and {len(new) - POSTURE_LINES} more.")
+    return head + "\n".join(lines) + "\n"
 
 
 # --- drift ---------------------------------------------------------------------------------------------

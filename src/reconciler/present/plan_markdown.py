@@ -2,13 +2,14 @@
 
 First the summary line, the deletion banner and the safety gates; then **Access changes** — who gains
 access (under a GitHub warning), who loses it, what changes both ways — from each change's access effects;
-then every change under its own heading (the partner's file name or display name before its tenantId, its
-description), its leaves as a visible `diff` block (`-` before, `+` after, "inherit (default: …)" where a
-partner property goes back to the default), where it is declared and any notes.
+then every change under its own heading (the partner's file name or display name before its tenantId; its
+description under it), its leaves as a visible `diff` block (`-` before, `+` after, "inherit (default: …)"
+where a partner property goes back to the default), where it is declared and any notes; last, under a
+heading of their own, the resources the plan leaves alone (unmanaged).
 
 A comment holds at most 65,536 characters, and a plan can be longer (one partner with thousands of
 targets is enough). What is cut is never a change, only its detail: every change keeps its header line
-(action, resource, name, number of values); the leaf tables are dropped where they don't fit, riskiest
+(action, resource, name, number of values); the diff blocks are dropped where they don't fit, riskiest
 changes keeping theirs first (deletions, then updates, then creations), and the notice says how many
 and where the rest is. Only a plan whose headers alone exceed the limit lists fewer changes — and says so.
 """
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.plan import Change, Plan
+from reconciler.core.plan import Change, Effect, Plan
 from reconciler.core.text import printable
 from reconciler.core.values import describe
 from reconciler.present.markdown import BODY_LIMIT, code, escape, marker
@@ -33,8 +34,15 @@ _DETAIL_ORDER = {"delete": 0, "update": 1, "create": 2}
 
 
 def _head(change: Change) -> str:
-    described = f" — {change.description}" if change.description else ""
-    return f"<code>{SYMBOL[change.action]}</code> {change.action} {escape(title(change) + described)}"
+    return f"<code>{SYMBOL[change.action]}</code> {change.action} {escape(title(change))}"
+
+
+def _heading(change: Change, count: str) -> str:
+    """A change's heading, its description on a line of its own: a description holds dashes and commas
+    of its own ("Fabrikam — joint venture, ticket SEC-1234"), and beside the name and the count in one
+    heading it wrapped into a line where neither stood out."""
+    described = f"_{escape(change.description)}_\n\n" if change.description else ""
+    return f"#### {_head(change)} — {count}\n\n{described}"
 
 
 def _count(change: Change) -> str:
@@ -48,7 +56,8 @@ def _count(change: Change) -> str:
 
 def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     if change.action == "unmanaged":
-        return f"- {_head(change)}: {escape('; '.join(change.notes))}\n\n"
+        described = f" — {escape(change.description)}" if change.description else ""
+        return f"- {_head(change)}{described}: {escape('; '.join(change.notes))}\n\n"
     lines = []
     for diff in change.diffs:
         before = describe(change, diff.path, diff.before, defaults)
@@ -60,7 +69,7 @@ def _md_section(change: Change, defaults: Mapping[str, Any]) -> str:
     body = _diff_block(lines) if lines else "_no property values_\n"
     source = f"\nDeclared in {code(change.source)}.\n" if change.source else ""
     notes = "".join(f"\n{escape(n)}\n" for n in change.notes)
-    return f"#### {_head(change)} — {_count(change)}\n\n{body}{source}{notes}\n"
+    return f"{_heading(change, _count(change))}{body}{source}{notes}\n"
 
 
 def _diff_block(lines: list[str]) -> str:
@@ -72,13 +81,10 @@ def _diff_block(lines: list[str]) -> str:
     return f"{fence}diff\n" + "\n".join(text) + f"\n{fence}\n"
 
 
-def _details(summary: str, body: str) -> str:
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
-
-
 def _md_header_only(change: Change) -> str:
     """A change whose detail does not fit: its header line, and why there is nothing under it."""
-    return f"#### {_head(change)} — {_count(change)}, detail left out\n\n_Left out to fit; see the note below._\n\n"
+    heading = _heading(change, f"{_count(change)}, detail left out")
+    return f"{heading}_Left out to fit; see the note below._\n\n"
 
 
 @dataclass(frozen=True)
@@ -126,16 +132,12 @@ def _banner_and_gates(plan: Plan) -> list[str]:
     lines: list[str] = []
     gone = plan.deletions  # identity-sync policies count as deletions too
     if gone:
-        names = ", ".join(f"{_kind(c)} {code(title(c))}" for c in gone)
+        names = ", ".join(code(title(c)) for c in gone)  # the title names the kind: "partner Litware"
         lines += ["", f"> [!CAUTION]\n> **This plan deletes {len(gone)} resource(s):** {names}"]
     for refusal in plan.refusals:
         word = "overridden by --force" if plan.forced else "refused"
         lines += ["", f"> [!WARNING]\n> **Safety gate {word}:** {escape(refusal)}"]
     return lines
-
-
-def _kind(change: Change) -> str:
-    return "the identity-sync policy of" if change.resource == "identitySynchronization" else "partner"
 
 
 _IMPACT_HEADS = {
@@ -145,14 +147,23 @@ _IMPACT_HEADS = {
 }
 
 
+def _effect_line(change: Change, effect: Effect) -> str:
+    """The effect's summary, the partner it is about in bold: in a list of a dozen lines the name is
+    what a reviewer's eye looks for."""
+    name, sep, rest = effect.summary.partition(": ")
+    if sep and name == change.name:
+        return f"**{escape(name)}**: {escape(rest)}"
+    return escape(effect.summary)
+
+
 def access_changes(plan: Plan) -> str:
     """The Access changes section: one line per effect, widenings first under a GitHub warning."""
-    effects = [e for c in plan.changes for e in c.effects]
+    effects = [(c, e) for c in plan.changes for e in c.effects]
     if not effects:
         return ""
     parts = ["#### Access changes", ""]
     for impact, head in _IMPACT_HEADS.items():
-        mine = [f"- {escape(e.summary)}" for e in effects if e.impact == impact]
+        mine = [f"- {_effect_line(c, e)}" for c, e in effects if e.impact == impact]
         if not mine:
             continue
         if impact == "widens":
@@ -160,6 +171,16 @@ def access_changes(plan: Plan) -> str:
         else:
             parts += [head, "", *mine, ""]
     return "\n".join(parts) + "\n"
+
+
+# What the plan leaves alone comes after what it changes, under its own heading: between two changes, its
+# list item read as part of the change above it.
+UNMANAGED_HEAD = "#### Unmanaged — not changed by this plan\n\n"
+
+
+def _in_comment_order(changes: Sequence[Change]) -> list[Change]:
+    shown = [c for c in changes if c.action != "noop"]
+    return [c for c in shown if c.action != "unmanaged"] + [c for c in shown if c.action == "unmanaged"]
 
 
 def render_markdown(
@@ -171,8 +192,11 @@ def render_markdown(
     head.append(f"**{escape(plan.summary_line())}**")
     head += _banner_and_gates(plan)
     text = "\n".join(head) + "\n\n" + access_changes(plan)
-    changes = [c for c in plan.changes if c.action != "noop"]
+    changes = _in_comment_order(plan.changes)
     full = [_md_section(c, plan.defaults) for c in changes]
+    if changes and changes[-1].action == "unmanaged":
+        first = next(i for i, c in enumerate(changes) if c.action == "unmanaged")
+        full[first] = UNMANAGED_HEAD + full[first]
     count = plan.count("noop")
     tail = f"{unchanged(count)}.\n" if count else ""
     if len(text) + sum(map(len, full)) + len(tail) <= limit:

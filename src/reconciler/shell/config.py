@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.core import model, rules, schema
+from reconciler.core import lint_rules, model, rules, schema
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic, YamlDocument
 from reconciler.core.errors import XtapError
@@ -51,6 +51,7 @@ class Config:
     protected_partners: frozenset[str] = frozenset()  # lowercase GUIDs
     safety: Safety = Safety()
     source: Path | None = None
+    lint_disable: frozenset[str] = frozenset()  # posture rules turned off (`lint.disable`, docs/lint.md)
 
     def home_tenants(self, policies_dir: Path) -> frozenset[str]:
         """The tenant ids whose policies folder is `policies_dir`: none of them may be its own partner."""
@@ -168,8 +169,16 @@ def _build(
         else frozenset(),
         safety=_safety(data.get("safety")),
         source=source,
+        lint_disable=_lint_disable(data.get("lint")),
     )
     return config, diagnostics
+
+
+def _lint_disable(lint: Any) -> frozenset[str]:
+    disable = lint.get("disable") if isinstance(lint, dict) else None
+    if not isinstance(disable, list):
+        return frozenset()
+    return frozenset(r for r in disable if isinstance(r, str) and r in lint_rules.BY_ID)
 
 
 def _tenant(

@@ -120,6 +120,15 @@ def _add_plan_body_helpers(cmds: Any) -> None:
         p.add_argument("--run-url", metavar="URL", help="link to the workflow run")
         p.add_argument("--limit", type=int, default=limit, help="maximum characters (%(default)s)")
         p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+        if name == "plan-comment":
+            p.add_argument(
+                "--lint",
+                metavar="FILE",
+                help="`xtap lint` JSON of the pull request: its new findings are listed",
+            )
+            p.add_argument(
+                "--lint-base", metavar="FILE", help="`xtap lint` JSON of the base branch (what is not new)"
+            )
         p.set_defaults(github_run=handler)
 
 
@@ -192,9 +201,29 @@ def _saved_plan(args: argparse.Namespace) -> Plan | None:
     return from_json(data, origin=args.plan)
 
 
+def _posture(args: argparse.Namespace) -> str:
+    """The posture lines of the comment; none when lint wrote no report (the lint job says why)."""
+    if not args.lint:
+        return ""
+    if not Path(args.lint).is_file():
+        print(
+            printable(f"xtap: warning: {args.lint} not found; the comment has no posture section"),
+            file=sys.stderr,
+        )
+        return ""
+    # The base branch may not lint (another tenant list, invalid files then): everything counts as new.
+    base = _read_json_object(args.lint_base) if args.lint_base and Path(args.lint_base).is_file() else None
+    return github.posture_section(_read_json_object(args.lint), base, origin=args.lint)
+
+
 def _plan_comment(args: argparse.Namespace) -> int:
     body = github.plan_comment_body(
-        _tenant(args), _saved_plan(args), args.exit_code, run_url=args.run_url, limit=args.limit
+        _tenant(args),
+        _saved_plan(args),
+        args.exit_code,
+        run_url=args.run_url,
+        limit=args.limit,
+        posture=_posture(args),
     )
     _emit(args.out, body)
     return EXIT_OK

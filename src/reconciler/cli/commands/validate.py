@@ -13,7 +13,7 @@ from reconciler.cli.parser import add_command, add_config, add_tenant
 from reconciler.core.desired import LoadResult
 from reconciler.core.documents import Diagnostic
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK
-from reconciler.core.text import printable
+from reconciler.present.annotations import annotation
 from reconciler.shell.config import (
     CONFIG_NAMES,
     Config,
@@ -142,21 +142,11 @@ def summary(diagnostics: Sequence[Diagnostic], file_count: int) -> str:
     return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(file_count, 'file')}"
 
 
-def _escape_data(text: str) -> str:
-    # `##[` anywhere in a line is the runner's older command form: a file name may carry one.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace("##[", "##\\x5b")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def github_annotation(diagnostic: Diagnostic) -> str:
     """A GitHub Actions workflow command that annotates the file (and line) in the pull request."""
-    fields = f"file={_escape_property(printable(diagnostic.path))}"
-    if diagnostic.line:
-        fields += f",line={diagnostic.line},col={diagnostic.col}"
-    return f"::{diagnostic.severity} {fields}::{_escape_data(printable(diagnostic.message))}"
+    return annotation(
+        diagnostic.severity, diagnostic.path, diagnostic.line, diagnostic.col, diagnostic.message
+    )
 
 
 def report(diagnostics: Sequence[Diagnostic], files: Sequence[str], fmt: str, out: TextIO) -> None:
