@@ -101,10 +101,13 @@ def open_client(ctx: Context, *, max_in_flight: int = 4) -> GraphClient:
     )
 
 
-def plan_live(ctx: Context, client: GraphClient) -> tuple[Plan, LiveState]:
+def plan_live(ctx: Context, client: GraphClient, *, saved: bool = True) -> tuple[Plan, LiveState]:
+    """Read the tenant and plan. `saved=False`: the plan is neither saved nor checked against a saved
+    one, so it goes without fingerprints (hashing every file's content costs 0.3 s at 10,000 files)."""
     with collection_paused():
         live = client.read_live_state(policy=ctx.desired.policy is not None)  # the root policy when managed
-        return make_plan(ctx.desired, live, ctx.options, names=doomed_names(ctx, client, live)), live
+        names = doomed_names(ctx, client, live)
+        return make_plan(ctx.desired, live, ctx.options, names=names, fingerprints=saved), live
 
 
 @contextmanager

@@ -398,13 +398,15 @@ def make_plan(
     *,
     names: Mapping[str, str] | None = None,
     explain: bool = True,
+    fingerprints: bool = True,
 ) -> Plan:
     """The plan for `desired` against `live`. `names`: display names (tenant lookup) of live partners that
     no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise.
     `explain=False` leaves out what only people and saved plans need — access effects and fingerprints —
-    for the applier's check that what it wrote is there."""
+    for the applier's check that what it wrote is there; `fingerprints=False` only the fingerprints, for
+    a plan that is shown but neither saved nor checked against a saved one."""
     with model.memo():
-        return _make_plan(desired, live, options or PlanOptions(), names, explain)
+        return _make_plan(desired, live, options or PlanOptions(), names, explain, explain and fingerprints)
 
 
 def _make_plan(
@@ -413,6 +415,7 @@ def _make_plan(
     options: PlanOptions,
     names: Mapping[str, str] | None,
     explain: bool,
+    fingerprints: bool,
 ) -> Plan:
     ids = _Ids()
     changes: list[Change] = []
@@ -430,8 +433,8 @@ def _make_plan(
     return Plan(
         changes=tuple(changes),
         fingerprints=Fingerprints(
-            live=_LiveDigests(live) if explain else {},
-            desired=fingerprint_desired(desired) if explain else "",
+            live=_LiveDigests(live) if fingerprints else {},
+            desired=fingerprint_desired(desired) if fingerprints else "",
             config=digest(options.to_json()),
             version=__version__,
         ),

@@ -41,7 +41,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, env: Env) -> int:
     ctx = load_context(args, env, prune=args.prune, force=args.force)
     with open_client(ctx) as client:
-        plan, _live = plan_live(ctx, client)
+        # Fingerprints only where they are written: the saved plan and the JSON format.
+        plan, _live = plan_live(ctx, client, saved=bool(args.out) or args.format == "json")
     sys.stdout.write(formats.PLAN.render(plan, args.format, formats.RenderOptions(color=use_color(env))))
     if args.out:
         write_file(args.out, formats.plan_json(plan))
