@@ -7,16 +7,14 @@ below the CLI reads `os.environ`.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.cli.environment import Env as Env  # re-exported: the commands type their env with it
 from reconciler.cli.environment import env_tenant_id
+from reconciler.cli.memory import collection_paused
 from reconciler.core.errors import XtapError
 from reconciler.core.export import display_name
 from reconciler.core.plan import Plan, PlanOptions
@@ -108,21 +106,6 @@ def plan_live(ctx: Context, client: GraphClient, *, saved: bool = True) -> tuple
         live = client.read_live_state(policy=ctx.desired.policy is not None)  # the root policy when managed
         names = doomed_names(ctx, client, live)
         return make_plan(ctx.desired, live, ctx.options, names=names, fingerprints=saved), live
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: loading the files, reading the tenant and planning only build
-    data that lives until the command ends, and at 10,000 partners the collector scanning it again and
-    again was a tenth of `xtap plan`'s CPU (docs/performance.md). Reference counting still frees
-    everything else; the collector runs again afterwards, as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def doomed_names(ctx: Context, client: GraphClient, live: LiveState) -> dict[str, str]:

@@ -83,7 +83,9 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     if argv is None:  # the process's own command line: xtap is the whole process
-        _collect_less_often()
+        from reconciler.cli import memory
+
+        memory.whole_process()
     environment = dict(os.environ) if env is None else env
     if environment.get("GITHUB_ACTIONS") == "true":
         # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).
@@ -92,20 +94,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         with console.guarded(environment):
             return _main(argv, environment)
     return _main(argv, environment)
-
-
-def _collect_less_often() -> None:
-    """Python's cyclic garbage collector, tuned for a process that builds a large, long-lived heap.
-
-    By default it scans the young objects every 700 allocations and the whole heap whenever it has grown
-    by a quarter: loading 10,000 policy files and partners made it a third of `xtap plan`'s CPU, to
-    free the few cycles a run leaves behind. Young collections every 10,000 allocations and older ones
-    20 times rarer take that to almost nothing (docs/performance.md, "CPU floor"). Only for a whole
-    process: a caller running `main` in its own process (tests, the demo) keeps its own settings.
-    """
-    import gc
-
-    gc.set_threshold(10_000, 20, 20)
 
 
 def _main(argv: Sequence[str] | None, env: Mapping[str, str]) -> int:
