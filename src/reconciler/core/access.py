@@ -232,23 +232,56 @@ def decide(config: Configuration, channel: Channel, principal: Principal, app: s
 
 def decide_slots(channel: Channel, rules: Slots, principal: Principal, app: str = ANY) -> ChannelDecision:
     """`decide` over a channel's rules as `Configuration.slots` gives them."""
-    users = apps = None
-    if rules[0] is not None:
-        users = _slot(rules[0], _user_passes(rules[0], _lower(principal)))
-    if rules[1] is not None:
-        apps = _slot(rules[1], _app_passes(rules[1], app.lower() if model.is_guid(app) else app))
-    slots = [s for s in (users, apps) if s is not None]
-    if len(slots) == 2 and all(s.rule.access_type == "blocked" for s in slots):
-        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
-        allowed = any(s.passes for s in slots)
-    else:
-        allowed = all(s.passes for s in slots)
+    users_passes, apps_passes = _passes(rules, principal, app)
+    users = _slot(rules[0], users_passes) if rules[0] is not None and users_passes is not None else None
+    apps = _slot(rules[1], apps_passes) if rules[1] is not None and apps_passes is not None else None
+    allowed = _combine(rules, users_passes, apps_passes)
     return ChannelDecision(channel, "allowed" if allowed else "blocked", users, apps)
 
 
+def allows(rules: Slots, principal: Principal, app: str = ANY) -> bool:
+    """`decide_slots(...).decision == "allowed"`, without building the decision: the access impact asks
+    it of every representative principal and app, before and after."""
+    return _combine(rules, *_passes(rules, principal, app))
+
+
+Passes = tuple[bool, str | None]  # whether a slot lets the subject through, and the target that named it
+
+
+def _passes(rules: Slots, principal: Principal, app: str) -> tuple[Passes | None, Passes | None]:
+    users = _user_passes(rules[0], _lower(principal)) if rules[0] is not None else None
+    apps = _app_passes(rules[1], app.lower() if model.is_guid(app) else app) if rules[1] is not None else None
+    return users, apps
+
+
+def _combine(rules: Slots, users: Passes | None, apps: Passes | None) -> bool:
+    """Both slots must let the subject through, unless both are block lists; a slot nobody sets lets
+    nobody through (docs/access.md)."""
+    slots = [
+        (rule, passes[0] and rule.is_set)
+        for rule, passes in ((rules[0], users), (rules[1], apps))
+        if rule is not None and passes is not None
+    ]
+    if len(slots) == 2 and all(rule.access_type == "blocked" for rule, _ in slots):
+        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
+        return any(ok for _, ok in slots)
+    return all(ok for _, ok in slots)
+
+
 def _lower(principal: Principal) -> Principal:
-    user = principal.user.lower() if principal.user and model.is_guid(principal.user) else principal.user
-    return Principal(user, frozenset(g.lower() if model.is_guid(g) else g for g in principal.groups))
+    found = _LOWERED.get(principal)
+    if found is None:
+        if len(_LOWERED) > 4096:
+            _LOWERED.clear()
+        user = principal.user.lower() if principal.user and model.is_guid(principal.user) else principal.user
+        groups = frozenset(g.lower() if model.is_guid(g) else g for g in principal.groups)
+        found = _LOWERED[principal] = Principal(user, groups)
+    return found
+
+
+# The same few principals are decided over and over (the access impact's representatives): each is put
+# in lowercase once. A function of the principal alone, so never stale; bounded.
+_LOWERED: dict[Principal, Principal] = {}
 
 
 def channels(name: str | None = None, direction: str | None = None) -> list[Channel]:

@@ -25,6 +25,7 @@ from reconciler.core.access import (
     Impact,
     Principal,
     Slots,
+    allows,
     channel_words,
     configuration,
     decide_slots,
@@ -121,10 +122,9 @@ def _evaluate(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
     flips = []
     for person in people:
         for app in apps:
-            was = decide_slots(channel, before, person, app).decision
-            now = decide_slots(channel, after, person, app).decision
+            was, now = allows(before, person, app), allows(after, person, app)
             if was != now:
-                flips.append((person, app, was, now))
+                flips.append((person, app, _DECISION[was], _DECISION[now]))
     widened = any(now == "allowed" for *_, now in flips)
     narrowed = any(now == "blocked" for *_, now in flips)
     kind = _classify(widened, narrowed)
@@ -133,6 +133,7 @@ def _evaluate(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
 
 
 _ORDER = {"widens": 0, "narrows": 1, "changes": 2}
+_DECISION: dict[bool, Decision] = {True: "allowed", False: "blocked"}
 
 
 def effects(before: Configuration, after: Configuration, name: str) -> list[Effect]:
