@@ -156,14 +156,28 @@ def effects(before: Configuration, after: Configuration, name: str) -> list[Effe
 
 
 def _phrase(items: list[str], everyone: bool, word: str) -> str:
+    """`any user`; up to three named ("a member of g1, a member of g2 and any other user"); else a count."""
     if everyone:
         return f"any {word}"
-    first = items[0]
-    return f"{first} and {len(items) - 1} more" if len(items) > 1 else first
+    if len(items) > 3:
+        return f"{items[0]}, {items[1]} and {len(items) - 2} more"
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
+
+
+def _groups(flips: list[Flip]) -> list[list[Flip]]:
+    """The flips of the people who gain or lose the same apps, together: each group reads as one clause,
+    so no one is said to lose an app they keep."""
+    apps_of: dict[str, list[Flip]] = {}
+    for flip in flips:
+        apps_of.setdefault(flip[0].describe(), []).append(flip)
+    together: dict[tuple[str, ...], list[Flip]] = {}
+    for person_flips in apps_of.values():
+        together.setdefault(tuple(a for _, a, *_ in person_flips), []).extend(person_flips)
+    return list(together.values())
 
 
 def _side(channel: Channel, flips: list[Flip], people: int, apps: int) -> tuple[str, str]:
-    """Who and what a set of flips concerns, in words ("any user", "a member of g1 and 2 more")."""
+    """Who and what a group of flips concerns, in words ("any user", "a member of g1 and any other user")."""
     who = list(dict.fromkeys(p.describe() for p, *_ in flips))
     what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
     subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
@@ -175,13 +189,11 @@ def _summary(channel: Channel, flips: list[Flip], before: Slots, people: int, ap
     via = f"by {channel_words(channel)}"
     parts = []
     for now, verb in (("allowed", "may now reach"), ("blocked", "can no longer reach")):
-        mine = [f for f in flips if f[3] == now]
-        if not mine:
-            continue
-        subject, target = _side(channel, mine, people, apps)
-        reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
-        was = decide_slots(channel, before, mine[0][0], mine[0][1])
-        parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
+        for group in _groups([f for f in flips if f[3] == now]):
+            subject, target = _side(channel, group, people, apps)
+            reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
+            was = decide_slots(channel, before, group[0][0], group[0][1])
+            parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
     return "; ".join(parts)
 
 
