@@ -1,6 +1,6 @@
 """`xtap plan` against its CPU floor, whole processes side by side, at 1,000 / 5,000 / 10,000 partners.
 
-    python bench/bench_floor.py [--sizes 1000 5000 10000] [--rounds 3]
+    python bench/bench_floor.py [--sizes 1000 5000 10000] [--rounds 3] [--baseline-src DIR]
 
 The floor is the work no implementation of `xtap plan` can skip, done as cheaply as Python does it, in a
 process of its own: start Python, import what talking to Graph needs (httpx, msal, yaml, json), read every
@@ -8,7 +8,9 @@ policy file and parse it with libyaml's `CSafeLoader`, and `json.loads` the part
 exactly as the emulator sent them. `xtap plan --detailed-exitcode` is the real command against the
 emulator (no added latency) over the same files. Both run as fresh child processes, interleaved, and
 their CPU (user + system, `os.wait4`) is compared per round; the median ratio per size is printed, with
-absolute CPU seconds as context.
+absolute CPU seconds as context. `--baseline-src DIR` runs `xtap plan` from another source tree too (e.g.
+`git archive main src | tar -x -C /tmp/base`, then `--baseline-src /tmp/base/src`), interleaved with the
+others, for a before/after in the same run.
 
 The tenant and files are bench_scale.py's: the emulator's `generated:N` tenant exported to policy files,
 5 % of them changed and 1 % new ones added, so the plan has real work. Not a test: docs/performance.md
@@ -77,7 +79,8 @@ def save_pages(emu: object, root: Path) -> None:
         )
 
 
-def measure(size: int, rounds: int) -> tuple[list[float], list[float]]:
+def measure(size: int, rounds: int, baseline: Path | None = None) -> dict[str, list[float]]:
+    """CPU seconds per run of each kind: the floor, xtap, and (with `baseline`) xtap from another src."""
     from bench_scale import write_policies
 
     from reconciler.emulator import Emulator
@@ -89,18 +92,19 @@ def measure(size: int, rounds: int) -> tuple[list[float], list[float]]:
         save_pages(emu, root)
         env = {k: v for k, v in os.environ.items() if k not in (*CREDENTIAL_ENV, "PYTHONDONTWRITEBYTECODE")}
         env.update(emu.env("reader"), PYTHONPATH=str(ROOT / "src"), NO_COLOR="1")
-        runs = {
-            "floor": [sys.executable, "-c", FLOOR, str(root)],
-            "xtap": [sys.executable, "-m", "reconciler", "plan", "--force", "--detailed-exitcode"],
-        }
-        cpu: dict[str, list[float]] = {"floor": [], "xtap": []}
+        plan = [sys.executable, "-m", "reconciler", "plan", "--force", "--detailed-exitcode"]
+        runs = {"floor": ([sys.executable, "-c", FLOOR, str(root)], env), "xtap": (plan, env)}
+        if baseline is not None:
+            runs["baseline"] = (plan, {**env, "PYTHONPATH": str(baseline)})
+        cpu: dict[str, list[float]] = {kind: [] for kind in runs}
         for number in range(rounds):
             for kind in sorted(runs, reverse=bool(number % 2)):  # interleaved, order alternating
-                cpu[kind].append(child_cpu(runs[kind], env, root))
+                argv, child_env = runs[kind]
+                cpu[kind].append(child_cpu(argv, child_env, root))
             print(
-                f"  {size:>6} round {number + 1}: floor {cpu['floor'][-1]:.2f} s, xtap {cpu['xtap'][-1]:.2f} s CPU"
+                f"  {size:>6} round {number + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in cpu.items())
             )
-        return cpu["floor"], cpu["xtap"]
+        return cpu
 
 
 def main() -> None:
@@ -109,15 +113,21 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--baseline-src", type=Path, help="another tree's src/, run the same way, for a before/after"
+    )
     args = parser.parse_args()
     lines = []
     for size in args.sizes:
-        floor, xtap = measure(size, args.rounds)
-        ratio = statistics.median(x / f for f, x in zip(floor, xtap, strict=True))
-        lines.append(
-            f"{size:>6} partners: xtap plan / floor = {ratio:.2f}x  "
-            f"(median CPU: floor {statistics.median(floor):.2f} s, xtap {statistics.median(xtap):.2f} s)"
-        )
+        cpu = measure(size, args.rounds, args.baseline_src.resolve() if args.baseline_src else None)
+        for kind in [k for k in ("baseline", "xtap") if k in cpu]:
+            ratio = statistics.median(x / f for f, x in zip(cpu["floor"], cpu[kind], strict=True))
+            label = "xtap plan" if kind == "xtap" else "baseline "
+            lines.append(
+                f"{size:>6} partners: {label} / floor = {ratio:.2f}x  "
+                f"(median CPU: floor {statistics.median(cpu['floor']):.2f} s, "
+                f"{kind} {statistics.median(cpu[kind]):.2f} s)"
+            )
     print("\nxtap plan CPU against its floor (same files, same pages), median of per-round ratios:")
     print("\n".join(lines))
 

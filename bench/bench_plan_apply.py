@@ -1,11 +1,14 @@
 """Plan and apply at scale against the emulator, side by side with a per-resource baseline.
 
     python bench/bench_plan_apply.py [--partners 1000] [--latency-ms 50] [--page-size 100] [--cpu-partners 5000]
+                                     [--cpu-b2b]
 
 - xtap: `read_live_state` for the plan (paged list with $expand + the default), then the applier
   (`$batch` of 20, 4 in flight) and its verification read;
 - baseline: the pattern of Terraform-style providers, one GET and one PATCH per partner, 10 in flight;
-- CPU: `make_plan` over N generated partners that all change (no network), process time.
+- CPU: `make_plan` over N generated partners that all change (no network), process time, against
+  Microsoft's service default; `--cpu-b2b`: each changes two B2B settings besides `inboundTrust`, so the
+  access effect of every channel they govern is worked out.
 Every request is counted by the emulator's journal (outer HTTP requests, token requests excluded).
 Not a test: figures vary with the machine; docs/performance.md records a run.
 """
@@ -25,6 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from reconciler.core.access import SERVICE_DEFAULT
 from reconciler.core.planner import PlanOptions, make_plan
 from reconciler.core.state import DesiredPartner, DesiredState, LivePartner, LiveState, SourceRef
 from reconciler.emulator import Emulator
@@ -42,13 +46,39 @@ def tenant_ids(n: int) -> list[str]:
     return [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, n + 1)]
 
 
-def desired_for(ids: list[str]) -> DesiredState:
+def desired_for(ids: list[str], b2b: bool = False) -> DesiredState:
     return DesiredState(
         {
-            tid: DesiredPartner(tid, {"inboundTrust": TRUST}, None, SourceRef(f"p{i}.yaml"))
+            tid: DesiredPartner(tid, _settings(i, tid, b2b), None, SourceRef(f"p{i}.yaml"))
             for i, tid in enumerate(ids)
         }
     )
+
+
+def _b2b(group: str, user: str) -> dict[str, Any]:
+    return {
+        "usersAndGroups": {
+            "accessType": "allowed",
+            "targets": [{"target": group, "targetType": "group"}, {"target": user, "targetType": "user"}],
+        },
+        "applications": {
+            "accessType": "blocked",
+            "targets": [{"target": "Office365", "targetType": "application"}],
+        },
+    }
+
+
+def _settings(i: int, tid: str, b2b: bool) -> dict[str, Any]:
+    """inboundTrust; with `b2b`, two B2B settings too, so every channel they govern has an access effect
+    to work out: one of 7 groups (shared by many partners) and a user of the partner's own."""
+    if not b2b:
+        return {"inboundTrust": TRUST}
+    group = f"{i % 7:08x}-aaaa-4000-8000-{i % 7:012x}"
+    return {
+        "inboundTrust": TRUST,
+        "b2bCollaborationInbound": _b2b(group, "11111111-2222-4333-8444-555555555555"),
+        "b2bDirectConnectOutbound": _b2b(group, tid),
+    }
 
 
 def graph_requests(emu: Emulator) -> int:
@@ -114,10 +144,12 @@ def run_baseline(n: int, latency_ms: int, page_size: int) -> dict[str, Any]:
         return {"apply_s": seconds, "apply_requests": graph_requests(emu)}
 
 
-def plan_cpu(n: int) -> float:
+def plan_cpu(n: int, b2b: bool = False) -> float:
     ids = tenant_ids(n)
-    live = LiveState({tid: LivePartner(tid, {"tenantId": tid, "inboundTrust": None}) for tid in ids}, {})
-    desired = desired_for(ids)
+    live = LiveState(
+        {tid: LivePartner(tid, {"tenantId": tid, "inboundTrust": None}) for tid in ids}, SERVICE_DEFAULT
+    )
+    desired = desired_for(ids, b2b)
     t0 = time.process_time()
     plan = make_plan(desired, live, PlanOptions(force=True))
     seconds = time.process_time() - t0
@@ -133,11 +165,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--cpu-partners", type=int, default=5000)
+    parser.add_argument(
+        "--cpu-b2b", action="store_true", help="each partner also changes two B2B settings (access effects)"
+    )
     args = parser.parse_args()
     n = args.partners
     x = run_xtap(n, args.latency_ms, args.page_size)
     b = run_baseline(n, args.latency_ms, args.page_size)
-    cpu = plan_cpu(args.cpu_partners)
+    cpu = plan_cpu(args.cpu_partners, args.cpu_b2b)
     print(
         f"{n} partners, all changing; emulator latency {args.latency_ms} ms/request, page size {args.page_size}"
     )
@@ -151,7 +186,8 @@ def main() -> None:
     )
     print(f"{'baseline GET+PATCH, 10 in flight':32}{b['apply_requests']:>10}{b['apply_s']:>10.2f}")
     print(f"apply speed-up over baseline: {b['apply_s'] / x['apply_s']:.1f}x")
-    print(f"make_plan CPU time for {args.cpu_partners} changing partners: {cpu:.2f} s")
+    what = "inboundTrust and two B2B settings" if args.cpu_b2b else "inboundTrust"
+    print(f"make_plan CPU time for {args.cpu_partners} partners changing {what}: {cpu:.2f} s")
 
 
 if __name__ == "__main__":

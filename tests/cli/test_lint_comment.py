@@ -12,6 +12,9 @@ from reconciler.core.errors import XtapError
 from reconciler.present.github import posture_section
 from tests.support.e2e import xtap
 
+# `xtap github plan-comment` for tenant t, a plan file x and plan's exit code 1; the --lint options vary.
+PLAN_COMMENT = ("github", "plan-comment", "--tenant", "t", "--plan", "x", "--exit-code", "1")
+
 
 def finding(n: int, *, suppressed: bool = False, message: str = "m") -> dict[str, Any]:
     return {
@@ -62,35 +65,9 @@ def test_plan_comment_without_the_lint_report_says_so_and_has_no_section(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "lint.json").write_text('{"format_version": 1, "findings": []}')
-    code, out, err = xtap(
-        capsys,
-        "github",
-        "plan-comment",
-        "--tenant",
-        "t",
-        "--plan",
-        "x",
-        "--exit-code",
-        "1",
-        "--lint",
-        "gone.json",
-    )
+    code, out, err = xtap(capsys, *PLAN_COMMENT, "--lint", "gone.json")
     assert (code, err) == (0, "xtap: warning: gone.json not found; the comment has no posture section\n")
     assert "Posture" not in out
-    code, out, err = xtap(
-        capsys,
-        "github",
-        "plan-comment",
-        "--tenant",
-        "t",
-        "--plan",
-        "x",
-        "--exit-code",
-        "1",
-        "--lint",
-        "lint.json",
-        "--lint-base",
-        "gone.json",
-    )
+    code, out, err = xtap(capsys, *PLAN_COMMENT, "--lint", "lint.json", "--lint-base", "gone.json")
     assert (code, err) == (0, "")
     assert "#### Posture (`xtap lint`)\n\nNo new finding (0 in all).\n" in out

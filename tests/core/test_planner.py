@@ -485,6 +485,32 @@ def test_every_change_says_who_gains_or_loses_access() -> None:
     ]
 
 
+def test_people_who_keep_an_app_are_never_said_to_lose_it() -> None:
+    """From everyone to every app, to one group and Office 365: the group's members keep Office 365, so
+    they lose only the other apps, and the sentence about everyone else is a sentence of its own."""
+    group = "6f546279-4da5-4b53-a095-09ea0cef9971"
+    before = {"b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}}
+    after = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [{"target": group, "targetType": "group"}],
+            },
+            "applications": {
+                "accessType": "allowed",
+                "targets": [{"target": "Office365", "targetType": "application"}],
+            },
+        }
+    }
+    plan = make_plan(DesiredState({FAB: desired(FAB, after)}), live(LivePartner(FAB, fresh(FAB, **before))))
+    [change] = plan.changes
+    assert [e.summary for e in change.effects] == [
+        f"{change.name}: any other user can no longer reach any app by B2B collaboration inbound (before: "
+        f"allowed by the partner's setting); a member of {group} can no longer reach any other app by B2B "
+        "collaboration inbound (before: allowed by the partner's setting)"
+    ]
+
+
 def test_a_deleted_partner_falls_back_to_the_default_and_a_default_change_reaches_every_inheriting_partner() -> (
     None
 ):

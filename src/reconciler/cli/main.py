@@ -82,6 +82,10 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    if argv is None:  # the process's own command line: xtap is the whole process
+        from reconciler.cli import memory
+
+        memory.whole_process()
     environment = dict(os.environ) if env is None else env
     if environment.get("GITHUB_ACTIONS") == "true":
         # Under GitHub Actions nothing printed may act as a workflow command (see shell.console).

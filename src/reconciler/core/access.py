@@ -27,7 +27,7 @@ device claims), automatic consent and identity sync count too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.core import effective, model
@@ -112,6 +112,9 @@ class Rule:
         return f"{self.setting}.{self.slot}"
 
 
+Slots = tuple[Rule | None, Rule | None]  # a channel's users-and-groups rule and applications rule
+
+
 @dataclass(frozen=True)
 class SlotDecision:
     rule: Rule
@@ -146,17 +149,31 @@ class Configuration:
     """A partner as it is (or will be), resolved against a default (`effective.Resolved`)."""
 
     resolved: effective.Resolved
+    # Each slot's rule, made once: deciding many principals and apps asks for the same few rules.
+    _rules: dict[tuple[str, str], Rule] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def leaf(self, path: str) -> effective.Leaf:
         return self.resolved.leaf(path)
 
     def rule(self, channel: Channel, slot: str) -> Rule:
+        key = (channel.graph_property, slot)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = self._rule(channel, slot)
+        return found
+
+    def slots(self, channel: Channel) -> Slots:
+        """The rules of a channel's users-and-groups slot and applications slot (None where it has none)."""
+        users = self.rule(channel, channel.users) if channel.users is not None else None
+        return users, self.rule(channel, channel.apps) if channel.apps is not None else None
+
+    def _rule(self, channel: Channel, slot: str) -> Rule:
         base = f"{channel.graph_property}.{slot}"
         access, targets = self.leaf(f"{base}.accessType"), self.leaf(f"{base}.targets")
         items = tuple(
             (str(t.get("targetType")), str(t.get("target")))
             for t in (targets.value or [])
-            if isinstance(t, Mapping)
+            if type(t) is dict or isinstance(t, Mapping)
         )
         return Rule(channel.graph_property, slot, access.value, items, access.origin, targets.origin)
 
@@ -204,25 +221,61 @@ def _slot(rule: Rule, passes: tuple[bool, str | None]) -> SlotDecision:
 
 def decide(config: Configuration, channel: Channel, principal: Principal, app: str = ANY) -> ChannelDecision:
     """May `principal` reach `app` over `channel`? Both slots must let it, unless both are block lists."""
-    users = apps = None
-    if channel.users is not None:
-        rule = config.rule(channel, channel.users)
-        users = _slot(rule, _user_passes(rule, _lower(principal)))
-    if channel.apps is not None:
-        rule = config.rule(channel, channel.apps)
-        apps = _slot(rule, _app_passes(rule, app.lower() if model.is_guid(app) else app))
-    slots = [s for s in (users, apps) if s is not None]
-    if len(slots) == 2 and all(s.rule.access_type == "blocked" for s in slots):
-        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
-        allowed = any(s.passes for s in slots)
-    else:
-        allowed = all(s.passes for s in slots)
+    return decide_slots(channel, config.slots(channel), principal, app)
+
+
+def decide_slots(channel: Channel, rules: Slots, principal: Principal, app: str = ANY) -> ChannelDecision:
+    """`decide` over a channel's rules as `Configuration.slots` gives them."""
+    users_passes, apps_passes = _passes(rules, principal, app)
+    users = _slot(rules[0], users_passes) if rules[0] is not None and users_passes is not None else None
+    apps = _slot(rules[1], apps_passes) if rules[1] is not None and apps_passes is not None else None
+    allowed = _combine(rules, users_passes, apps_passes)
     return ChannelDecision(channel, "allowed" if allowed else "blocked", users, apps)
 
 
+def allows(rules: Slots, principal: Principal, app: str = ANY) -> bool:
+    """`decide_slots(...).decision == "allowed"`, without building the decision: the access impact asks
+    it of every representative principal and app, before and after."""
+    return _combine(rules, *_passes(rules, principal, app))
+
+
+Passes = tuple[bool, str | None]  # whether a slot lets the subject through, and the target that named it
+
+
+def _passes(rules: Slots, principal: Principal, app: str) -> tuple[Passes | None, Passes | None]:
+    users = _user_passes(rules[0], _lower(principal)) if rules[0] is not None else None
+    apps = _app_passes(rules[1], app.lower() if model.is_guid(app) else app) if rules[1] is not None else None
+    return users, apps
+
+
+def _combine(rules: Slots, users: Passes | None, apps: Passes | None) -> bool:
+    """Both slots must let the subject through, unless both are block lists; a slot nobody sets lets
+    nobody through (docs/access.md)."""
+    slots = [
+        (rule, passes[0] and rule.is_set)
+        for rule, passes in ((rules[0], users), (rules[1], apps))
+        if rule is not None and passes is not None
+    ]
+    if len(slots) == 2 and all(rule.access_type == "blocked" for rule, _ in slots):
+        # Two block lists block the pairs both name, not each list on its own (docs/access.md).
+        return any(ok for _, ok in slots)
+    return all(ok for _, ok in slots)
+
+
 def _lower(principal: Principal) -> Principal:
-    user = principal.user.lower() if principal.user and model.is_guid(principal.user) else principal.user
-    return Principal(user, frozenset(g.lower() if model.is_guid(g) else g for g in principal.groups))
+    found = _LOWERED.get(principal)
+    if found is None:
+        if len(_LOWERED) > 4096:
+            _LOWERED.clear()
+        user = principal.user.lower() if principal.user and model.is_guid(principal.user) else principal.user
+        groups = frozenset(g.lower() if model.is_guid(g) else g for g in principal.groups)
+        found = _LOWERED[principal] = Principal(user, groups)
+    return found
+
+
+# The same few principals are decided over and over (the access impact's representatives): each is put
+# in lowercase once. A function of the principal alone, so never stale; bounded.
+_LOWERED: dict[Principal, Principal] = {}
 
 
 def channels(name: str | None = None, direction: str | None = None) -> list[Channel]:

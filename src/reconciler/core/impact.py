@@ -10,7 +10,7 @@ identity sync count too. `with_effects` attaches them to a plan's changes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.core import model
@@ -24,38 +24,41 @@ from reconciler.core.access import (
     Decision,
     Impact,
     Principal,
+    Slots,
+    allows,
     channel_words,
     configuration,
-    decide,
+    decide_slots,
 )
 from reconciler.core.plan import Change, Effect, PlanOptions
 from reconciler.core.state import DesiredPartner, LivePartner
 
 
-def _named(configs: Iterable[Configuration], channel: Channel) -> tuple[set[str], set[str], set[str]]:
+def _named(pairs: Iterable[Slots]) -> tuple[set[str], set[str], set[str]]:
     users: set[str] = set()
     groups: set[str] = set()
     apps: set[str] = set()
-    for config in configs:
-        if channel.users is not None:
-            for target_type, target in config.rule(channel, channel.users).targets:
+    for user_rule, app_rule in pairs:
+        if user_rule is not None:
+            for target_type, target in user_rule.targets:
                 if target_type == "user" and target != "AllUsers":
                     users.add(target)
                 elif target_type == "group":
                     groups.add(target)
-        if channel.apps is not None:
-            apps.update(t for _, t in config.rule(channel, channel.apps).targets if t != "AllApplications")
+        if app_rule is not None:
+            apps.update(t for _, t in app_rule.targets if t != "AllApplications")
     return users, groups, apps
 
 
-def representatives(configs: Iterable[Configuration], channel: Channel) -> tuple[list[Principal], list[str]]:
-    """Principals and apps whose decisions, before and after, show every way a channel's access changes.
+def representatives(pairs: Iterable[Slots]) -> tuple[list[Principal], list[str]]:
+    """Principals and apps whose decisions, before and after, show every way a channel's access changes
+    (`pairs`: the channel's rules in each configuration, as `Configuration.slots` gives them).
 
     Each slot's decision is "some id of the principal is named" (allow list) or its negation (block list);
     a change exists only if a witness exists among: each named user or group alone, nobody named ("any
     other"), and each named user (or none) as a member of every named group — docs/access.md proves it.
     """
-    users, groups, apps = _named(configs, channel)
+    users, groups, apps = _named(pairs)
     all_groups = frozenset(groups)
     people = [
         Principal(),
@@ -75,24 +78,62 @@ def _classify(widened: bool, narrowed: bool) -> Impact | None:
     return "narrows" if narrowed else None
 
 
+Flip = tuple[Principal, str, Decision, Decision]
+
+
+@dataclass(frozen=True)
+class _ChannelChange:
+    kind: Impact | None
+    flips: tuple[Flip, ...]
+    text: str  # the summary without the partner's name ("" when nothing changes)
+
+
 def channel_impact(
     before: Configuration, after: Configuration, channel: Channel
-) -> tuple[Impact | None, list[tuple[Principal, str, Decision, Decision]]]:
+) -> tuple[Impact | None, list[Flip]]:
     """How `channel` changes between two configurations, and every representative (principal, app) that flips."""
-    people, apps = representatives((before, after), channel)
+    found = _channel_change(channel, before.slots(channel), after.slots(channel))
+    return found.kind, list(found.flips)
+
+
+# A channel's change depends only on its rules before and after, and partners given the same change share
+# them: each distinct (channel, before, after) is evaluated once (a plan of 1,000 partners given the same
+# edit evaluates it once, not 1,000 times). The answer is a function of the key alone, so the cache is
+# never stale; it is bounded, and cleared when full.
+_CHANGES: dict[tuple[Channel, Slots, Slots], _ChannelChange] = {}
+_CHANGES_MAX = 4096
+
+
+def _channel_change(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
+    key = (channel, before, after)
+    try:
+        found = _CHANGES.get(key)
+    except TypeError:  # a value no rule should hold (an unhashable access type): evaluated, not remembered
+        return _evaluate(channel, before, after)
+    if found is None:
+        if len(_CHANGES) >= _CHANGES_MAX:
+            _CHANGES.clear()
+        found = _CHANGES[key] = _evaluate(channel, before, after)
+    return found
+
+
+def _evaluate(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
+    people, apps = representatives((before, after))
     flips = []
     for person in people:
         for app in apps:
-            was = decide(before, channel, person, app).decision
-            now = decide(after, channel, person, app).decision
+            was, now = allows(before, person, app), allows(after, person, app)
             if was != now:
-                flips.append((person, app, was, now))
+                flips.append((person, app, _DECISION[was], _DECISION[now]))
     widened = any(now == "allowed" for *_, now in flips)
     narrowed = any(now == "blocked" for *_, now in flips)
-    return _classify(widened, narrowed), flips
+    kind = _classify(widened, narrowed)
+    text = _summary(channel, flips, before, len(people), len(apps)) if kind is not None else ""
+    return _ChannelChange(kind, tuple(flips), text)
 
 
 _ORDER = {"widens": 0, "narrows": 1, "changes": 2}
+_DECISION: dict[bool, Decision] = {True: "allowed", False: "blocked"}
 
 
 def effects(before: Configuration, after: Configuration, name: str) -> list[Effect]:
@@ -102,13 +143,9 @@ def effects(before: Configuration, after: Configuration, name: str) -> list[Effe
     for channel in CHANNELS:
         if before.resolved.same(after.resolved, channel.graph_property):
             continue  # the same settings decide the same way: nothing to evaluate
-        kind, flips = channel_impact(before, after, channel)
-        if kind is not None:
-            found.append(
-                Effect(
-                    channel.name, channel.direction, kind, _summary(name, channel, kind, flips, before, after)
-                )
-            )
+        change = _channel_change(channel, before.slots(channel), after.slots(channel))
+        if change.kind is not None:
+            found.append(Effect(channel.name, channel.direction, change.kind, f"{name}: {change.text}"))
     for setting in dict.fromkeys(n for n, _ in SETTINGS):
         if _unchanged(before, after, setting):
             continue
@@ -119,16 +156,28 @@ def effects(before: Configuration, after: Configuration, name: str) -> list[Effe
 
 
 def _phrase(items: list[str], everyone: bool, word: str) -> str:
+    """`any user`; up to three named ("a member of g1, a member of g2 and any other user"); else a count."""
     if everyone:
         return f"any {word}"
-    first = items[0]
-    return f"{first} and {len(items) - 1} more" if len(items) > 1 else first
+    if len(items) > 3:
+        return f"{items[0]}, {items[1]} and {len(items) - 2} more"
+    return " and ".join(filter(None, (", ".join(items[:-1]), items[-1])))
 
 
-def _side(
-    channel: Channel, flips: list[tuple[Principal, str, Decision, Decision]], people: int, apps: int
-) -> tuple[str, str]:
-    """Who and what a set of flips concerns, in words ("any user", "a member of g1 and 2 more")."""
+def _groups(flips: list[Flip]) -> list[list[Flip]]:
+    """The flips of the people who gain or lose the same apps, together: each group reads as one clause,
+    so no one is said to lose an app they keep."""
+    apps_of: dict[str, list[Flip]] = {}
+    for flip in flips:
+        apps_of.setdefault(flip[0].describe(), []).append(flip)
+    together: dict[tuple[str, ...], list[Flip]] = {}
+    for person_flips in apps_of.values():
+        together.setdefault(tuple(a for _, a, *_ in person_flips), []).extend(person_flips)
+    return list(together.values())
+
+
+def _side(channel: Channel, flips: list[Flip], people: int, apps: int) -> tuple[str, str]:
+    """Who and what a group of flips concerns, in words ("any user", "a member of g1 and any other user")."""
     who = list(dict.fromkeys(p.describe() for p, *_ in flips))
     what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
     subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
@@ -136,26 +185,16 @@ def _side(
     return subject, target
 
 
-def _summary(
-    name: str,
-    channel: Channel,
-    kind: Impact,
-    flips: list[tuple[Principal, str, Decision, Decision]],
-    before: Configuration,
-    after: Configuration,
-) -> str:
-    people, apps = representatives((before, after), channel)
+def _summary(channel: Channel, flips: list[Flip], before: Slots, people: int, apps: int) -> str:
     via = f"by {channel_words(channel)}"
     parts = []
     for now, verb in (("allowed", "may now reach"), ("blocked", "can no longer reach")):
-        mine = [f for f in flips if f[3] == now]
-        if not mine:
-            continue
-        subject, target = _side(channel, mine, len(people), len(apps))
-        reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
-        was = decide(before, channel, mine[0][0], mine[0][1])
-        parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
-    return f"{name}: {'; '.join(parts)}"
+        for group in _groups([f for f in flips if f[3] == now]):
+            subject, target = _side(channel, group, people, apps)
+            reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
+            was = decide_slots(channel, before, group[0][0], group[0][1])
+            parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
+    return "; ".join(parts)
 
 
 def _by(decision: ChannelDecision) -> str:

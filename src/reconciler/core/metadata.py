@@ -4,14 +4,21 @@ The shipped XML (`data/graph-v1.0-xtap-types.xml`) is a verbatim excerpt of Micr
 `v1.0-Prod.csdl`; it is the authority for property names, types, nullability and enum members. The JSON
 Schemas in `schemas/`, the emulator's request checks and the managed-property catalog are all derived
 from it, so a newer excerpt is the only thing to replace when Graph adds a property.
+
+Every command needs the metadata, and parsing XML at start-up (with xml.etree and importlib.resources
+imported for it) was a large part of `xtap validate`'s start-up. So the parsed excerpt ships as Python
+data too, `core/metadata_shipped.py`, written from the XML by `python -m reconciler.cli.metadata --write`
+(`source`); a test keeps it equal to the parsed XML. `parse` stays for other excerpts (tests, the tool).
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported by `parse`, when XML is actually read: start-up does without
+    import xml.etree.ElementTree as ET
 
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 _NS = "graph."
@@ -111,6 +118,8 @@ def _props(
 
 
 def parse(xml_text: str) -> Metadata:
+    import xml.etree.ElementTree as ET  # only here: start-up reads metadata_shipped
+
     root = ET.fromstring(xml_text)
     described = _external_descriptions(root)
     raw: dict[str, tuple[str, str | None, list[Property], list[Property]]] = {}
@@ -143,10 +152,64 @@ def parse(xml_text: str) -> Metadata:
     return Metadata(types=types, enums=enums)
 
 
+SHIPPED_XML = "data/graph-v1.0-xtap-types.xml"  # inside the `reconciler` package
+
+
+def shipped_xml() -> str:
+    """The shipped XML excerpt, as text (what `metadata_shipped` is made from)."""
+    from importlib import resources  # only to regenerate or check metadata_shipped
+
+    return resources.files("reconciler").joinpath(SHIPPED_XML).read_text("utf-8")
+
+
 @cache
 def _shipped() -> Metadata:
-    text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
-    return parse(text)
+    from reconciler.core import metadata_shipped  # generated data, read on first use
+
+    return from_data(metadata_shipped.TYPES, metadata_shipped.ENUMS)
+
+
+# The shapes of metadata as plain data: (name, kind, properties, navigation); a property is
+# (name, type, collection, nullable, description).
+PropertyData = tuple[str, str, bool, bool, str | None]
+TypeData = tuple[str, str, tuple[PropertyData, ...], tuple[PropertyData, ...]]
+
+
+def from_data(types: tuple[TypeData, ...], enums: tuple[tuple[str, tuple[str, ...]], ...]) -> Metadata:
+    return Metadata(
+        types={
+            name: StructuredType(
+                name, kind, tuple(Property(*p) for p in props), tuple(Property(*p) for p in navs)
+            )
+            for name, kind, props, navs in types
+        },
+        enums=dict(enums),
+    )
+
+
+def source(md: Metadata) -> str:
+    """`md` as the text of a Python module (`metadata_shipped.py`) that `from_data` reads back."""
+
+    def prop(p: Property) -> str:
+        return f"        ({p.name!r}, {p.type!r}, {p.collection!r}, {p.nullable!r}, {p.description!r}),\n"
+
+    lines = [
+        '"""The shipped Graph metadata excerpt, parsed: generated from data/graph-v1.0-xtap-types.xml by\n',
+        '`python -m reconciler.cli.metadata --write`; do not edit (a test keeps it equal to the XML)."""\n',
+        "\n# fmt: off\n",
+        "from reconciler.core.metadata import TypeData\n\n",
+        "TYPES: tuple[TypeData, ...] = (\n",
+    ]
+    for t in md.types.values():
+        lines.append(f"    ({t.name!r}, {t.kind!r}, (\n")
+        lines.extend(prop(p) for p in t.properties)
+        lines.append("    ), (\n")
+        lines.extend(prop(p) for p in t.navigation)
+        lines.append("    )),\n")
+    lines.append(")\nENUMS: tuple[tuple[str, tuple[str, ...]], ...] = (\n")
+    lines.extend(f"    ({name!r}, {members!r}),\n" for name, members in md.enums.items())
+    lines.append(")\n")
+    return "".join(lines)
 
 
 _in_use: list[Metadata] = []

@@ -24,16 +24,19 @@ nothing the file doesn't own is lost whether Graph merges nested values or repla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reconciler.core import metadata
-
-# `\Z`, not `$`: `$` also matches before a trailing newline ("<guid>\n" from a YAML block scalar).
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+from reconciler.core.canonical import GUID_RE as GUID_RE
+from reconciler.core.canonical import SCALARS, is_object, scalar
+from reconciler.core.canonical import UNORDERED as UNORDERED
+from reconciler.core.canonical import canonical as canonical
+from reconciler.core.canonical import canonical_set as canonical_set
+from reconciler.core.canonical import is_guid as is_guid
+from reconciler.core.canonical import target_key as target_key
 
 # Properties the service sets, or that the v1.0 "properties that can be updated" table leaves out: never
 # sent, never diffed.
@@ -47,8 +50,6 @@ POLICY_MANAGED = frozenset({"allowedCloudEndpoints"})
 # `tenantRestrictions.devices` "isn't supported on the server side yet" (v1.0 tenantRestrictions
 # resource): known to the metadata, not managed by xtap, carried over untouched.
 UNMANAGED_MEMBERS = frozenset({("crossTenantAccessPolicyTenantRestrictions", "devices")})
-# Collections whose order means nothing (a set of targets, a set of clouds).
-UNORDERED = frozenset({"targets", "allowedCloudEndpoints"})
 
 SYNC_PROPERTY = "identitySynchronization"
 
@@ -174,7 +175,19 @@ def _build_members(md: metadata.Metadata, type_name: str) -> dict[str, Member]:
 
 def members(type_name: str) -> dict[str, Member]:
     """The members of `type_name` by name (empty for a primitive or enum type)."""
-    return _members(metadata.load(), type_name)
+    # Hot (once per object walked): a dict per metadata object, without `derived`'s key building.
+    md = metadata.load()
+    if _MEMBERS_OF[0] is not md:
+        _MEMBERS.clear()
+        _MEMBERS_OF[0] = md
+    found = _MEMBERS.get(type_name)
+    if found is None:
+        found = _MEMBERS[type_name] = _members(md, type_name)
+    return found
+
+
+_MEMBERS: dict[str, dict[str, Member]] = {}
+_MEMBERS_OF: list[metadata.Metadata | None] = [None]  # the metadata _MEMBERS was filled from
 
 
 def property_member(owner: str, name: str) -> Member | None:
@@ -273,56 +286,6 @@ def property_type(owner: str, name: str) -> metadata.Property | None:
 # --- canonical form ---------------------------------------------------------------------------------------
 
 
-def is_guid(value: object) -> bool:
-    return isinstance(value, str) and GUID_RE.match(value) is not None
-
-
-def _canonical_scalar(value: Any) -> Any:
-    # The length test first: the regex is most of the planner's CPU time when run on every string.
-    if isinstance(value, str) and len(value) == 36 and GUID_RE.match(value):
-        return value.lower()
-    return value
-
-
-def target_key(item: Any) -> tuple[str, str]:
-    """The identity of a target in a set of targets: (targetType, target), GUIDs lowercase."""
-    if isinstance(item, Mapping):
-        return (str(item.get("targetType")), str(_canonical_scalar(item.get("target"))))
-    return ("", repr(_canonical_scalar(item)))
-
-
-def canonical_set(items: list[Any]) -> list[Any]:
-    """A list that means a set: duplicates dropped, sorted by identity (the one target canonical form)."""
-    unique: dict[tuple[str, str], Any] = {}
-    for item in items:
-        unique.setdefault(target_key(item), item)
-    return [unique[k] for k in sorted(unique)]
-
-
-def _is_object(value: Any) -> bool:
-    # dict first: the Mapping ABC check is slow, and what xtap reads from YAML and JSON is dicts.
-    return isinstance(value, dict) or (not isinstance(value, _PLAIN) and isinstance(value, Mapping))
-
-
-_PLAIN = (str, int, float, list, type(None))
-
-
-def canonical(value: Any) -> Any:
-    """The comparison form of a JSON value (see the module docstring); not metadata-aware."""
-    if _is_object(value):
-        out = {}
-        for key, member in value.items():
-            if isinstance(key, str) and key.startswith("@odata."):
-                continue
-            c = canonical(member)
-            if c is not None:
-                out[key] = canonical_set(c) if key in UNORDERED and isinstance(c, list) else c
-        return out or None
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
-    return _canonical_scalar(value)
-
-
 # While a plan is made, the same values are put in canonical form several times (the diff, then the access
 # impact of before and after): `memo()` remembers each result for as long as the plan is being made.
 _MEMO: list[dict[tuple[str, str, int], tuple[Any, Any]]] = []
@@ -358,8 +321,30 @@ def _canonical_property(owner: str, name: str, value: Any) -> Any:
         flat = canonical(value)  # a top-level set (allowedCloudEndpoints) has no parent key to mark it
         return canonical_set(flat) if name in UNORDERED and isinstance(flat, list) else flat
     if member.collection and isinstance(value, list):
-        return canonical([managed_view(member.type, item) for item in value])
-    return canonical(managed_view(member.type, value))
+        return [_canonical_managed(member.type, item) for item in value]
+    return _canonical_managed(member.type, value)
+
+
+def _canonical_managed(type_name: str, value: Any) -> Any:
+    """`canonical(managed_view(type_name, value))` in one walk: the members xtap doesn't manage are left out
+    on the way (the planner canonicalises every partner read, so one pass instead of two counts)."""
+    if not (type(value) is dict or is_object(value)):
+        return canonical(value)
+    known = members(type_name)
+    out = {}
+    for key, child in value.items():
+        member = known.get(key)
+        if member is None or not member.managed or child is None:
+            continue
+        if not member.structured:
+            c = scalar(child) if type(child) in SCALARS else canonical(child)
+        elif member.collection and isinstance(child, list):
+            c = [_canonical_managed(member.type, item) for item in child]
+        else:
+            c = _canonical_managed(member.type, child)
+        if c is not None:
+            out[key] = canonical_set(c) if key in UNORDERED and isinstance(c, list) else c
+    return out or None
 
 
 def equal(owner: str, name: str, a: Any, b: Any) -> bool:
@@ -369,12 +354,21 @@ def equal(owner: str, name: str, a: Any, b: Any) -> bool:
 
 def value_at(value: Any, path: str) -> Any:
     """The member at a dotted path (`inboundTrust.isMfaAccepted`), or None where the path ends early."""
+    parts = _PARTS.get(path)
+    if parts is None:
+        if len(_PARTS) > 4096:  # paths from data (drift's unknown members) must not grow it without bound
+            _PARTS.clear()
+        parts = _PARTS[path] = tuple(path.split("."))
     node: Any = value
-    for part in path.split("."):
-        if not _is_object(node):
+    for part in parts:
+        if not (type(node) is dict or is_object(node)):
             return None
         node = node.get(part)
     return node
+
+
+# The access impact asks for the same few dozen leaf paths thousands of times: each is split once.
+_PARTS: dict[str, tuple[str, ...]] = {}
 
 
 # --- wire form ----------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ deleted by a pruning run.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -333,6 +332,8 @@ def write_output(path: Path | str, text: str) -> None:
         raise XtapError(f"cannot write {shown}: it is a symbolic link (remove it, or write elsewhere)")
     if target.is_dir():
         raise XtapError(f"cannot write {shown}: it is a folder")
+    import secrets  # only when writing: `xtap validate` (the pre-commit hook) never needs it
+
     temp = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
     try:
         # O_EXCL: never reuse (or follow) something already there; 0o666 less the umask, as open() would.

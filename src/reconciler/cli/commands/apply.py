@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.commands.plan import FORCE_ADVICE
-from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color
+from reconciler.cli.context import FORCE_ADVICE, Env, load_context, open_client, plan_live, use_color
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_ERROR, EXIT_OK, RefusedError, XtapError
 from reconciler.core.plan import Plan, differences, from_json
@@ -146,7 +145,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     prune = args.prune or (saved.prune if saved else False)
     ctx = load_context(args, env, prune=prune, force=args.force)
     with open_client(ctx, max_in_flight=args.parallel) as client:
-        plan, live = plan_live(ctx, client)
+        plan, live = plan_live(ctx, client, saved=saved is not None)  # fingerprints to check a saved plan
         if saved is not None:
             check_saved(saved, plan)  # then the fresh plan is applied, never the saved one
         sys.stdout.write(shown(plan, args.planfile, color=use_color(env)))

@@ -6,13 +6,18 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.cli.context import Env, load_context, open_client, plan_live, use_color, write_file
+from reconciler.cli.context import (
+    FORCE_ADVICE,
+    Env,
+    load_context,
+    open_client,
+    plan_live,
+    use_color,
+    write_file,
+)
 from reconciler.cli.parser import add_command, add_policies, add_sign_in
 from reconciler.core.errors import EXIT_CHANGES, EXIT_OK, RefusedError
 from reconciler.present import formats
-
-# Said only when a gate refuses; a forced plan shows the gate as overridden instead.
-FORCE_ADVICE = "re-run with --force (or raise the limit under `safety:` in xtap.yaml)"
 
 
 def add_parser(sub: Any) -> None:
@@ -36,7 +41,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, env: Env) -> int:
     ctx = load_context(args, env, prune=args.prune, force=args.force)
     with open_client(ctx) as client:
-        plan, _live = plan_live(ctx, client)
+        # Fingerprints only where they are written: the saved plan and the JSON format.
+        plan, _live = plan_live(ctx, client, saved=bool(args.out) or args.format == "json")
     sys.stdout.write(formats.PLAN.render(plan, args.format, formats.RenderOptions(color=use_color(env))))
     if args.out:
         write_file(args.out, formats.plan_json(plan))
