@@ -12,15 +12,13 @@ import pytest
 
 from reconciler.emulator import Emulator
 from tests.support import REPO
+from tests.support.builders import ALL_APPS, CON, FAB
 from tests.support.e2e import use_emulator, write_policies, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
 USER = "0a9e8a2b-5e0e-4b0b-9d8c-1c2f3a4b5c6d"
 APP = "1fec8e78-bce4-4aaf-ab1b-5451cc387264"
 SCHEMA = json.loads((REPO / "schemas" / "access.schema.json").read_text(encoding="utf-8"))
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 PARTNER = {
     "tenantId": FAB,
     "b2bCollaborationInbound": {

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator
+from tests.support.builders import FAB
 from tests.support.e2e import PARTNERS, use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 TRUST = {
     "isMfaAccepted": True,
     "isCompliantDeviceAccepted": False,

@@ -17,19 +17,11 @@ from hypothesis import strategies as st
 
 from reconciler.emulator import Emulator
 from tests.support import REPO
+from tests.support.builders import CON, CONSENT, FAB, MTO, TRUST
 from tests.support.e2e import PARTNERS, use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
-MTO = "123f4846-ba00-4fd7-ba43-dac1f8f63013"
 LIT = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e"
 WOOD = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
-CONSENT = {"inboundAllowed": True, "outboundAllowed": True}
 
 
 @pytest.fixture

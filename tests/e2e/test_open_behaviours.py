@@ -18,13 +18,11 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator, Quirks
+from tests.support.builders import ALL_APPS, ALL_USERS, FAB
 from tests.support.e2e import use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 NEW = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
-ALL_USERS = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 BLOCKED_USERS = {**ALL_USERS, "accessType": "blocked"}
 BLOCKED_APPS = {**ALL_APPS, "accessType": "blocked"}
 GROUP_ONLY = {"accessType": "allowed", "targets": [{"target": GROUP, "targetType": "group"}]}

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from tests.support import REPO, browser, comment_png
+from tests.support.builders import MTO
 from tests.support.comment_png import PullRequest
 
 TAILSPIN = "7b3c5e2a-1d4f-4a6b-8c9d-0e1f2a3b4c5d"
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-MTO = "123f4846-ba00-4fd7-ba43-dac1f8f63013"
 SHOT = REPO / "docs" / "img" / "plan-comment.png"
 
 

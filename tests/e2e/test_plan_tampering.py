@@ -16,19 +16,11 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator
+from tests.support.builders import ALL_APPS, ALL_USERS, CON, FAB, TRUST
 from tests.support.e2e import use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
 NEW = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 STRAY = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e"
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
-ALL_USERS = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 REFUSED = "xtap: error: the saved plan is refused: {why}; make a new plan. Nothing was changed.\n"
 
 Plan = dict[str, Any]

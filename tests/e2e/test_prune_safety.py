@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator, seeds
+from tests.support.builders import FAB, MTO
 from tests.support.e2e import PARTNERS, use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 PROVIDER = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
 SUPPORT = "b4c546a4-7dac-46a6-a7dd-ed822a11efd3"  # the Microsoft Support tenant
-MTO = "123f4846-ba00-4fd7-ba43-dac1f8f63013"
 PROTECTED = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5e"
 STRAY = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 SYNC = {"userSyncInbound": {"isSyncAllowed": True}}

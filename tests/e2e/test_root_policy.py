@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import Emulator
+from tests.support.builders import CON, FAB
 from tests.support.e2e import PARTNERS, graph_calls, use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
 ROOT = "/v1.0/policies/crossTenantAccessPolicy"
 TRUST = {
     "isMfaAccepted": True,

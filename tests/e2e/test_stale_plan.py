@@ -17,17 +17,9 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator
+from tests.support.builders import ALL_APPS, ALL_USERS, CON, FAB, TRUST
 from tests.support.e2e import dump, graph_calls, use_emulator, write_policies, writes, xtap
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-CON = "9c5d131d-b1c3-4fc4-9e3f-c6557947d551"
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
-ALL_USERS = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 BLOCKED_USERS = {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
 BLOCKED_APPS = {
     "accessType": "blocked",

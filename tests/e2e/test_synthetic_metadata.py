@@ -19,10 +19,10 @@ from reconciler.cli import schemas
 from reconciler.core import metadata, model
 from reconciler.emulator import Emulator
 from tests.support import REPO
+from tests.support.builders import FAB
 from tests.support.e2e import PARTNERS, use_emulator, write_policies, writes, xtap
 from tests.support.metadata import LABEL_DESCRIPTION, synthetic
 
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 APP = "0b5f3c2a-8d4e-4f6a-9b1c-2d3e4f5a6b7c"
 LIMITS = {"maxGuests": 25, "label": "pilot"}
 DEFAULT_LIMITS = {"maxGuests": 10, "label": None}

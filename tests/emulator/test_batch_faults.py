@@ -10,13 +10,9 @@ import httpx
 import pytest
 
 from reconciler.emulator import Emulator, FaultRule
+from tests.support.builders import TRUST
 from tests.support.emulator import FABRIKAM, MTO, PARTNERS, graph
 
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
 REQUESTS = [
     {
         "id": str(i),

@@ -17,6 +17,7 @@ from reconciler.cli.commands import emulator as command
 from reconciler.cli.main import build_parser
 from reconciler.emulator import Emulator, FaultRule, Faults, JournalEntry, envfile
 from reconciler.emulator.seeds import generated
+from tests.support.builders import TRUST
 from tests.support.emulator import (
     CONTOSO,
     FABRIKAM,
@@ -30,11 +31,6 @@ from tests.support.emulator import (
     token,
 )
 
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
 JSON = {"Content-Type": "application/json"}
 
 

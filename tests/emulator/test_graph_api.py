@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import Emulator, Quirks
+from tests.support.builders import ALL_APPS, ALL_USERS
 from tests.support.emulator import (
     CONTOSO,
     FABRIKAM,
@@ -29,8 +30,6 @@ from tests.support.emulator import (
 
 EXAMPLES = data("graph_doc_examples.json")
 FIXTURES = data("graph_api_fixtures.json")
-ALL_USERS = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ import httpx
 import pytest
 
 from reconciler.emulator import Emulator, Quirks
+from tests.support.builders import ALL_APPS, ALL_USERS, TRUST
 from tests.support.emulator import CONTOSO, FABRIKAM, PARTNERS, POLICY, WOODGROVE, data, error, graph
 
 EXAMPLES = data("graph_doc_examples.json")
 CREATE_EXAMPLE = EXAMPLES["partner_create"]["examples"][0]
-ALL_USERS = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 BLOCKED = {
     "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
     "applications": {**ALL_APPS, "accessType": "blocked"},
@@ -179,12 +178,6 @@ def test_top_ignored_returns_the_service_page_size() -> None:
 
 
 # -- read_only_keys ------------------------------------------------------------------------------------
-
-TRUST = {
-    "isMfaAccepted": True,
-    "isCompliantDeviceAccepted": True,
-    "isHybridAzureADJoinedDeviceAccepted": True,
-}
 
 
 def test_read_only_keys_reject() -> None:

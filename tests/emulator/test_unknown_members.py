@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import Emulator, seeds
+from tests.support.builders import ALL_APPS
 from tests.support.emulator import CONTOSO, FABRIKAM, PARTNERS, POLICY, WOODGROVE, error, graph
 
 TRUST = {
@@ -23,7 +24,6 @@ GROUP = {
     "accessType": "allowed",
     "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}],
 }
-ALL_APPS = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
 BETA_B2B = {"usersAndGroups": {**GROUP, "futureMember": {"deep": [1, 2]}}, "applications": ALL_APPS}
 
 

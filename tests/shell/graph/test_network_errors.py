@@ -16,9 +16,8 @@ import pytest
 
 from reconciler.emulator import Emulator
 from reconciler.shell.graph.auth import credential_from_env
+from tests.support.builders import FAB
 from tests.support.e2e import ENV_KEYS, write_policies, xtap
-
-FAB = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 
 
 @pytest.fixture
