@@ -8,15 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from reconciler.core import model
+from reconciler.core import impact, model
 
 
 @pytest.fixture(autouse=True)
 def _derive_again_under_mutation_testing() -> Iterator[None]:
     """Under mutation testing (mutmut sets MUTANT_UNDER_TEST), what the core derives once from the Graph
     metadata (`model.derived`: the managed catalog, members, leaf paths, the rules' slots) is built again
-    for each test: mutmut forks each mutant's run from a process that has built it already, so a mutant of
+    for each test, and the access impact of each channel change evaluated again (`impact.remembered`):
+    mutmut forks each mutant's run from a process that has built it already, so a mutant of
     the code that builds it would otherwise never run (docs/testing.md)."""
     if "MUTANT_UNDER_TEST" in os.environ:
         model._DERIVED.clear()
+        impact.remembered.cache_clear()
     yield

@@ -9,6 +9,7 @@ identity sync count too. `with_effects` attaches them to a plan's changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -99,22 +100,19 @@ def channel_impact(
 # A channel's change depends only on its rules before and after, and partners given the same change share
 # them: each distinct (channel, before, after) is evaluated once (a plan of 1,000 partners given the same
 # edit evaluates it once, not 1,000 times). The answer is a function of the key alone, so the cache is
-# never stale; it is bounded, and cleared when full.
-_CHANGES: dict[tuple[Channel, Slots, Slots], _ChannelChange] = {}
-_CHANGES_MAX = 4096
-
-
+# never stale.
 def _channel_change(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
-    key = (channel, before, after)
     try:
-        found = _CHANGES.get(key)
+        hash((before, after))
     except TypeError:  # a value no rule should hold (an unhashable access type): evaluated, not remembered
         return _evaluate(channel, before, after)
-    if found is None:
-        if len(_CHANGES) >= _CHANGES_MAX:
-            _CHANGES.clear()
-        found = _CHANGES[key] = _evaluate(channel, before, after)
-    return found
+    return remembered(channel, before, after)
+
+
+@functools.lru_cache(maxsize=4096)
+def remembered(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
+    """`_evaluate`, once per key (tests under mutation testing clear it: tests/conftest.py)."""
+    return _evaluate(channel, before, after)
 
 
 def _evaluate(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
