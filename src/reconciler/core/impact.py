@@ -233,14 +233,18 @@ def _outcome(
     desired: DesiredPartner | None, live: LivePartner | None, options: PlanOptions, deleted: bool
 ) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
     """A partner's properties and sync policy once the plan is applied (ignored ones stay as they are)."""
-    if desired is None:
-        return (None, None) if deleted or live is None else (live.raw, live.sync)
+    if desired is None:  # a partner no file declares changes only by its deletion (with --prune)
+        return None, None
     ignore = options.ignore | desired.ignore
     raw = dict(live.raw) if live is not None else {}
     props = {n: (raw.get(n) if n in ignore else desired.properties.get(n)) for n in model.PARTNER_PROPERTIES}
-    keep_sync = model.SYNC_PROPERTY in ignore or (desired.sync is None and not deleted)
-    sync = (live.sync if live is not None else None) if keep_sync else desired.sync
-    return props, sync
+    live_sync = live.sync if live is not None else None
+    if model.SYNC_PROPERTY in ignore:
+        return props, live_sync
+    if desired.sync is None:  # no policy in the file: left alone, unless --prune deletes it
+        return props, None if deleted else live_sync
+    # A sync PATCH sends only the members the file names: the others keep their live values.
+    return props, {**(live_sync or {}), **desired.sync}
 
 
 def with_effects(
@@ -251,7 +255,7 @@ def with_effects(
     defaults: tuple[Mapping[str, Any] | None, Mapping[str, Any]],
 ) -> list[Change]:
     """`changes` of one partner with their access impact: channels, trust and consent on the partner change,
-    identity sync on the sync change."""
+    identity sync on the sync change (the sync policy changes only by a request of its own)."""
     if not any(c.requests for c in changes):
         return changes
     deleted = any(c.action == "delete" for c in changes)
@@ -268,12 +272,6 @@ def with_effects(
             if (e.channel == "identity-sync") == (change.resource == "identitySynchronization")
         )
         out.append(replace(change, effects=mine) if change.requests and mine else change)
-    if not any(c.resource == "identitySynchronization" and c.requests for c in changes):
-        sync_effects = tuple(e for e in found if e.channel == "identity-sync")
-        out = [
-            replace(c, effects=c.effects + sync_effects) if c.resource == "partner" and c.requests else c
-            for c in out
-        ]
     return out
 
 
