@@ -14,7 +14,9 @@ from tests.support.builders import ALL_APPS, ALL_USERS, FAB, desired, fresh, liv
 
 USERS = [f"1e00000{i}-0000-4000-8000-000000000000" for i in range(1, 6)]
 G1 = "6f546279-4da5-4b53-a095-09ea0cef9971"
+G2 = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
 A1 = "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
+A2 = "9d3e2f10-6b7a-4c1d-8e2f-3a4b5c6d7e8f"
 SYNC_ON = {"displayName": "fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
 SYNC_OFF = {"displayName": "fabrikam", "userSyncInbound": {"isSyncAllowed": False}}
 
@@ -109,6 +111,59 @@ def test_apps_no_longer_named_are_any_other_app_and_the_ones_kept_are_not_mentio
     ]
 
 
+def test_each_side_of_an_app_swap_says_what_decided_for_that_app_before() -> None:
+    """A1 swapped for A2: before, A2 was blocked and A1 allowed, each by the partner's applications list."""
+    before = {
+        "b2bCollaborationOutbound": {
+            "usersAndGroups": ALL_USERS,
+            "applications": rule("allowed", ("application", A1)),
+        }
+    }
+    after = {
+        "b2bCollaborationOutbound": {
+            "usersAndGroups": ALL_USERS,
+            "applications": rule("allowed", ("application", A2)),
+        }
+    }
+    assert said(before, after) == [
+        (
+            "b2b-collaboration",
+            "outbound",
+            "changes",
+            f"p: any user may now reach {A2} by B2B collaboration outbound (before: blocked by the partner's "
+            f"setting); any user can no longer reach {A1} by B2B collaboration outbound (before: allowed by "
+            "the partner's setting)",
+        )
+    ]
+
+
+def test_a_loss_only_members_of_both_groups_suffer_is_found() -> None:
+    """Allowed: members of G1. Then blocked: members of G2. A member of G1 alone keeps access (not in the
+    block list), of G2 alone never had it; only a member of both loses it — and everyone else gains it."""
+    before = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": rule("allowed", ("group", G1)),
+            "applications": ALL_APPS,
+        }
+    }
+    after = {
+        "b2bCollaborationInbound": {
+            "usersAndGroups": rule("blocked", ("group", G2)),
+            "applications": ALL_APPS,
+        }
+    }
+    assert said(before, after) == [
+        (
+            "b2b-collaboration",
+            "inbound",
+            "changes",
+            "p: any other user may now reach any app by B2B collaboration inbound (before: blocked by the "
+            f"partner's setting); a member of {G2}, {G1} can no longer reach any app by B2B collaboration "
+            "inbound (before: allowed by the partner's setting)",
+        )
+    ]
+
+
 def test_up_to_three_people_are_named_and_more_are_counted() -> None:
     """An allow list turned into a block list of the same people: they lose access, everyone else gains
     it — both ways at once ("changes"), gains first."""
@@ -136,6 +191,9 @@ def test_up_to_three_people_are_named_and_more_are_counted() -> None:
     ]
     assert flipped(USERS[:2]) == [
         ("b2b-collaboration", "inbound", "changes", f"{gain}user {u1} and user {u2} {loss}")
+    ]
+    assert flipped(USERS[:4]) == [
+        ("b2b-collaboration", "inbound", "changes", f"{gain}user {u1}, user {u2} and 2 more {loss}")
     ]
     assert flipped(USERS) == [
         ("b2b-collaboration", "inbound", "changes", f"{gain}user {u1}, user {u2} and 3 more {loss}")
@@ -179,6 +237,24 @@ def test_effects_come_widening_first_then_narrowing_then_both() -> None:
         ("b2b-direct-connect", "widens"),
         ("inbound-trust", "narrows"),
         ("automatic-consent", "changes"),
+    ]
+
+
+def test_an_access_type_of_an_unexpected_shape_is_no_setting_and_the_plan_is_still_made() -> None:
+    """Graph returns a list where a string belongs: that slot sets nothing (nobody gets in), and the plan
+    that writes a proper one says access opens — it neither fails nor is silent."""
+    odd = {"usersAndGroups": {**ALL_USERS, "accessType": ["allowed"]}, "applications": ALL_APPS}
+    want = {"b2bCollaborationInbound": {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}}
+    have = live(LivePartner(FAB, fresh(FAB, b2bCollaborationInbound=odd)))
+    plan = make_plan(DesiredState({FAB: desired(FAB, want)}), have)
+    assert effects_of(plan.changes) == [
+        (
+            "update",
+            "partner",
+            [
+                "90e2: any user may now reach any app by B2B collaboration inbound (before: blocked by no setting)"
+            ],
+        )
     ]
 
 

@@ -126,7 +126,7 @@ def _evaluate(channel: Channel, before: Slots, after: Slots) -> _ChannelChange:
     widened = any(now == "allowed" for *_, now in flips)
     narrowed = any(now == "blocked" for *_, now in flips)
     kind = _classify(widened, narrowed)
-    text = _summary(channel, flips, before, len(people), len(apps)) if kind is not None else ""
+    text = _summary(channel, flips, before, len(people), len(apps))  # "" when nothing flips
     return _ChannelChange(kind, tuple(flips), text)
 
 
@@ -178,7 +178,8 @@ def _side(channel: Channel, flips: list[Flip], people: int, apps: int) -> tuple[
     """Who and what a group of flips concerns, in words ("any user", "a member of g1 and any other user")."""
     who = list(dict.fromkeys(p.describe() for p, *_ in flips))
     what = list(dict.fromkeys("any other app" if a == ANY else a for _, a, *_ in flips))
-    subject = _phrase(who, len(who) == people, "user") if channel.users is not None else "any user"
+    # A channel without a users slot has one representative, "any other user": every flip is "any user".
+    subject = _phrase(who, len(who) == people, "user")
     target = _phrase(what, len(what) == apps, "app") if channel.apps is not None else ""
     return subject, target
 
@@ -206,7 +207,7 @@ def _unchanged(before: Configuration, after: Configuration, setting: str) -> boo
     """A shortcut: the properties behind a setting resolve the same before and after."""
     if setting == "identity-sync":
         return bool(before.resolved.sync == after.resolved.sync)
-    prop = next(path for name, path in SETTINGS if name == setting).split(".", 1)[0]
+    prop = next(path for name, path in SETTINGS if name == setting).partition(".")[0]
     return before.resolved.same(after.resolved, prop)
 
 
@@ -219,7 +220,7 @@ def _setting_impact(before: Configuration, after: Configuration, setting: str) -
         if was == now:
             continue
         widened, narrowed = widened or now, narrowed or was
-        words.append(f"{path.rsplit('.', 1)[-1]} {'true' if now else 'false'}")
+        words.append(f"{path.rpartition('.')[2]} {'true' if now else 'false'}")
     kind = _classify(widened, narrowed)
     label = {
         "inbound-trust": "inbound trust",
