@@ -318,10 +318,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
     one information item per path and resource. A null (or all-null object, as Graph returns
     `crossCloudMeetingConfiguration` for every partner) holds nothing to lose, so it is not listed."""
     md = metadata.load()
-    known = {
-        "partner": {p.name for p in md.type(metadata.PARTNER_TYPE).properties} | {model.SYNC_PROPERTY},
-        "default": {p.name for p in md.type(metadata.DEFAULT_TYPE).properties},
-    }
+    on_partners = {p.name for p in md.type(metadata.PARTNER_TYPE).properties} | {model.SYNC_PROPERTY}
+    on_the_default = {p.name for p in md.type(metadata.DEFAULT_TYPE).properties}
     found: dict[str, list[str]] = {}
     for tid in sorted(live.partners):
         partner = live.partners[tid]
@@ -334,7 +332,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
         tenants = tuple(found[name])
         count = len(tenants)
         where = f"{count} partner{'s' if count != 1 else ''}"
-        message = f"{name} is returned for {where} {_not_in_metadata(name, 'partner', known)}"
+        elsewhere = _not_in_metadata(name, on_the_default, "the default configuration")
+        message = f"{name} is returned for {where} {elsewhere}"
         ident = item_id("unknown-property", "partner", None, name, list(tenants))
         items.append(
             DriftItem(
@@ -350,7 +349,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
             )
         )
     for key in _unknown(metadata.DEFAULT_TYPE, live.default):
-        message = f"{key} is returned for the default configuration {_not_in_metadata(key, 'default', known)}"
+        elsewhere = _not_in_metadata(key, on_partners, "partners")
+        message = f"{key} is returned for the default configuration {elsewhere}"
         ident = item_id("unknown-property", "default", None, key, None)
         items.append(
             DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
@@ -358,11 +358,11 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
     return items
 
 
-def _not_in_metadata(name: str, resource: str, known: Mapping[str, set[str]]) -> str:
-    other = "default" if resource == "partner" else "partner"
-    if name in known[other]:
-        theirs = "the default configuration" if other == "default" else "partners"
-        where = f"but the Graph v1.0 metadata has it on {theirs} only"
+def _not_in_metadata(name: str, the_others: set[str], others: str) -> str:
+    """`name` is not in the metadata of its resource; `the_others` are the properties of the other resource
+    (partners, or the default configuration), which `others` names."""
+    if name in the_others:
+        where = f"but the Graph v1.0 metadata has it on {others} only"
     else:
         where = "but is not in the Graph v1.0 metadata"
     return f"{where}: xtap neither sends nor compares it (information)"
