@@ -263,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--retest", action="store_true", help="run the last run's survivors again against the current tests"
     )
     parser.add_argument(
-        "--write-docs", action="store_true", help="put the equivalent list (and, for all modules, the scores) into docs/testing.md"
+        "--write-docs",
+        action="store_true",
+        help="put the equivalent list (and, for all modules, the scores) into docs/testing.md",
     )
     args = parser.parse_args(argv)
     modules = load_modules(ROOT / "pyproject.toml")
