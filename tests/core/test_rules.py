@@ -428,13 +428,15 @@ NOTE_TYPE = "crossTenantAccessPolicyNote"
 
 
 def with_tags_and_notes() -> metadata.Metadata:
-    """The synthetic metadata plus a list of strings (`guestLimits.tags`) and, on partners, a type that
-    contains itself (`note`: a text, and a reply that is a note again)."""
+    """The synthetic metadata plus lists in `guestLimits` (`tags`, strings; `history`, notes) and, on
+    partners, a type that contains itself (`note`: a text, and a reply that is a note again)."""
     text = synthetic_xml()
     maxguests = '<Property Name="maxGuests" Type="Edm.Int32" />\n'
-    text = text.replace(
-        maxguests, maxguests + '        <Property Name="tags" Type="Collection(Edm.String)" />\n', 1
+    lists = (
+        '        <Property Name="tags" Type="Collection(Edm.String)" />\n'
+        f'        <Property Name="history" Type="Collection(graph.{NOTE_TYPE})" />\n'
     )
+    text = text.replace(maxguests, maxguests + lists, 1)
     trust = '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">'
     note = (
         f'      <ComplexType Name="{NOTE_TYPE}">\n'
@@ -457,6 +459,17 @@ def test_each_string_of_a_list_is_checked_and_a_list_that_is_not_one_is_the_sche
             Problem(("guestLimits", "tags", 1), "tags must not contain control characters, got 'b\\x01'")
         ]
         assert rules.check_partner(partner(guestLimits={"tags": "b\x01"})) == []
+        data = partner(guestLimits={"history": [{"text": "ok"}, {"text": "b\x01", "reply": {"text": "c\n"}}]})
+        assert rules.check_partner(data) == [
+            Problem(
+                ("guestLimits", "history", 1, "text"),
+                "text must not contain control characters, got 'b\\x01'",
+            ),
+            Problem(
+                ("guestLimits", "history", 1, "reply", "text"),
+                "text must not contain control characters, got 'c\\n'",
+            ),
+        ]
 
 
 def nested_note(replies: int, text: str) -> dict[str, Any]:

@@ -179,7 +179,7 @@ def _check_settings(data: Mapping[str, Any], owner: str, names: Sequence[str]) -
         setting = data.get(name)
         if not isinstance(setting, dict):
             continue
-        for slot in slots.get(name, ()):
+        for slot in slots[name]:  # `names` are complex properties of `owner`: each has its (maybe no) slots
             problems.extend(check_targets((name, slot), slot, setting.get(slot)))
         problems.extend(check_access_types(name, setting))
     return problems
