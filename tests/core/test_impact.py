@@ -137,30 +137,35 @@ def test_each_side_of_an_app_swap_says_what_decided_for_that_app_before() -> Non
     ]
 
 
-def test_a_loss_only_members_of_both_groups_suffer_is_found() -> None:
+def test_a_loss_only_a_combination_of_memberships_suffers_is_found() -> None:
     """Allowed: members of G1. Then blocked: members of G2. A member of G1 alone keeps access (not in the
-    block list), of G2 alone never had it; only a member of both loses it — and everyone else gains it."""
-    before = {
-        "b2bCollaborationInbound": {
-            "usersAndGroups": rule("allowed", ("group", G1)),
-            "applications": ALL_APPS,
+    block list), of G2 alone never had it; only a member of both loses it — and everyone else gains it.
+    Likewise a user allowed by id loses access only if also a member of the blocked group."""
+
+    def swapped(allowed: tuple[str, str], blocked: str) -> list[tuple[str, str | None, str, str]]:
+        before = {
+            "b2bCollaborationInbound": {"usersAndGroups": rule("allowed", allowed), "applications": ALL_APPS}
         }
-    }
-    after = {
-        "b2bCollaborationInbound": {
-            "usersAndGroups": rule("blocked", ("group", G2)),
-            "applications": ALL_APPS,
+        after = {
+            "b2bCollaborationInbound": {
+                "usersAndGroups": rule("blocked", ("group", blocked)),
+                "applications": ALL_APPS,
+            }
         }
-    }
-    assert said(before, after) == [
-        (
-            "b2b-collaboration",
-            "inbound",
-            "changes",
-            "p: any other user may now reach any app by B2B collaboration inbound (before: blocked by the "
-            f"partner's setting); a member of {G2}, {G1} can no longer reach any app by B2B collaboration "
-            "inbound (before: allowed by the partner's setting)",
-        )
+        return said(before, after)
+
+    gain = (
+        "p: any other user may now reach any app by B2B collaboration inbound (before: blocked by the "
+        "partner's setting); "
+    )
+    loss = (
+        "can no longer reach any app by B2B collaboration inbound (before: allowed by the partner's setting)"
+    )
+    assert swapped(("group", G1), G2) == [
+        ("b2b-collaboration", "inbound", "changes", f"{gain}a member of {G2}, {G1} {loss}")
+    ]
+    assert swapped(("user", USERS[0]), G1) == [
+        ("b2b-collaboration", "inbound", "changes", f"{gain}user {USERS[0]} (member of {G1}) {loss}")
     ]
 
 
