@@ -827,8 +827,8 @@ def test_a_refused_post_is_a_failure_reported_not_a_re_plan(emu: Emulator, clien
 def test_a_partner_gone_before_its_patch_is_a_failure_reported_not_a_re_plan(
     emu: Emulator, client: GraphClient
 ) -> None:
-    """A 404 re-plans only a sync policy's PATCH (as a PUT); a partner's PATCH that finds nothing fails:
-    re-creating a partner someone deleted meanwhile is for the next plan to propose, in a review."""
+    """A 404 re-plans only a sync policy's PATCH (as a PUT); a partner's PATCH that finds nothing is
+    reported as failed, and the next run plans it from the tenant as it is then (a create)."""
     tid = IDS[1]
     want = state(**{tid: {"inboundTrust": TRUST}})
     plan, live = planned(client, want, PlanOptions())
@@ -900,3 +900,39 @@ def test_a_batch_refused_as_a_whole_fails_each_write_with_graph_s_answer(
     [outcome] = result.outcomes
     assert (outcome.status, outcome.retryable) == ("failed", False)
     assert outcome.error is not None and "424" in outcome.error
+
+
+def test_a_sync_patch_whose_partner_was_deleted_meanwhile_re_creates_both(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.delete_partner(tid)  # the whole partner, its sync policy with it
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    assert [(o.change.resource, o.change.action, o.status) for o in result.outcomes] == [
+        ("partner", "create", "applied"),
+        ("identitySynchronization", "create", "applied"),
+    ]
+    assert [w[:2] for w in writes(emu)] == [
+        ("PATCH", f"{JOURNAL}/{tid}/identitySynchronization"),
+        ("POST", JOURNAL),
+        ("PUT", f"{JOURNAL}/{tid}/identitySynchronization"),
+    ]
+    assert result.ok
+
+
+def test_without_the_live_state_it_was_planned_from_verification_reads_the_tenant_whole(
+    emu: Emulator, client: GraphClient
+) -> None:
+    """One change among six partners would be read back with one `$batch` GET; without the live state the
+    plan came from there is nothing to refresh, so the pages are read (three of them) and the default."""
+    tid = IDS[2]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, _live = planned(client, want, PlanOptions())
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions())
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert sorted(graph_reads(emu)) == [f"GET /v1.0{POLICY}/default"] + [f"GET /v1.0{PARTNERS}"] * 3
