@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.core import model
+from reconciler.core import metadata, model
 from tests.support.strategies import (
     b2b_settings,
     partners,
@@ -402,3 +403,39 @@ def test_a_value_of_the_wrong_shape_is_compared_as_it_is() -> None:
     assert model.canonical_property(PARTNER, "inboundTrust", "on") == "on"
     assert not model.equal(PARTNER, "inboundTrust", "on", "off")
     assert model.equal(PARTNER, "b2bCollaborationInbound", {"usersAndGroups": "x"}, {"usersAndGroups": "x"})
+    listed = [{"isMfaAccepted": True, "isLater": 1}]
+    assert model.canonical_property(PARTNER, "inboundTrust", listed) == listed
+
+
+def later_metadata() -> metadata.Metadata:
+    """The shipped metadata plus two partner properties no v1.0 one is like: a list of objects (`trusts`),
+    and an object holding tenant restrictions one level down (`nested.restrictions`, with its devices)."""
+    text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
+    start = text.index(f'<EntityType Name="{PARTNER}"')
+    at = text.index('<Property Name="inboundTrust"', start)
+    added = (
+        '<Property Name="trusts" Type="Collection(graph.crossTenantAccessPolicyInboundTrust)" />\n        '
+        '<Property Name="nested" Type="graph.xtapNested" />\n        '
+    )
+    text = text[:at] + added + text[at:]
+    at = text.index('<ComplexType Name="crossTenantAccessPolicyInboundTrust"')
+    nested = (
+        '<ComplexType Name="xtapNested">\n        <Property Name="restrictions" '
+        'Type="graph.crossTenantAccessPolicyTenantRestrictions" />\n      </ComplexType>\n      '
+    )
+    return metadata.parse(text[:at] + nested + text[at:])
+
+
+def test_a_property_that_is_a_collection_of_objects_is_compared_item_by_item() -> None:
+    with metadata.using(later_metadata()):
+        value = [{"isMfaAccepted": True, "isLater": 1}, {"isMfaAccepted": None}]
+        assert model.canonical_property(PARTNER, "trusts", value) == [{"isMfaAccepted": True}, None]
+
+
+def test_members_xtap_does_not_manage_are_carried_from_any_depth() -> None:
+    users = {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    devices = {"mode": "allowed", "rule": "device.isCompliant -eq True"}
+    live = {"restrictions": {"usersAndGroups": users, "devices": devices}}
+    with metadata.using(later_metadata()):
+        body = model.wire_property(PARTNER, "nested", {"restrictions": {"usersAndGroups": users}}, live)
+    assert body == live
