@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -405,6 +406,22 @@ def test_a_value_of_the_wrong_shape_is_compared_as_it_is() -> None:
     assert model.equal(PARTNER, "b2bCollaborationInbound", {"usersAndGroups": "x"}, {"usersAndGroups": "x"})
     listed = [{"isMfaAccepted": True, "isLater": 1}]
     assert model.canonical_property(PARTNER, "inboundTrust", listed) == listed
+    users = {"usersAndGroups": [{"accessType": "allowed", "isLater": 1}]}
+    assert model.canonical_property(PARTNER, "b2bCollaborationInbound", users) == users
+    # A leaf holding an object is still put in canonical form (annotations and nulls are not data).
+    boxed = {"isMfaAccepted": {"@odata.type": "#microsoft.graph.boolean", "value": True, "since": None}}
+    assert model.equal(PARTNER, "inboundTrust", boxed, {"isMfaAccepted": {"value": True}})
+    assert model.cleared_paths(PARTNER, "inboundTrust", "on", {"isMfaAccepted": True}) == []
+    trust = {"usersAndGroups": {"accessType": "allowed"}}
+    assert model.cleared_paths(PARTNER, "b2bCollaborationInbound", trust, {"usersAndGroups": "x"}) == []
+
+
+def test_any_mapping_is_an_object() -> None:
+    """The state's values are Mappings: a read-only view is walked like the dict it shows."""
+    trust = {"isMfaAccepted": True, "isLater": 1}
+    assert model.canonical_property(PARTNER, "inboundTrust", MappingProxyType(trust)) == {
+        "isMfaAccepted": True
+    }
 
 
 def later_metadata() -> metadata.Metadata:
