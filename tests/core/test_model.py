@@ -422,6 +422,8 @@ def test_any_mapping_is_an_object() -> None:
     assert model.canonical_property(PARTNER, "inboundTrust", MappingProxyType(trust)) == {
         "isMfaAccepted": True
     }
+    shown = MappingProxyType({"inboundTrust": MappingProxyType(trust)})
+    assert model.value_at(shown, "inboundTrust.isLater") == 1
 
 
 def later_metadata() -> metadata.Metadata:
