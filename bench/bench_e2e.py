@@ -1,7 +1,7 @@
 """Whole processes side by side: `xtap plan`, `xtap apply` and a per-resource tool, against the emulator.
 
     python bench/bench_e2e.py [--partners 1000] [--latency-ms 50] [--page-size 100] [--rounds 3]
-                              [--parallel 4] [--no-sequential]
+                              [--parallel 4] [--no-sequential] [--python PATH]
 
 The tenant has N partners that all inherit everything; N policy files set `inboundTrust` on each, so every
 partner changes. The emulator runs in this process over HTTPS on 127.0.0.1 and adds the latency to every
@@ -19,7 +19,13 @@ peak RSS (the child's VmHWM at exit: ru_maxrss would report this process's, see 
 
 The physical minimum of round trips is printed beside xtap's count: reading is ⌈N/page⌉ pages + the
 default; writing is ⌈K/20⌉ `$batch` requests; verifying is the cheaper of ⌈K/20⌉ `$batch` GETs and a
-full read. Not a test: docs/performance.md records a run.
+full read.
+
+`--python PATH` runs the children (xtap and the baseline alike) with another interpreter: a virtual
+environment holding only xtap's runtime dependencies, as `pip install` gives a user. The development
+environment has more: mutmut brings click and textual brings rich, and httpx imports both when they are
+installed (its command-line entry point), about 0.05-0.1 s of CPU in every process that imports httpx.
+Not a test: docs/performance.md records a run.
 """
 
 from __future__ import annotations
@@ -117,13 +123,15 @@ class Run:
     ok: bool
 
 
-def measure(kind: str, target: str, args: list[str], env: dict[str, str], workdir: Path, emu: Any) -> Run:
+def measure(
+    kind: str, target: str, args: list[str], env: dict[str, str], workdir: Path, emu: Any, python: str
+) -> Run:
     rss_file = workdir / "rss"
     emu.clear_journal()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-c", WRAPPER, target, *args],
+            [python, "-c", WRAPPER, target, *args],
             env={**env, "BENCH_RSS_FILE": str(rss_file)},
             cwd=workdir,
             stdout=out,
@@ -187,7 +195,8 @@ def report(rounds: list[dict[str, Run]], args: argparse.Namespace) -> None:
     minimum = physical_minimum(args.partners, args.partners, args.page_size)
     print(
         f"\n{args.partners} partners, all changing; {args.latency_ms} ms per request (sign-in included); "
-        f"page size {args.page_size}; {len(rounds)} interleaved rounds; xtap --parallel {args.parallel}\n"
+        f"page size {args.page_size}; {len(rounds)} interleaved rounds; xtap --parallel {args.parallel}; "
+        f"children run by {args.python}\n"
     )
     print(f"{'run':<34}{'Graph req':>10}{'minimum':>9}{'sign-in':>8}{'wall s':>9}{'CPU s':>8}{'RSS MB':>8}")
     for kind in kinds:
@@ -235,6 +244,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--no-sequential", action="store_true", help="skip the one-at-a-time baseline")
+    parser.add_argument(
+        "--python", default=sys.executable, help="the children's interpreter (default: this one)"
+    )
     args = parser.parse_args()
 
     from reconciler.emulator import Emulator
@@ -270,7 +282,7 @@ def main() -> None:
             for kind in order:
                 reset(emu, ids)
                 target, argv = commands[kind]
-                run = measure(kind, target, argv, env, workdir, emu)
+                run = measure(kind, target, argv, env, workdir, emu, args.python)
                 if kind != "plan" and not converged(emu, ids):
                     run = Run(run.kind, run.wall, run.cpu, run.rss_mb, run.graph, run.sign_in, False)
                 results[kind] = run

@@ -60,3 +60,28 @@ def test_each_module_gets_a_mutmut_section_of_its_own() -> None:
     assert all(arg.startswith("--") for arg in selection[len(planner.tests) :])
     assert config["tool"]["pytest"] == tomllib.loads(text)["tool"]["pytest"]  # the rest is kept
     assert (modules["shell/applier.py"].floor, planner.floor) == (90.0, 95.0)
+
+
+def test_the_equivalent_list_reads_as_a_table_of_short_names_by_module_and_reason() -> None:
+    listed = {
+        "reconciler.shell.applier.xǁApplierǁ_failure__mutmut_4": "never missing",
+        "reconciler.shell.applier.xǁApplierǁ_failure__mutmut_5": "never missing",
+        "reconciler.core.planner.x__delta__mutmut_11": "never missing",
+        "reconciler.core.planner.x_partner_name__mutmut_9": "the same file name",
+        "reconciler.shell.applier.x__failed__mutmut_3": "never missing",
+    }
+    assert tool.equivalents_table(listed).splitlines() == [
+        "| module | mutants | why no behaviour can differ |",
+        "|---|---|---|",
+        "| shell/applier.py | `Applier._failure #4`, `Applier._failure #5`, `_failed #3` | never missing |",
+        "| core/planner.py | `_delta #11` | never missing |",
+        "| core/planner.py | `partner_name #9` | the same file name |",
+    ]
+
+
+def test_the_docs_show_the_equivalent_list_as_it_is() -> None:
+    """docs/testing.md's table is the list's (`python tools/mutation.py MODULE --report-only --write-docs`
+    writes it after the list changed)."""
+    listed = tool.load_equivalent((REPO / "tools" / "equivalent-mutants.txt").read_text(encoding="utf-8"))
+    docs = (REPO / "docs" / "testing.md").read_text(encoding="utf-8")
+    assert tool.replace_between(docs, "equivalents", tool.equivalents_table(listed)) == docs

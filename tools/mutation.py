@@ -1,6 +1,6 @@
 """Mutation testing of the core and the applier, module by module, against a floor (docs/testing.md).
 
-    python tools/mutation.py [MODULE ...] [--max-children N] [--keep] [--report-only]
+    python tools/mutation.py [MODULE ...] [--max-children N] [--keep] [--report-only] [--write-docs]
 
 MODULE is a key of `[tool.xtap.mutation.modules]` in pyproject.toml (`core/planner.py`, `shell/applier.py`,
 ...); all of them when none is given. For each module, a copy of the repository is made in
@@ -9,6 +9,9 @@ it; mutmut 3 then runs each mutant against just those of them that called the mu
 table: mutants, killed, equivalent (reviewed, in tools/equivalent-mutants.txt), survived, score — the share
 of non-equivalent mutants killed — and the exit code is 1 when a score is under its floor, or when the
 equivalent list names a mutant that was killed or no longer exists (the list must be reviewed again).
+
+`--write-docs` puts the reviewed equivalent list as a table into docs/testing.md (between its
+`<!-- equivalents -->` markers), and the score table too (`<!-- scores -->`) when no MODULE is given.
 
 To look at a survivor: `cd mutants/core.planner && mutmut show NAME` (or `mutmut results`, `mutmut browse`).
 """
@@ -31,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "mutants"
 EQUIVALENT_FILE = ROOT / "tools" / "equivalent-mutants.txt"
+DOCS = ROOT / "docs" / "testing.md"
 # What the tests read besides src/ and tests/ (mutmut runs them from its copy).
 COPIED = (
     "src",
@@ -48,6 +52,7 @@ COPIED = (
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code): a failing test or a test that had to be
 # stopped (a mutant that loops) is a kill; no covering test, or every covering test passing, is not.
 KILLED = frozenset({1, 3, 24, -24, 36, 152, 255, 37})
+MUTANT_NAME = re.compile(r"^reconciler\.(?P<module>\w+\.\w+)\.x_?(?P<function>.+)__mutmut_(?P<number>\d+)$")
 MUTMUT_SECTION = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n)*", re.MULTILINE)
 
 
@@ -137,6 +142,34 @@ def table(scores: Sequence[Score], floors: Mapping[str, float]) -> str:
             f"{s.percent:.1f} % | {floors[s.module]:.0f} % | {s.seconds / 60:.1f} min |"
         )
     return "\n".join(lines)
+
+
+def short_name(name: str) -> tuple[str, str]:
+    """`reconciler.shell.applier.xǁApplierǁ_failure__mutmut_4` -> ("shell/applier.py", "Applier._failure #4")."""
+    found = MUTANT_NAME.match(name)
+    if found is None:
+        raise SystemExit(f"{EQUIVALENT_FILE.name}: '{name}' is not a mutmut mutant name")
+    function = found["function"].strip("ǁ").replace("ǁ", ".")
+    return found["module"].replace(".", "/") + ".py", f"{function} #{found['number']}"
+
+
+def equivalents_table(listed: Mapping[str, str]) -> str:
+    """The equivalent list as a table: one row per module and reason, in the order of their first entry."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for name, reason in listed.items():
+        module, short = short_name(name)
+        rows.setdefault((module, reason), []).append(short)
+    lines = ["| module | mutants | why no behaviour can differ |", "|---|---|---|"]
+    lines += [f"| {m} | {', '.join(f'`{n}`' for n in names)} | {why} |" for (m, why), names in rows.items()]
+    return "\n".join(lines)
+
+
+def replace_between(text: str, marker: str, body: str) -> str:
+    start, end = f"<!-- {marker} -->\n", f"\n<!-- /{marker} -->"
+    if text.count(start) != 1 or text.count(end) != 1:
+        raise SystemExit(f"{DOCS.name}: expected one '{start.strip()}' ... '{end.strip()}' block")
+    head, rest = text.split(start)
+    return head + start + body + end + rest.split(end, 1)[1]
 
 
 def mutmut_config(pyproject_text: str, module: Module) -> str:
@@ -229,6 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--retest", action="store_true", help="run the last run's survivors again against the current tests"
     )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="put the equivalent list (and, for all modules, the scores) into docs/testing.md",
+    )
     args = parser.parse_args(argv)
     modules = load_modules(ROOT / "pyproject.toml")
     unknown = [m for m in args.modules if m not in modules]
@@ -253,6 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         scores.append(Score(**{**result.__dict__, "module": key, "seconds": seconds}))
     floors = {key: modules[key].floor for key in modules}
     print(table(scores, floors))
+    if args.write_docs:  # the scores only when every module ran; the equivalent list always
+        text = replace_between(DOCS.read_text(encoding="utf-8"), "equivalents", equivalents_table(equivalent))
+        if not args.modules:
+            text = replace_between(text, "scores", table(scores, floors))
+        DOCS.write_text(text, encoding="utf-8")
     failed = False
     for s in scores:
         for name in s.survivors:

@@ -178,7 +178,13 @@ def test_sync_policy_added_in_the_portal() -> None:
     have = system_live(LivePartner(CON, fresh(CON), sync={"tenantId": CON, **SYNC}))
     r = report(DesiredState({CON: desired(CON, {})}), have)
     [item] = drift_only(r)
-    assert (item.kind, item.drift, item.declared, item.live) == ("sync-added", True, None, SYNC)
+    assert (item.kind, item.drift, item.resource, item.path) == (
+        "sync-added",
+        True,
+        "identitySynchronization",
+        "identitySynchronization",
+    )
+    assert (item.declared, item.live, item.declared_text) == (None, SYNC, "none")
     assert item.message.endswith(
         "has an identitySynchronization policy in the tenant that the file does not declare; "
         "the next apply leaves it alone (it is deleted only with --prune)"
@@ -187,6 +193,21 @@ def test_sync_policy_added_in_the_portal() -> None:
     assert drift_only(pruned)[0].message.endswith(
         "that the file does not declare; prune is on: the next apply deletes it"
     )
+
+
+def test_a_partner_deleted_with_its_sync_policy_does_not_hide_the_drift_of_the_partners_after_it() -> None:
+    want = DesiredState(
+        {
+            FAB: desired(FAB, {}, sync={"userSyncInbound": {"isSyncAllowed": True}}),
+            LIT: desired(LIT, {"inboundTrust": TRUST}),
+        }
+    )
+    have = system_live(LivePartner(LIT, fresh(LIT, inboundTrust={**TRUST, "isMfaAccepted": False})))
+    r = report(want, have)
+    assert [(i.kind, i.tenant_id, i.path) for i in r.items] == [
+        ("missing", FAB, None),
+        ("changed", LIT, "inboundTrust.isMfaAccepted"),
+    ]
 
 
 def test_sync_policy_changed_in_the_portal_is_a_changed_leaf() -> None:
@@ -269,6 +290,29 @@ def test_unknown_live_properties_are_information_grouped_per_property() -> None:
     assert not r.drift
 
 
+def test_unknown_members_of_a_sync_policy_and_a_partners_property_on_the_default_are_information() -> None:
+    sync = {"tenantId": FAB, **SYNC, "futureSyncSetting": {"enabled": True}, "nullSetting": None}
+    have = system_live(
+        LivePartner(FAB, fresh(FAB, protectedContentSharing={"inboundAllowed": True}), sync=sync),
+        LivePartner(CON, fresh(CON, protectedContentSharing={"inboundAllowed": False})),
+    )
+    have = LiveState(have.partners, {**seeds.system_default(), "isServiceProvider": True})
+    r = report(DesiredState({FAB: desired(FAB, {}, sync=SYNC), CON: desired(CON, {})}), have)
+    assert [(i.kind, i.resource, i.name, i.path, i.tenants) for i in r.items] == [
+        ("unknown-property", "partner", "partners", "identitySynchronization.futureSyncSetting", (FAB,)),
+        ("unknown-property", "partner", "partners", "protectedContentSharing", (FAB, CON)),
+        ("unknown-property", "default", "default", "isServiceProvider", ()),
+    ]
+    assert [i.message for i in r.items] == [
+        "identitySynchronization.futureSyncSetting is returned for 1 partner but is not in the Graph v1.0 "
+        "metadata: xtap neither sends nor compares it (information)",
+        "protectedContentSharing is returned for 2 partners but is not in the Graph v1.0 metadata: "
+        "xtap neither sends nor compares it (information)",
+        "isServiceProvider is returned for the default configuration but the Graph v1.0 metadata has it on "
+        "partners only: xtap neither sends nor compares it (information)",
+    ]
+
+
 def test_null_unknown_properties_and_the_defaults_own_properties_are_not_listed() -> None:
     # Graph returns crossCloudMeetingConfiguration as an object of nulls for every partner, and the
     # default's invitationRedemptionIdentityProviderConfiguration is in the v1.0 metadata.
@@ -308,6 +352,39 @@ def test_a_property_set_in_the_portal_to_the_defaults_value_is_one_item_saying_n
         "the next apply sets it back to inherit, so the partner follows the default again"
     )
     assert r.summary_line() == "Drift: 1 item in 1 resource."
+
+
+def test_a_property_set_to_the_defaults_value_does_not_hide_the_other_properties_changed() -> None:
+    # b2bDirectConnectInbound comes before b2bDirectConnectOutbound: the first is pinned, the second changed.
+    blocked = {
+        "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+        "applications": {**ALL_APPS, "accessType": "blocked"},
+    }
+    allowed = {"usersAndGroups": ALL_USERS, "applications": ALL_APPS}
+    partner = fresh(FAB, b2bDirectConnectInbound=blocked, b2bDirectConnectOutbound=allowed)
+    r = report(DesiredState({FAB: desired(FAB, {})}), system_live(LivePartner(FAB, partner)))
+    assert [(i.kind, i.path) for i in r.items] == [
+        ("set-to-default", "b2bDirectConnectInbound"),
+        ("changed", "b2bDirectConnectOutbound.applications.accessType"),
+        ("changed", "b2bDirectConnectOutbound.applications.targets"),
+        ("changed", "b2bDirectConnectOutbound.usersAndGroups.accessType"),
+        ("changed", "b2bDirectConnectOutbound.usersAndGroups.targets"),
+    ]
+
+
+def test_a_value_the_tenant_inherits_where_the_file_sets_one_names_the_default_it_inherits() -> None:
+    r = report(
+        DesiredState({FAB: desired(FAB, {"inboundTrust": TRUST})}), system_live(LivePartner(FAB, fresh(FAB)))
+    )
+    assert [(i.path, i.declared, i.live, i.declared_text, i.live_text) for i in r.items] == [
+        ("inboundTrust.isCompliantDeviceAccepted", True, None, "true", "inherit (default: false)"),
+        ("inboundTrust.isHybridAzureADJoinedDeviceAccepted", True, None, "true", "inherit (default: false)"),
+        ("inboundTrust.isMfaAccepted", True, None, "true", "inherit (default: false)"),
+    ]
+    assert r.items[2].message == (
+        "inboundTrust.isMfaAccepted of partner 90e2 (90e29127-71ad-49c7-9ce8-db3f41ea06f1) is inherit "
+        "(default: false) in the tenant but true in the file; the file wins on the next apply"
+    )
 
 
 def test_targets_equal_to_the_defaults_under_another_access_type_stay_changed_leaves() -> None:
@@ -359,6 +436,80 @@ def test_ids_are_stable_and_change_with_the_live_value() -> None:
     assert len(one.items[0].id) == 16
     assert one.items[0].path == other.items[0].path
     assert one.items[0].id != other.items[0].id
+
+
+def every_kind(targets_of_users: list[dict[str, str]]) -> drift.DriftReport:
+    """One item of each kind, with `targets_of_users` as fabrikam's live usersAndGroups targets."""
+    default = seeds.system_default()
+    blocked = {
+        "usersAndGroups": {**ALL_USERS, "accessType": "blocked"},
+        "applications": {**ALL_APPS, "accessType": "blocked"},
+    }
+    outbound = {
+        "usersAndGroups": {"accessType": "allowed", "targets": targets_of_users},
+        "applications": ALL_APPS,
+    }
+    fabrikam = fresh(
+        FAB,
+        inboundTrust={**TRUST, "isMfaAccepted": False},
+        b2bDirectConnectInbound=blocked,
+        b2bDirectConnectOutbound=outbound,
+    )
+    have = LiveState(
+        {
+            FAB: LivePartner(FAB, fabrikam),
+            CON: LivePartner(CON, fresh(CON)),
+            LIT: LivePartner(
+                LIT,
+                fresh(LIT, protectedContentSharing={"inboundAllowed": True}),
+                sync={"tenantId": LIT, **SYNC},
+            ),
+            WOOD: LivePartner(WOOD, fresh(WOOD)),
+        },
+        {
+            **default,
+            "inboundTrust": {**default["inboundTrust"], "isMfaAccepted": True},
+            "futureSetting": True,
+        },
+    )
+    want = DesiredState(
+        {
+            FAB: desired(FAB, {"inboundTrust": TRUST}),
+            CON: desired(CON, {}, sync={"userSyncInbound": {"isSyncAllowed": True}}),
+            LIT: desired(LIT, {}),
+            MTO: desired(MTO, {}),
+        },
+        default=DesiredDefault({"inboundTrust": default["inboundTrust"]}, SourceRef("policies/default.yaml")),
+    )
+    return report(want, have)
+
+
+def test_ids_do_not_change_from_one_xtap_version_to_the_next() -> None:
+    # A scheduled run compares with the report of the run before, often made by an older xtap: were the
+    # ids computed differently, every item would count as new and CI would notify about all drift again.
+    r = every_kind([{"target": "AllUsers", "targetType": "user"}])
+    assert [(i.kind, i.tenant_id, i.path, i.id) for i in r.items] == [
+        ("changed", None, "inboundTrust.isMfaAccepted", "4123574158311014"),
+        ("missing", MTO, None, "dd3c372d31dd4fb5"),
+        ("set-to-default", FAB, "b2bDirectConnectInbound", "a7a20387dfa52678"),
+        ("changed", FAB, "inboundTrust.isMfaAccepted", "accf7b91b1b0b83f"),
+        ("changed", FAB, "b2bDirectConnectOutbound.applications.accessType", "466a4b7864d5e3ad"),
+        ("changed", FAB, "b2bDirectConnectOutbound.applications.targets", "b26c145e39f82ab1"),
+        ("changed", FAB, "b2bDirectConnectOutbound.usersAndGroups.accessType", "fb921814cb318083"),
+        ("changed", FAB, "b2bDirectConnectOutbound.usersAndGroups.targets", "0216a782ce773678"),
+        ("sync-removed", CON, "identitySynchronization", "bfc3d5126e5e601e"),
+        ("sync-added", LIT, "identitySynchronization", "282da9441d9c3c43"),
+        ("unmanaged", WOOD, None, "d39fe6ec7005302e"),
+        ("unknown-property", None, "protectedContentSharing", "7a62715009df572b"),
+        ("unknown-property", None, "futureSetting", "5d794db5fa46ae57"),
+    ]
+
+
+def test_an_id_does_not_depend_on_the_order_graph_returns_an_objects_members_in() -> None:
+    one = every_kind([{"target": "AllUsers", "targetType": "user"}])
+    other = every_kind([{"targetType": "user", "target": "AllUsers"}])
+    assert [i.id for i in one.items] == [i.id for i in other.items]
+    assert len({i.id for i in one.items}) == len(one.items)
 
 
 def test_previous_marks_only_new_items_and_lists_what_was_resolved() -> None:

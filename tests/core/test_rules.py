@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.core import rules
+from reconciler.core import metadata, rules
 from reconciler.core.messages import Problem
 from reconciler.core.state import SourceRef
+from tests.support.metadata import synthetic, synthetic_xml
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
@@ -351,3 +352,166 @@ def test_strings_sent_to_graph_carry_no_control_character(text: str) -> None:
         )
     ]
     assert rules.check_partner(partner(identitySynchronization={"displayName": "Fabrikam — sync ✓"})) == []
+
+
+# -- what reaches the checks: every string property, and the target configurations only ----------------
+
+RULE = "device.trustType -eq 'AzureAD'"
+
+
+@pytest.mark.parametrize("check", [rules.check_partner, rules.check_default])
+def test_the_device_filter_rule_of_tenant_restrictions_carries_no_control_character(check: Any) -> None:
+    devices = {"mode": "allowed", "rule": RULE + "\x00"}
+    data = (
+        partner(tenantRestrictions={"devices": devices})
+        if check is rules.check_partner
+        else {"tenantRestrictions": {"devices": devices}}
+    )
+    assert check(data) == [
+        Problem(
+            ("tenantRestrictions", "devices", "rule"),
+            f"rule must not contain control characters, got {RULE + chr(0)!r}",
+        )
+    ]
+    devices["rule"] = RULE
+    assert check(data) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # what is not a target configuration is not read as one, whatever it holds
+        partner(tenantRestrictions={"devices": {"accessType": "allowed", "targets": []}}),
+        partner(isServiceProvider={"accessType": "blocked", "targets": []}),
+        # items without a target are the schema's, not duplicates of one another
+        partner(
+            b2bCollaborationInbound={
+                "usersAndGroups": config("allowed", {"targetType": "user"}, {"targetType": "user"})
+            }
+        ),
+        # a targetType Graph reserves for the future is the schema's too, not one that "does not fit"
+        partner(
+            b2bCollaborationInbound={"usersAndGroups": config("allowed", target(GROUP, "unknownFutureValue"))}
+        ),
+    ],
+)
+def test_what_only_the_schema_can_say_is_left_to_it(data: dict[str, Any]) -> None:
+    assert rules.check_partner(data) == []
+
+
+def test_keywords_are_not_duplicates_of_a_misspelling_in_another_case() -> None:
+    data = partner(
+        b2bCollaborationInbound={"usersAndGroups": config("allowed", ALL_USERS, target("allusers", "user"))}
+    )
+    at = ("b2bCollaborationInbound", "usersAndGroups", "targets")
+    assert rules.check_partner(data) == [
+        Problem(
+            (*at, 1, "target"),
+            "target must be a GUID or one of AllUsers, got 'allusers'; did you mean 'AllUsers'?",
+        ),
+        Problem((*at, 0, "target"), "AllUsers cannot be mixed with other targets in the same list"),
+    ]
+
+
+def test_tenants_with_the_same_malformed_tenant_id_get_only_the_guid_error() -> None:
+    data = {"tenants": {"a": {"tenantId": "contoso.com"}, "b": {"tenantId": "contoso.com"}}}
+    guid = f"tenantId must be a GUID (like {FABRIKAM}), got 'contoso.com'"
+    assert rules.check_config(data) == [
+        Problem(("tenants", "a", "tenantId"), guid),
+        Problem(("tenants", "b", "tenantId"), guid),
+    ]
+
+
+# -- a newer metadata: lists of strings, a type that contains itself, and swapping metadata ---------------
+
+NOTE_TYPE = "crossTenantAccessPolicyNote"
+
+
+def with_tags_and_notes() -> metadata.Metadata:
+    """The synthetic metadata plus lists in `guestLimits` (`tags`, strings; `history`, notes) and, on
+    partners, a type that contains itself (`note`: a text, and a reply that is a note again)."""
+    text = synthetic_xml()
+    maxguests = '<Property Name="maxGuests" Type="Edm.Int32" />\n'
+    lists = (
+        '        <Property Name="tags" Type="Collection(Edm.String)" />\n'
+        f'        <Property Name="history" Type="Collection(graph.{NOTE_TYPE})" />\n'
+    )
+    text = text.replace(maxguests, maxguests + lists, 1)
+    trust = '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">'
+    note = (
+        f'      <ComplexType Name="{NOTE_TYPE}">\n'
+        '        <Property Name="text" Type="Edm.String" />\n'
+        f'        <Property Name="reply" Type="graph.{NOTE_TYPE}" />\n'
+        "      </ComplexType>\n"
+    )
+    text = text.replace(trust, note + trust, 1)
+    entity = text.index(f'<EntityType Name="{metadata.PARTNER_TYPE}"')
+    at = text.index('        <Property Name="inboundTrust"', entity)
+    return metadata.parse(
+        text[:at] + f'        <Property Name="note" Type="graph.{NOTE_TYPE}" />\n' + text[at:]
+    )
+
+
+def test_each_string_of_a_list_is_checked_and_a_list_that_is_not_one_is_the_schemas() -> None:
+    with metadata.using(with_tags_and_notes()):
+        data = partner(guestLimits={"tags": ["pilot", "b\x01"]})
+        assert rules.check_partner(data) == [
+            Problem(("guestLimits", "tags", 1), "tags must not contain control characters, got 'b\\x01'")
+        ]
+        assert rules.check_partner(partner(guestLimits={"tags": "b\x01"})) == []
+        data = partner(guestLimits={"history": [{"text": "ok"}, {"text": "b\x01", "reply": {"text": "c\n"}}]})
+        assert rules.check_partner(data) == [
+            Problem(
+                ("guestLimits", "history", 1, "text"),
+                "text must not contain control characters, got 'b\\x01'",
+            ),
+            Problem(
+                ("guestLimits", "history", 1, "reply", "text"),
+                "text must not contain control characters, got 'c\\n'",
+            ),
+        ]
+
+
+def nested_note(replies: int, text: str) -> dict[str, Any]:
+    note: dict[str, Any] = {"text": text}
+    for _ in range(replies):
+        note = {"reply": note}
+    return note
+
+
+def test_a_type_that_contains_itself_is_checked_sixteen_levels_deep_and_no_further() -> None:
+    with metadata.using(with_tags_and_notes()):
+        deepest = rules.check_partner(partner(note=nested_note(15, "x\x00")))
+        assert deepest == [
+            Problem(
+                ("note", *["reply"] * 15, "text"), "text must not contain control characters, got 'x\\x00'"
+            )
+        ]
+        assert rules.check_partner(partner(note=nested_note(16, "x\x00"))) == []
+
+
+def test_the_rules_follow_the_metadata_in_use() -> None:
+    inbound = {
+        "usersAndGroups": config("allowed", target(GROUP, "servicePrincipal")),
+        "servicePrincipals": config(
+            "allowed", target(APP, "servicePrincipal"), target(APP, "servicePrincipal")
+        ),
+    }
+    data = partner(b2bCollaborationInbound=inbound, guestLimits={"label": "a\nb"})
+    at = ("b2bCollaborationInbound",)
+    newer = [  # the new slot comes first in the newer metadata
+        Problem(
+            (*at, "servicePrincipals", "targets", 1, "target"),
+            f"duplicate target '{APP}' (same as item 1 of this list)",
+            "warning",
+        ),
+        Problem(
+            (*at, "usersAndGroups", "targets", 0, "targetType"),
+            "targetType 'servicePrincipal' does not fit usersAndGroups (expected user or group)",
+        ),
+        Problem(("guestLimits", "label"), "label must not contain control characters, got 'a\\nb'"),
+    ]
+    assert rules.check_partner(data) == []  # the shipped metadata has none of these: the schema says so
+    with metadata.using(synthetic()):
+        assert rules.check_partner(data) == newer
+    assert rules.check_partner(data) == []

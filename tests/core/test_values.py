@@ -28,6 +28,7 @@ GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
         ),
         (["externalFederation", "azureActiveDirectory"], "[externalFederation, azureActiveDirectory]"),
         ([{"target": "AllUsers", "targetType": "user"}, "x"], "[{target: AllUsers, targetType: user}, x]"),
+        ([{"displayName": "Contoso", "isDefault": False}], "[{displayName: Contoso, isDefault: false}]"),
         ({"isMfaAccepted": True, "rule": None}, "{isMfaAccepted: true, rule: null}"),
         ({}, "{}"),
     ],

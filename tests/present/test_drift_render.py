@@ -10,8 +10,15 @@ import pytest
 from reconciler.cli.commands.drift import out_format, stdout_format
 from reconciler.cli.context import use_color
 from reconciler.core import drift, drift_json
-from reconciler.core.planner import make_plan
-from reconciler.core.state import DesiredState, LivePartner, LiveState
+from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPolicy,
+    DesiredState,
+    LivePartner,
+    LiveState,
+    SourceRef,
+)
 from reconciler.emulator import seeds
 from reconciler.present import drift_markdown, drift_text, formats
 from tests.support.builders import ALL_APPS, ALL_USERS, CON, FAB, LIT, MTO, TRUST, WOOD, desired, fresh, live
@@ -118,6 +125,43 @@ def test_text_without_drift_and_with_a_previous_report() -> None:
         "Compared with the report of 2026-11-30T05:00:00Z: 0 resolved since.\n"
         "\n1 information item (not drift): -v lists them.\n"
     )
+
+
+def test_text_names_the_default_and_the_root_policy_and_the_tenant_and_says_a_sync_policy_comes_back() -> (
+    None
+):
+    default = seeds.system_default()
+    files = DesiredState(
+        {CON: desired(CON, {}, sync={"userSyncInbound": {"isSyncAllowed": True}})},
+        default=DesiredDefault({"inboundTrust": default["inboundTrust"]}, SourceRef("policies/default.yaml")),
+        policy=DesiredPolicy(
+            {"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("policies/policy.yaml")
+        ),
+    )
+    have = LiveState(
+        {CON: LivePartner(CON, fresh(CON))},
+        {**default, "inboundTrust": {**default["inboundTrust"], "isMfaAccepted": True}},
+        {"allowedCloudEndpoints": []},
+    )
+    options = PlanOptions(tenant_name="contoso", tenant_id=LIT, prune=True)
+    r = drift.build_report(make_plan(files, have, options), have)
+    assert drift_text.render_text(r) == (
+        f"xtap drift for tenant contoso ({LIT})\n"
+        "\n"
+        "  ~ cross-tenant access policy   (policies/policy.yaml:1:1)\n"
+        "      ~ allowedCloudEndpoints: [] in the tenant, [microsoftonline.us] in the file\n"
+        "  ~ default configuration   (policies/default.yaml:1:1)\n"
+        "      ~ inboundTrust.isMfaAccepted: true in the tenant, false in the file\n"
+        f"  ~ partner 9c5d ({CON})   (policies/partners/9c5d.yaml:1:1)\n"
+        "      - identitySynchronization: none in the tenant, {userSyncInbound: {isSyncAllowed: true}} in the "
+        "file\n"
+        "        # the next apply creates it again\n"
+        "\n"
+        "Drift: 3 items in 3 resources.\n"
+        "Where a value differs, the file wins on the next apply.\n"
+    )
+    data = drift_json.to_json(r)
+    assert (data["tenant"], data["prune"]) == ({"name": "contoso", "id": LIT}, True)
 
 
 def test_markdown_has_three_columns_and_a_fourth_with_a_header_only_next_to_a_previous_report() -> None:

@@ -44,6 +44,12 @@ def client(emu: Emulator) -> Iterator[GraphClient]:
         yield c
 
 
+def no_wait(seconds: float) -> None:
+    """For an apply whose changes must show at the first read-back: waiting to read again is a failure
+    (and ends the test at once, instead of after the verification's backoff)."""
+    raise AssertionError(f"the applier waited {seconds}s to read again: a change it made did not show")
+
+
 def state(**partners: Any) -> DesiredState:
     return DesiredState({tid: desired(tid, props) for tid, props in partners.items()})
 
@@ -209,7 +215,7 @@ def test_a_request_no_planner_makes_refuses_the_whole_apply_before_any_write(
     fine = Request("1", "PATCH", f"{PARTNERS}/{IDS[1]}", {"inboundTrust": TRUST})
     emu.clear_journal()
     with pytest.raises(RefusedError) as info:
-        Applier(client).apply(foreign(fine, request_), DesiredState(), PlanOptions())
+        Applier(client, sleep=no_wait).apply(foreign(fine, request_), DesiredState(), PlanOptions())
     assert str(info.value) == (
         f"the plan holds a request xtap never makes (9: {request_.method} {request_.url}): {reason}; "
         "nothing was changed"
@@ -229,7 +235,7 @@ def test_a_small_change_is_read_back_with_batch_gets_not_the_pages(
     plan, live = planned(client, want, PlanOptions())
     assert client.partner_pages == 3
     emu.clear_journal()
-    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
     assert (result.ok, result.verify_reads) == (True, 1)
     assert graph_reads(emu) == [
         f"$batch GET /v1.0{PARTNERS}/{tid}",
@@ -246,7 +252,7 @@ def test_a_sync_policy_change_alone_is_read_back_without_its_partner(
     want = DesiredState({tid: desired(tid, {}, SYNC)})
     plan, live = planned(client, want, PlanOptions())
     emu.clear_journal()
-    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
     assert (result.ok, result.verify_reads) == (True, 1)
     assert graph_reads(emu) == [f"$batch GET /v1.0{PARTNERS}/{tid}/identitySynchronization"]
 
@@ -269,7 +275,7 @@ def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_t
             plan, live = planned(client, want, options)
             assert client.partner_pages == 3 and len(plan.requests) == changed
             emu.clear_journal()
-            result = Applier(client).apply(plan, want, options, live)
+            result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
         assert (result.ok, result.verify_reads) == (True, 1)
         reads = graph_reads(emu)
     if full_read:
@@ -331,7 +337,7 @@ def test_sync_policies_the_default_and_the_root_count_in_the_choice_of_read_back
             plan = make_plan(want, live, options)
             assert client.partner_pages == 3 and len(plan.requests) == partners + syncs + default + policy
             emu.clear_journal()
-            result = Applier(client).apply(plan, want, options, live)
+            result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
         assert (result.ok, result.verify_reads) == (True, 1)
         reads = graph_reads(emu)
     if full_read:
@@ -589,7 +595,7 @@ def test_a_root_policy_change_is_read_back_with_the_root_policy() -> None:
     live = LiveState({}, {}, {"allowedCloudEndpoints": []})
     plan = make_plan(want, live, PlanOptions())
     assert [(c.resource, c.action) for c in plan.changes if c.requests] == [("policy", "update")]
-    result = Applier(client).apply(plan, want, PlanOptions(), live)
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
     assert (result.ok, result.verify_reads) == (True, 1)
     assert seen == ["PATCH /policies/crossTenantAccessPolicy", "GET /policies/crossTenantAccessPolicy"]
 
@@ -794,3 +800,139 @@ def test_a_partner_deleted_meanwhile_is_created_again_when_its_sync_patch_finds_
         ("POST", JOURNAL),
         ("PUT", f"{JOURNAL}/{tid}/identitySynchronization"),
     ]
+
+
+# -- how each answer of Graph is read ------------------------------------------------------------------
+
+NEW = "0000000a-0000-4000-8000-00000000000a"
+
+
+def refused(emu: Emulator, method: str, path: str, status: int, code: str | None) -> None:
+    emu.add_fault(FaultRule(method, path, times=99, status=status, retry_after=None, code=code))
+
+
+def test_a_refused_post_is_a_failure_reported_not_a_re_plan(emu: Emulator, client: GraphClient) -> None:
+    """Only Graph's "already exists" sends a create back to be re-planned; any other refusal is reported."""
+    want = DesiredState({NEW: desired(NEW, {"inboundTrust": TRUST})})
+    plan, live = planned(client, want, PlanOptions())
+    refused(emu, "POST", "/partners", 403, "Authorization_RequestDenied")
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    [outcome] = result.outcomes
+    assert (outcome.change.action, outcome.status, outcome.retryable) == ("create", "failed", False)
+    assert outcome.error is not None and outcome.error.startswith(f"Graph refused POST {PARTNERS}: 403")
+    assert graph_reads(emu) == []  # nothing re-read: there is nothing to re-plan
+
+
+def test_a_partner_gone_before_its_patch_is_a_failure_reported_not_a_re_plan(
+    emu: Emulator, client: GraphClient
+) -> None:
+    """A 404 re-plans only a sync policy's PATCH (as a PUT); a partner's PATCH that finds nothing is
+    reported as failed, and the next run plans it from the tenant as it is then (a create)."""
+    tid = IDS[1]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    refused(emu, "PATCH", tid, 404, "Request_ResourceNotFound")
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    [outcome] = result.outcomes
+    assert (outcome.change.action, outcome.status) == ("update", "failed")
+    assert outcome.error is not None and outcome.error.startswith(
+        f"Graph refused PATCH {PARTNERS}/{tid}: 404"
+    )
+    assert [w[:2] for w in writes(emu)] == [("PATCH", f"{JOURNAL}/{tid}")]
+
+
+@pytest.mark.parametrize(("status", "code"), [(404, "NotFound"), (400, "Request_ResourceNotFound")])
+def test_a_sync_patch_meeting_no_policy_is_re_planned_by_status_or_by_code(
+    status: int, code: str, emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.add_fault(FaultRule("PATCH", "/identitySynchronization", status=status, retry_after=None, code=code))
+    emu.set_sync(tid, None)
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    assert [(o.change.action, o.status) for o in result.outcomes] == [("create", "applied")]
+    assert [w[0] for w in writes(emu)] == ["PATCH", "PUT"]
+
+
+@pytest.mark.parametrize(("status", "code"), [(404, "NotFound"), (400, "Directory_ObjectNotFound")])
+def test_a_delete_that_finds_nothing_is_done_by_status_or_by_code(
+    status: int, code: str, emu: Emulator, client: GraphClient
+) -> None:
+    options = PlanOptions(prune=True, force=True)
+    plan, live = planned(client, DesiredState({t: desired(t, {}) for t in IDS[:5]}), options)
+    assert [(r.method, r.url) for r in plan.requests] == [("DELETE", f"{PARTNERS}/{IDS[5]}")]
+    emu.delete_partner(IDS[5])  # deleted in the portal meanwhile: Graph answers as if from its own check
+    refused(emu, "DELETE", IDS[5], status, code)
+    result = Applier(client, sleep=no_wait).apply(plan, DesiredState(), options, live)
+    assert [(o.change.action, o.status) for o in result.outcomes] == [("delete", "applied")]
+
+
+@pytest.mark.parametrize(("status", "done"), [(200, True), (299, True), (300, False), (199, False)])
+def test_only_a_2xx_answer_is_a_write_done(
+    status: int, done: bool, emu: Emulator, client: GraphClient
+) -> None:
+    """What a write is answered decides whether it counts as made (then verification reads it back)."""
+    tid = IDS[2]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    refused(emu, "PATCH", tid, status, None)  # answered without being run
+    if done:
+        emu.put_partner({"tenantId": tid, "inboundTrust": TRUST})  # as if the write had been made
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    [outcome] = result.outcomes
+    assert (outcome.status, result.converged) == ("applied" if done else "failed", True)
+
+
+def test_a_batch_refused_as_a_whole_fails_each_write_with_graph_s_answer(
+    emu: Emulator, client: GraphClient
+) -> None:
+    """A 424 with no failed dependency to blame (the whole `$batch` was refused) is reported as itself."""
+    tid = IDS[2]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, live = planned(client, want, PlanOptions())
+    emu.add_fault(FaultRule(batch=True, status=424, times=99, retry_after=None))
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    [outcome] = result.outcomes
+    assert (outcome.status, outcome.retryable) == ("failed", False)
+    assert outcome.error is not None and "424" in outcome.error
+
+
+def test_a_sync_patch_whose_partner_was_deleted_meanwhile_re_creates_both(
+    emu: Emulator, client: GraphClient
+) -> None:
+    tid = IDS[0]
+    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    emu.delete_partner(tid)  # the whole partner, its sync policy with it
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
+    assert [(o.change.resource, o.change.action, o.status) for o in result.outcomes] == [
+        ("partner", "create", "applied"),
+        ("identitySynchronization", "create", "applied"),
+    ]
+    assert [w[:2] for w in writes(emu)] == [
+        ("PATCH", f"{JOURNAL}/{tid}/identitySynchronization"),
+        ("POST", JOURNAL),
+        ("PUT", f"{JOURNAL}/{tid}/identitySynchronization"),
+    ]
+    assert result.ok
+
+
+def test_without_the_live_state_it_was_planned_from_verification_reads_the_tenant_whole(
+    emu: Emulator, client: GraphClient
+) -> None:
+    """One change among six partners would be read back with one `$batch` GET; without the live state the
+    plan came from there is nothing to refresh, so the pages are read (three of them) and the default."""
+    tid = IDS[2]
+    want = state(**{tid: {"inboundTrust": TRUST}})
+    plan, _live = planned(client, want, PlanOptions())
+    emu.clear_journal()
+    result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions())
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert sorted(graph_reads(emu)) == [f"GET /v1.0{POLICY}/default"] + [f"GET /v1.0{PARTNERS}"] * 3

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from reconciler.core import metadata, model, values
@@ -64,7 +64,7 @@ class DriftItem:
     live_text: str | None = None
     tenants: tuple[str, ...] = ()  # `unknown-property`: the partners that return the property
     new: bool | None = None  # None when no previous report was given
-    outcome: str | None = None  # what the next apply does about it (or why it leaves it alone)
+    outcome: str | None = None  # what the next apply does about drift (None for `changed`: the file wins)
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,6 @@ class DriftReport:
     prune: bool = False
     previous: Previous | None = None
     resolved: tuple[ResolvedItem, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def drift(self) -> bool:
@@ -132,21 +131,17 @@ class DriftReport:
         return line + "."
 
 
-def earlier(report: DriftReport) -> str:
+def earlier(previous: Previous) -> str:
     """How the report given with --previous is named: `the report of <when>`, `an earlier report`."""
-    when = report.previous.generated_at if report.previous is not None else None
-    return f"the report of {when}" if when else "an earlier report"
+    return f"the report of {previous.generated_at}" if previous.generated_at else "an earlier report"
 
 
 def by_resource(items: Sequence[DriftItem]) -> list[list[DriftItem]]:
     """`items` grouped per resource (the default; a partner with its sync policy), in first-seen order."""
-    groups: dict[tuple[bool, str | None], list[DriftItem]] = {}
+    groups: dict[str, list[DriftItem]] = {}
     for item in items:
-        key = (
-            item.resource == "default",
-            None if item.resource == "default" else item.tenant_id or item.name,
-        )
-        groups.setdefault(key, []).append(item)
+        # A partner's tenant id (its sync policy's too), else "default" or "policy": never a GUID.
+        groups.setdefault(item.tenant_id or item.name, []).append(item)
     return list(groups.values())
 
 
@@ -161,8 +156,10 @@ def resource_title(item: DriftItem) -> str:
 
 def item_id(kind: str, resource: str, key: str | None, path: str | None, live: Any) -> str:
     """Stable across runs: the same drift (same place, same live value) always has the same id."""
-    text = json.dumps([kind, resource, key, path, live], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    # `live` is what Graph returned (JSON), so it always serializes; ASCII output (ensure_ascii), so any
+    # encoding gives the same bytes.
+    text = json.dumps([kind, resource, key, path, live], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _item(kind: Kind, change: Change, message: str, *, drift: bool = True, **kw: Any) -> DriftItem:
@@ -195,8 +192,7 @@ def _changed(change: Change, defaults: Mapping[str, Any]) -> list[DriftItem]:
                 live=diff.before,
                 declared_text=declared_text,
                 live_text=live_text,
-                outcome=FILE_WINS,
-            )
+            )  # no outcome: that the file wins is said once for all `changed` items
         )
     return items
 
@@ -226,7 +222,7 @@ def _inherits_the_same(diff: PropertyDiff, defaults: Mapping[str, Any]) -> bool:
 
 
 def _pinned_item(change: Change, prop: str, diffs: list[PropertyDiff]) -> DriftItem:
-    value = _subtree(prop, diffs)
+    value = _subtree(diffs)
     live_text = values.format_value(value)
     outcome = "the next apply sets it back to inherit, so the partner follows the default again"
     message = (
@@ -238,7 +234,6 @@ def _pinned_item(change: Change, prop: str, diffs: list[PropertyDiff]) -> DriftI
         change,
         message,
         path=prop,
-        declared=None,
         live=value,
         declared_text="inherit",
         live_text=live_text,
@@ -246,8 +241,8 @@ def _pinned_item(change: Change, prop: str, diffs: list[PropertyDiff]) -> DriftI
     )
 
 
-def _subtree(prop: str, diffs: list[PropertyDiff]) -> Any:
-    """The live values of `diffs` (leaves of `prop`) as one object, nested as in `prop`."""
+def _subtree(diffs: list[PropertyDiff]) -> Any:
+    """The live values of `diffs` (leaves of one property) as one object, nested as in the property."""
     tree: dict[str, Any] = {}
     for diff in diffs:
         *parents, leaf = diff.path.split(".")
@@ -265,13 +260,12 @@ def _label(change: Change) -> str:
 
 
 def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str], prune: bool) -> DriftItem:
-    tid = change.tenant_id or change.name
-    partner = live.partners.get(tid)
+    tid = change.tenant_id
+    assert tid is not None  # a partner's change; the plan was made from `live`, so the partner is there
     base = f"partner {tid} is in the tenant but in no policy file"
-    keep = never_deleted(partner, PlanOptions(protected=protected)) if partner is not None else None
-    if keep is not None:  # the same reasons as the planner's: information, not drift
-        outcome = f"xtap never deletes it ({keep})"
-        return _item("unmanaged", change, f"{base}; {outcome}", drift=False, outcome=outcome)
+    keep = never_deleted(live.partners[tid], PlanOptions(protected=protected))
+    if keep is not None:  # the same reasons as the planner's: information, not drift (no outcome)
+        return _item("unmanaged", change, f"{base}; xtap never deletes it ({keep})", drift=False)
     if prune:
         outcome = "prune is on: the next apply deletes it"
     else:
@@ -280,9 +274,11 @@ def _unmanaged_partner(change: Change, live: LiveState, protected: frozenset[str
 
 
 def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
-    tid = change.tenant_id or change.name
-    partner = live.partners.get(tid)
-    value = model.canonical(_sync_view(partner.sync)) if partner is not None and partner.sync else None
+    tid = change.tenant_id
+    assert tid is not None  # a partner's sync policy, in `live` (the plan was made from it)
+    sync = live.partners[tid].sync
+    assert sync is not None  # the very policy this change is about
+    value = model.canonical(_sync_view(sync))
     if prune:
         outcome = "prune is on: the next apply deletes it"
     else:
@@ -293,7 +289,6 @@ def _sync_added(change: Change, live: LiveState, prune: bool) -> DriftItem:
         change,
         message,
         path="identitySynchronization",
-        declared=None,
         live=value,
         declared_text="none",
         live_text=values.format_value(value),
@@ -323,10 +318,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
     one information item per path and resource. A null (or all-null object, as Graph returns
     `crossCloudMeetingConfiguration` for every partner) holds nothing to lose, so it is not listed."""
     md = metadata.load()
-    known = {
-        "partner": {p.name for p in md.type(metadata.PARTNER_TYPE).properties} | {model.SYNC_PROPERTY},
-        "default": {p.name for p in md.type(metadata.DEFAULT_TYPE).properties},
-    }
+    on_partners = {p.name for p in md.type(metadata.PARTNER_TYPE).properties} | {model.SYNC_PROPERTY}
+    on_the_default = {p.name for p in md.type(metadata.DEFAULT_TYPE).properties}
     found: dict[str, list[str]] = {}
     for tid in sorted(live.partners):
         partner = live.partners[tid]
@@ -339,7 +332,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
         tenants = tuple(found[name])
         count = len(tenants)
         where = f"{count} partner{'s' if count != 1 else ''}"
-        message = f"{name} is returned for {where} {_not_in_metadata(name, 'partner', known)}"
+        elsewhere = _not_in_metadata(name, on_the_default, "the default configuration")
+        message = f"{name} is returned for {where} {elsewhere}"
         ident = item_id("unknown-property", "partner", None, name, list(tenants))
         items.append(
             DriftItem(
@@ -355,7 +349,8 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
             )
         )
     for key in _unknown(metadata.DEFAULT_TYPE, live.default):
-        message = f"{key} is returned for the default configuration {_not_in_metadata(key, 'default', known)}"
+        elsewhere = _not_in_metadata(key, on_partners, "partners")
+        message = f"{key} is returned for the default configuration {elsewhere}"
         ident = item_id("unknown-property", "default", None, key, None)
         items.append(
             DriftItem(ident, "unknown-property", False, "default", "default", None, message, path=key)
@@ -363,11 +358,11 @@ def unknown_properties(live: LiveState) -> list[DriftItem]:
     return items
 
 
-def _not_in_metadata(name: str, resource: str, known: Mapping[str, set[str]]) -> str:
-    other = "default" if resource == "partner" else "partner"
-    if name in known[other]:
-        theirs = "the default configuration" if other == "default" else "partners"
-        where = f"but the Graph v1.0 metadata has it on {theirs} only"
+def _not_in_metadata(name: str, the_others: set[str], others: str) -> str:
+    """`name` is not in the metadata of its resource; `the_others` are the properties of the other resource
+    (partners, or the default configuration), which `others` names."""
+    if name in the_others:
+        where = f"but the Graph v1.0 metadata has it on {others} only"
     else:
         where = "but is not in the Graph v1.0 metadata"
     return f"{where}: xtap neither sends nor compares it (information)"
@@ -405,7 +400,6 @@ def build_report(
                     message,
                     path="identitySynchronization",
                     declared=_sync_declared(change),
-                    live=None,
                     declared_text=values.format_value(_sync_declared(change)),
                     live_text="none",
                     outcome=CREATES,
@@ -430,15 +424,12 @@ def build_report(
         prune=plan.prune,
         previous=previous,
         resolved=resolved,
-        defaults=plan.defaults,
     )
 
 
 def _sync_declared(change: Change) -> Any:
-    for request in change.requests:
-        if request.method == "PUT" and request.body is not None:
-            return model.canonical(dict(request.body))
-    return None
+    [put] = change.requests  # a sync policy is created with one PUT of the whole policy
+    return model.canonical(dict(put.body or {}))
 
 
 def _with_new(item: DriftItem, new: bool) -> DriftItem:

@@ -52,7 +52,7 @@ def _guid_problem(path: JsonPath, value: Any, what: str) -> list[Problem]:
 
 def _target_types() -> tuple[str, ...]:
     md = metadata.load()
-    types = md.enums.get(TARGET_TYPE, ())
+    types = md.enums[TARGET_TYPE]
     return model.derived(
         md, "rules:target-types", lambda: tuple(t for t in types if t != "unknownFutureValue")
     )
@@ -104,13 +104,10 @@ def _needs_targets(path: JsonPath, config: Any) -> list[Problem]:
     return [Problem((*path, "targets"), message)]
 
 
-def check_targets(
-    path: JsonPath, slot: str, config: Any, known_types: tuple[str, ...] | None = None
-) -> list[Problem]:
-    """Rules on one target configuration (`path` leads to it, `slot` is its member name). `known_types`:
-    the metadata's targetTypes, when the caller has them at hand."""
+def check_targets(path: JsonPath, slot: str, config: Any) -> list[Problem]:
+    """Rules on one target configuration (`path` leads to it, `slot` is its member name)."""
     problems = _needs_targets(path, config)
-    known_types = known_types if known_types is not None else _target_types()
+    known_types = _target_types()
     fits = SLOT_TYPES.get(slot) or known_types
     items = _target_items(config)
     seen: dict[tuple[str, str], int] = {}
@@ -177,13 +174,13 @@ def check_access_types(name: str, setting: Any) -> list[Problem]:
 
 def _check_settings(data: Mapping[str, Any], owner: str, names: Sequence[str]) -> list[Problem]:
     problems: list[Problem] = []
-    slots, known = _slots(owner), _target_types()
+    slots = _slots(owner)
     for name in names:
         setting = data.get(name)
         if not isinstance(setting, dict):
             continue
-        for slot in slots.get(name, ()):
-            problems.extend(check_targets((name, slot), slot, setting.get(slot), known))
+        for slot in slots[name]:  # `names` are complex properties of `owner`: each has its (maybe no) slots
+            problems.extend(check_targets((name, slot), slot, setting.get(slot)))
         problems.extend(check_access_types(name, setting))
     return problems
 
@@ -245,7 +242,7 @@ def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequenc
     problems = []
     strings = _string_paths(owner)
     for name in names:
-        for pattern in strings.get(name, ()):
+        for pattern in strings[name]:  # `names` are properties of `owner`
             for path, text in _values_at(data, pattern):
                 if isinstance(text, str) and has_control(text):
                     message = f"{_last(path)} must not contain control characters, got {describe(text)}"
@@ -254,7 +251,8 @@ def check_control_characters(data: Mapping[str, Any], owner: str, names: Sequenc
 
 
 def _last(path: JsonPath) -> str:
-    return next((str(p) for p in reversed(path) if isinstance(p, str)), "value")
+    """The name of the member a path ends in (past its list indexes): a path starts with a property."""
+    return next(str(p) for p in reversed(path) if isinstance(p, str))
 
 
 def check_partner(data: Mapping[str, Any]) -> list[Problem]:

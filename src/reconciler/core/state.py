@@ -30,7 +30,7 @@ def _where(source: SourceRef, locations: Mapping[str, tuple[int, int]], path: st
         if found is not None:
             return SourceRef(source.path, *found)
         probe = probe.rpartition(".")[0]
-    return SourceRef(source.path, 1, 1)
+    return SourceRef(source.path)  # line 1, column 1
 
 
 @dataclass(frozen=True)

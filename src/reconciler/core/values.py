@@ -16,12 +16,6 @@ from reconciler.core.plan import Change
 
 def format_value(value: Any) -> str:
     """A compact, unambiguous one-line form of a canonical value."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
     if isinstance(value, str):
         return value
     if isinstance(value, list):
@@ -30,7 +24,7 @@ def format_value(value: Any) -> str:
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)
+    return json.dumps(value)  # null, true, false and numbers as JSON spells them
 
 
 def describe(change: Change, path: str, value: Any, defaults: Mapping[str, Any]) -> str:

@@ -71,7 +71,7 @@ def render_markdown(report: DriftReport, *, limit: int = BODY_LIMIT) -> str:
     if report.previous is not None:
         head += [
             "",
-            f"Compared with {escape(earlier(report))}: {len(report.resolved)} item(s) resolved since.",
+            f"Compared with {escape(earlier(report.previous))}: {len(report.resolved)} item(s) resolved since.",
         ]
     head.append("")
     text = "\n".join(head) + "\n"

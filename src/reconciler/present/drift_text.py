@@ -52,7 +52,7 @@ def _block(items: Sequence[DriftItem], paint: Paint) -> list[str]:
     for item in items:
         new = " (new)" if item.new else ""
         lines.append(paint(None, f"      {_SYMBOL[item.kind]} {_item_line(item)}{new}"))
-        if item.outcome and item.outcome != FILE_WINS:  # the file winning is said once, below
+        if item.outcome:  # none for `changed`: the file winning is said once, below
             lines.append(paint("2", f"        # {item.outcome}"))
     return lines
 
@@ -86,6 +86,8 @@ def render_text(report: DriftReport, *, color: bool = False, verbose: int = 0) -
     if any(i.kind == "changed" for i in report.drift_items):
         lines.append(paint(None, f"Where a value differs, {FILE_WINS}."))
     if report.previous is not None:
-        lines.append(paint(None, f"Compared with {earlier(report)}: {len(report.resolved)} resolved since."))
+        lines.append(
+            paint(None, f"Compared with {earlier(report.previous)}: {len(report.resolved)} resolved since.")
+        )
     lines.extend(_information(report, verbose, paint))
     return "\n".join(lines) + "\n"
