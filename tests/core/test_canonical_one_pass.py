@@ -65,6 +65,13 @@ def test_canonical_equals_its_plain_definition(value: Any) -> None:
     assert repr(model.canonical(value)) == repr(reference(value))
 
 
+def managed_view(type_name: str, value: Any) -> Any:
+    """`value` without the members xtap does not manage (unknown to the metadata or UNMANAGED_MEMBERS)."""
+    return model.transform(
+        type_name, value, lambda _p, m, child: child if m is not None and m.managed else model.DROP
+    )
+
+
 def two_pass(owner: str, name: str, value: Any) -> Any:
     if value is None:
         return None
@@ -73,8 +80,8 @@ def two_pass(owner: str, name: str, value: Any) -> Any:
         flat = reference(value)  # a top-level set (allowedCloudEndpoints) is sorted like targets
         return model.canonical_set(flat) if name in model.UNORDERED and isinstance(flat, list) else flat
     if member.collection and isinstance(value, list):
-        return reference([model.managed_view(member.type, item) for item in value])
-    return reference(model.managed_view(member.type, value))
+        return reference([managed_view(member.type, item) for item in value])
+    return reference(managed_view(member.type, value))
 
 
 OWNERS = [metadata.PARTNER_TYPE, metadata.DEFAULT_TYPE, metadata.SYNC_TYPE, metadata.POLICY_TYPE]

@@ -439,3 +439,15 @@ def test_export_never_writes_secrets(
     written = "".join(p.read_text() for p in (tmp_path / "policies").rglob("*.yaml"))
     assert env["AZURE_CLIENT_SECRET"] not in out + err + written
     assert "eyJ" not in out + err + written  # no JWT (access token) anywhere
+
+
+def test_exported_targets_are_a_sorted_set() -> None:
+    group = "6f546279-4da5-4b53-a095-09ea0cef9971"
+    users = {"target": "AllUsers", "targetType": "user"}
+    targets = [
+        users,
+        {"target": group, "targetType": "group"},
+        {"target": group.upper(), "targetType": "group"},
+    ]
+    cleaned = export.clean("crossTenantAccessPolicyB2BSetting", {"usersAndGroups": {"targets": targets}})
+    assert cleaned == {"usersAndGroups": {"accessType": None, "targets": [targets[1], users]}}

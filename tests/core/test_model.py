@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.core import model
+from reconciler.core import metadata, model
 from tests.support.strategies import (
     b2b_settings,
     partners,
@@ -307,3 +309,152 @@ def test_a_member_emptied_deep_inside_is_named_by_its_whole_path() -> None:
     assert model.cleared_paths(PARTNER, "b2bCollaborationInbound", want, have) == [
         "b2bCollaborationInbound.usersAndGroups.targets"
     ]
+
+
+# --- the walk's order and paths, and what canonical_property leaves out at any depth ------------------------
+
+B2B = "crossTenantAccessPolicyB2BSetting"
+
+
+def test_the_walk_keeps_key_order_or_follows_the_documented_one_at_every_depth() -> None:
+    value = {
+        "zFuture": 1,
+        "applications": {
+            "targets": [{"targetType": "application", "target": "Office365"}],
+            "accessType": "allowed",
+        },
+        "usersAndGroups": {"targets": [{"targetType": "user", "target": "AllUsers", "extra": 2}]},
+    }
+    seen: list[str] = []
+
+    def visit(path: str, member: model.Member | None, child: Any) -> Any:
+        seen.append(path)
+        return child
+
+    def keys(v: Any) -> Any:
+        if isinstance(v, dict):
+            return [(k, keys(c)) for k, c in v.items()]
+        if isinstance(v, list):
+            return [keys(i) for i in v]
+        return v
+
+    kept = model.transform(B2B, value, visit)
+    assert keys(kept) == keys(value)
+    assert seen == [
+        "zFuture",
+        "applications.targets.targetType",
+        "applications.targets.target",
+        "applications.targets",
+        "applications.accessType",
+        "applications",
+        "usersAndGroups.targets.targetType",
+        "usersAndGroups.targets.target",
+        "usersAndGroups.targets.extra",
+        "usersAndGroups.targets",
+        "usersAndGroups",
+    ]
+    documented = model.transform(B2B, value, lambda _p, _m, child: child, documented_order=True)
+    assert keys(documented) == [
+        ("usersAndGroups", [("targets", [[("target", "AllUsers"), ("targetType", "user"), ("extra", 2)]])]),
+        (
+            "applications",
+            [
+                ("accessType", "allowed"),
+                ("targets", [[("target", "Office365"), ("targetType", "application")]]),
+            ],
+        ),
+        ("zFuture", 1),
+    ]
+    assert model.unknown_under(PARTNER, "b2bCollaborationInbound", value) == [
+        "b2bCollaborationInbound.zFuture",
+        "b2bCollaborationInbound.usersAndGroups.targets.extra",
+    ]
+
+
+def test_canonical_property_leaves_out_unknown_members_at_any_depth_and_keeps_leaf_lists() -> None:
+    users = {"accessType": "allowed", "targets": [{"target": GROUP, "targetType": "group"}]}
+    graph_later = {
+        "usersAndGroups": {
+            **users,
+            "future": 2,
+            "targets": [{"target": GROUP.upper(), "targetType": "group", "x": 1}],
+        },
+        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyB2BSetting",
+    }
+    assert model.canonical_property(PARTNER, "b2bCollaborationInbound", graph_later) == {
+        "usersAndGroups": users
+    }
+    order = {
+        "primaryIdentityProviderPrecedenceOrder": [
+            "externalFederation",
+            "azureActiveDirectory",
+            "socialIdentityProviders",
+        ],
+        "fallbackIdentityProvider": "defaultConfiguredIdp",
+    }
+    default = "crossTenantAccessPolicyConfigurationDefault"
+    name = "invitationRedemptionIdentityProviderConfiguration"
+    assert model.canonical_property(default, name, order) == order
+    # A name the metadata does not know is plain JSON: its lists keep their order.
+    assert model.canonical_property(PARTNER, "notAProperty", ["b", "a"]) == ["b", "a"]
+
+
+def test_a_value_of_the_wrong_shape_is_compared_as_it_is() -> None:
+    """Graph (or a later API version) answering a string where an object belongs is drift, not a crash."""
+    assert model.canonical_property(PARTNER, "inboundTrust", "on") == "on"
+    assert not model.equal(PARTNER, "inboundTrust", "on", "off")
+    assert model.equal(PARTNER, "b2bCollaborationInbound", {"usersAndGroups": "x"}, {"usersAndGroups": "x"})
+    listed = [{"isMfaAccepted": True, "isLater": 1}]
+    assert model.canonical_property(PARTNER, "inboundTrust", listed) == listed
+    users = {"usersAndGroups": [{"accessType": "allowed", "isLater": 1}]}
+    assert model.canonical_property(PARTNER, "b2bCollaborationInbound", users) == users
+    # A leaf holding an object is still put in canonical form (annotations and nulls are not data).
+    boxed = {"isMfaAccepted": {"@odata.type": "#microsoft.graph.boolean", "value": True, "since": None}}
+    assert model.equal(PARTNER, "inboundTrust", boxed, {"isMfaAccepted": {"value": True}})
+    assert model.cleared_paths(PARTNER, "inboundTrust", "on", {"isMfaAccepted": True}) == []
+    trust = {"usersAndGroups": {"accessType": "allowed"}}
+    assert model.cleared_paths(PARTNER, "b2bCollaborationInbound", trust, {"usersAndGroups": "x"}) == []
+
+
+def test_any_mapping_is_an_object() -> None:
+    """The state's values are Mappings: a read-only view is walked like the dict it shows."""
+    trust = {"isMfaAccepted": True, "isLater": 1}
+    assert model.canonical_property(PARTNER, "inboundTrust", MappingProxyType(trust)) == {
+        "isMfaAccepted": True
+    }
+    shown = MappingProxyType({"inboundTrust": MappingProxyType(trust)})
+    assert model.value_at(shown, "inboundTrust.isLater") == 1
+
+
+def later_metadata() -> metadata.Metadata:
+    """The shipped metadata plus two partner properties no v1.0 one is like: a list of objects (`trusts`),
+    and an object holding tenant restrictions one level down (`nested.restrictions`, with its devices)."""
+    text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
+    start = text.index(f'<EntityType Name="{PARTNER}"')
+    at = text.index('<Property Name="inboundTrust"', start)
+    added = (
+        '<Property Name="trusts" Type="Collection(graph.crossTenantAccessPolicyInboundTrust)" />\n        '
+        '<Property Name="nested" Type="graph.xtapNested" />\n        '
+    )
+    text = text[:at] + added + text[at:]
+    at = text.index('<ComplexType Name="crossTenantAccessPolicyInboundTrust"')
+    nested = (
+        '<ComplexType Name="xtapNested">\n        <Property Name="restrictions" '
+        'Type="graph.crossTenantAccessPolicyTenantRestrictions" />\n      </ComplexType>\n      '
+    )
+    return metadata.parse(text[:at] + nested + text[at:])
+
+
+def test_a_property_that_is_a_collection_of_objects_is_compared_item_by_item() -> None:
+    with metadata.using(later_metadata()):
+        value = [{"isMfaAccepted": True, "isLater": 1}, {"isMfaAccepted": None}]
+        assert model.canonical_property(PARTNER, "trusts", value) == [{"isMfaAccepted": True}, None]
+
+
+def test_members_xtap_does_not_manage_are_carried_from_any_depth() -> None:
+    users = {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    devices = {"mode": "allowed", "rule": "device.isCompliant -eq True"}
+    live = {"restrictions": {"usersAndGroups": users, "devices": devices}}
+    with metadata.using(later_metadata()):
+        body = model.wire_property(PARTNER, "nested", {"restrictions": {"usersAndGroups": users}}, live)
+    assert body == live

@@ -258,11 +258,6 @@ def _leaf_paths(type_name: str, prefix: str, managed_only: bool) -> list[str]:
     return out
 
 
-def managed_view(type_name: str, value: Any) -> Any:
-    """`value` without the members xtap does not manage: unknown to the metadata or UNMANAGED_MEMBERS."""
-    return transform(type_name, value, lambda _p, m, child: child if m is not None and m.managed else DROP)
-
-
 def unknown_members(type_name: str, value: Any, prefix: str = "") -> list[str]:
     """Paths of the members the metadata does not know, at any depth (annotations aside)."""
     found: list[str] = []
@@ -326,8 +321,9 @@ def _canonical_property(owner: str, name: str, value: Any) -> Any:
 
 
 def _canonical_managed(type_name: str, value: Any) -> Any:
-    """`canonical(managed_view(type_name, value))` in one walk: the members xtap doesn't manage are left out
-    on the way (the planner canonicalises every partner read, so one pass instead of two counts)."""
+    """`value` in canonical form without the members xtap doesn't manage (unknown to the metadata or
+    UNMANAGED_MEMBERS), in one walk: they are left out on the way (the planner canonicalises every partner
+    read, so one pass instead of two counts)."""
     if not (type(value) is dict or is_object(value)):
         return canonical(value)
     known = members(type_name)

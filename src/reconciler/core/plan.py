@@ -144,9 +144,10 @@ class Plan:
 
 
 def digest(value: Any) -> str:
-    """A stable hash of JSON data (key order irrelevant)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A stable hash of JSON data (key order irrelevant). Only ever compared with one the same xtap made
+    (a plan of another version is refused first), so json's default text form does: ASCII, never a lone
+    surrogate that UTF-8 cannot encode."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
 def to_json(plan: Plan) -> dict[str, Any]:
@@ -277,9 +278,11 @@ def differences(saved: Plan, fresh: Plan) -> str | None:
     for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
         if a != b:
             return f"request {index + 1} is {a[:300]}, a fresh plan sends {b[:300]}"
-    if len(mine) != len(theirs):
-        extra = mine[len(theirs)] if len(mine) > len(theirs) else None
-        if extra is not None:
-            return f"it sends {len(mine)} requests, a fresh plan {len(theirs)} (the first extra one: {extra[:300]})"
+    if len(mine) > len(theirs):
+        extra = mine[len(theirs)]
+        return (
+            f"it sends {len(mine)} requests, a fresh plan {len(theirs)} (the first extra one: {extra[:300]})"
+        )
+    if len(mine) < len(theirs):
         return f"it sends {len(mine)} requests, a fresh plan {len(theirs)}"
     return None
