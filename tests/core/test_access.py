@@ -578,3 +578,39 @@ def test_trust_consent_and_sync_are_reported_with_where_each_comes_from() -> Non
         "automaticUserConsentSettings.outboundAllowed": (False, "default"),
         "identitySynchronization.userSyncInbound.isSyncAllowed": (False, "partner"),
     }
+
+
+# --- what callers of decide() may hand it ---------------------------------------------------------------
+
+
+def test_guids_are_matched_whatever_their_case_and_other_ids_as_written() -> None:
+    """decide() takes ids as a caller has them: a user's, a group's or an app's GUID in capitals matches the
+    same GUID in a configuration (Graph's GUIDs are case-insensitive), while an id that is no GUID matches
+    only as written (keywords such as `AllUsers` are case-sensitive)."""
+    setting = b2b(allow(user(U1), group(G1), user("Alice@Contoso"), group("Team-A")), allow(app(A1)))
+    config = access.configuration({"b2bCollaborationInbound": setting}, SERVICE_DEFAULT)
+    inbound = channel(*B2B_IN)
+    upper = (Principal(U1.upper()), Principal(None, frozenset({G1.upper()})))
+    for who in (*upper, Principal("Alice@Contoso"), Principal(None, frozenset({"Team-A"}))):
+        assert access.decide(config, inbound, who, A1.upper()).decision == "allowed", who
+    for who in (Principal("alice@contoso"), Principal(None, frozenset({"team-a"}))):
+        assert access.decide(config, inbound, who, A1).decision == "blocked", who
+
+
+def test_a_target_that_is_not_an_object_is_left_out_of_its_rule() -> None:
+    """Graph never returns one, and a file holding one does not validate; the evaluator still reads past
+    it rather than fail."""
+    setting = b2b(allow("AllUsers", user(U1)), allow(app(A1)))
+    config = access.configuration({"b2bCollaborationInbound": setting}, SERVICE_DEFAULT)
+    rule = config.rule(channel(*B2B_IN), "usersAndGroups")
+    assert (rule.targets, rule.origin, rule.targets_origin) == ((("user", U1),), "partner", "partner")
+    assert access.decide(config, channel(*B2B_IN), Principal(U2), A1).decision == "blocked"
+
+
+def test_each_part_of_a_rule_says_where_it_comes_from() -> None:
+    """The access type and the targets of a slot are inherited separately (Graph's own reading): a partner
+    that sets only the access type keeps the default's targets, and says so."""
+    partner = {"b2bCollaborationInbound": b2b({"accessType": "blocked"}, None)}
+    config = access.configuration(partner, SERVICE_DEFAULT)
+    rule = config.rule(channel(*B2B_IN), "usersAndGroups")
+    assert (rule.access_type, rule.origin, rule.targets_origin) == ("blocked", "partner", "default")

@@ -124,7 +124,6 @@ class SlotDecision:
 
 @dataclass(frozen=True)
 class ChannelDecision:
-    channel: Channel
     decision: Decision
     users: SlotDecision | None
     apps: SlotDecision | None
@@ -221,16 +220,16 @@ def _slot(rule: Rule, passes: tuple[bool, str | None]) -> SlotDecision:
 
 def decide(config: Configuration, channel: Channel, principal: Principal, app: str = ANY) -> ChannelDecision:
     """May `principal` reach `app` over `channel`? Both slots must let it, unless both are block lists."""
-    return decide_slots(channel, config.slots(channel), principal, app)
+    return decide_slots(config.slots(channel), principal, app)
 
 
-def decide_slots(channel: Channel, rules: Slots, principal: Principal, app: str = ANY) -> ChannelDecision:
+def decide_slots(rules: Slots, principal: Principal, app: str = ANY) -> ChannelDecision:
     """`decide` over a channel's rules as `Configuration.slots` gives them."""
     users_passes, apps_passes = _passes(rules, principal, app)
     users = _slot(rules[0], users_passes) if rules[0] is not None and users_passes is not None else None
     apps = _slot(rules[1], apps_passes) if rules[1] is not None and apps_passes is not None else None
     allowed = _combine(rules, users_passes, apps_passes)
-    return ChannelDecision(channel, "allowed" if allowed else "blocked", users, apps)
+    return ChannelDecision("allowed" if allowed else "blocked", users, apps)
 
 
 def allows(rules: Slots, principal: Principal, app: str = ANY) -> bool:

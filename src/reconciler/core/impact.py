@@ -191,7 +191,7 @@ def _summary(channel: Channel, flips: list[Flip], before: Slots, people: int, ap
         for group in _groups([f for f in flips if f[3] == now]):
             subject, target = _side(channel, group, people, apps)
             reach = f"{verb} {target} {via}" if target else f"{verb} Microsoft 365 {via}"
-            was = decide_slots(channel, before, group[0][0], group[0][1])
+            was = decide_slots(before, group[0][0], group[0][1])
             parts.append(f"{subject} {reach} (before: {was.decision} by {_by(was)})")
     return "; ".join(parts)
 
