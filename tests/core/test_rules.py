@@ -425,16 +425,18 @@ def test_tenants_with_the_same_malformed_tenant_id_get_only_the_guid_error() -> 
 # -- a newer metadata: lists of strings, a type that contains itself, and swapping metadata ---------------
 
 NOTE_TYPE = "crossTenantAccessPolicyNote"
+ENTRY_TYPE = "crossTenantAccessPolicyEntry"
 
 
 def with_tags_and_notes() -> metadata.Metadata:
-    """The synthetic metadata plus lists in `guestLimits` (`tags`, strings; `history`, notes) and, on
-    partners, a type that contains itself (`note`: a text, and a reply that is a note again)."""
+    """The synthetic metadata plus lists in `guestLimits` (`tags`, strings; `history`, entries of a text and
+    a note) and, on partners, a type that contains itself (`note`: a text, and a reply that is a note
+    again)."""
     text = synthetic_xml()
     maxguests = '<Property Name="maxGuests" Type="Edm.Int32" />\n'
     lists = (
         '        <Property Name="tags" Type="Collection(Edm.String)" />\n'
-        f'        <Property Name="history" Type="Collection(graph.{NOTE_TYPE})" />\n'
+        f'        <Property Name="history" Type="Collection(graph.{ENTRY_TYPE})" />\n'
     )
     text = text.replace(maxguests, maxguests + lists, 1)
     trust = '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">'
@@ -442,6 +444,10 @@ def with_tags_and_notes() -> metadata.Metadata:
         f'      <ComplexType Name="{NOTE_TYPE}">\n'
         '        <Property Name="text" Type="Edm.String" />\n'
         f'        <Property Name="reply" Type="graph.{NOTE_TYPE}" />\n'
+        "      </ComplexType>\n"
+        f'      <ComplexType Name="{ENTRY_TYPE}">\n'
+        '        <Property Name="text" Type="Edm.String" />\n'
+        f'        <Property Name="note" Type="graph.{NOTE_TYPE}" />\n'
         "      </ComplexType>\n"
     )
     text = text.replace(trust, note + trust, 1)
@@ -459,14 +465,14 @@ def test_each_string_of_a_list_is_checked_and_a_list_that_is_not_one_is_the_sche
             Problem(("guestLimits", "tags", 1), "tags must not contain control characters, got 'b\\x01'")
         ]
         assert rules.check_partner(partner(guestLimits={"tags": "b\x01"})) == []
-        data = partner(guestLimits={"history": [{"text": "ok"}, {"text": "b\x01", "reply": {"text": "c\n"}}]})
+        data = partner(guestLimits={"history": [{"text": "ok"}, {"text": "b\x01", "note": {"text": "c\n"}}]})
         assert rules.check_partner(data) == [
             Problem(
                 ("guestLimits", "history", 1, "text"),
                 "text must not contain control characters, got 'b\\x01'",
             ),
             Problem(
-                ("guestLimits", "history", 1, "reply", "text"),
+                ("guestLimits", "history", 1, "note", "text"),
                 "text must not contain control characters, got 'c\\n'",
             ),
         ]
