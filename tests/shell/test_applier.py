@@ -68,6 +68,17 @@ def graph_reads(emu: Emulator) -> list[str]:
     ]
 
 
+OLD_SYNC = {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}}
+
+
+def sync_to_update(emu: Emulator, client: GraphClient, tid: str) -> tuple[DesiredState, Plan, LiveState]:
+    """A partner whose live sync policy is not its file's: the plan is that policy's PATCH."""
+    emu.set_sync(tid, OLD_SYNC)
+    want = DesiredState({tid: desired(tid, {}, SYNC)})
+    plan, live = planned(client, want, PlanOptions())
+    return want, plan, live
+
+
 def everyone(options: PlanOptions) -> tuple[DesiredState, PlanOptions]:
     return DesiredState({tid: desired(tid, {"inboundTrust": TRUST}) for tid in IDS}), options
 
@@ -102,9 +113,7 @@ def test_a_post_conflict_re_reads_that_partner_and_patches_it(emu: Emulator, cli
 
 def test_a_sync_patch_answered_404_re_plans_it_as_a_put(emu: Emulator, client: GraphClient) -> None:
     tid = IDS[0]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     assert [(r.method, r.url) for r in plan.requests] == [
         ("PATCH", f"{PARTNERS}/{tid}/identitySynchronization")
     ]
@@ -248,9 +257,7 @@ def test_a_sync_policy_change_alone_is_read_back_without_its_partner(
     emu: Emulator, client: GraphClient
 ) -> None:
     tid = IDS[2]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     emu.clear_journal()
     result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
     assert (result.ok, result.verify_reads) == (True, 1)
@@ -292,7 +299,7 @@ def _forty_five_partners(emu: Emulator, syncs: int) -> list[str]:
     for i, tid in enumerate(ids):
         emu.put_partner({"tenantId": tid})
         if i < syncs:
-            emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
+            emu.set_sync(tid, OLD_SYNC)
     return ids
 
 
@@ -768,9 +775,7 @@ def test_a_sync_policy_recreated_while_it_is_re_planned_is_reported_as_changed_a
     emu: Emulator, client: GraphClient
 ) -> None:
     tid = IDS[0]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     emu.set_sync(tid, None)  # removed in the portal, and (below) created again before our PUT lands
     conflict = "Request_MultipleObjectsWithSameKeyValue"
     emu.add_fault(FaultRule("PUT", "/identitySynchronization", status=409, retry_after=None, code=conflict))
@@ -784,9 +789,7 @@ def test_a_partner_deleted_meanwhile_is_created_again_when_its_sync_patch_finds_
     emu: Emulator, client: GraphClient
 ) -> None:
     tid = IDS[0]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     emu.delete_partner(tid)  # partner and sync policy deleted in the portal
     emu.clear_journal()
     result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
@@ -848,9 +851,7 @@ def test_a_sync_patch_meeting_no_policy_is_re_planned_by_status_or_by_code(
     status: int, code: str, emu: Emulator, client: GraphClient
 ) -> None:
     tid = IDS[0]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     emu.add_fault(FaultRule("PATCH", "/identitySynchronization", status=status, retry_after=None, code=code))
     emu.set_sync(tid, None)
     emu.clear_journal()
@@ -906,9 +907,7 @@ def test_a_sync_patch_whose_partner_was_deleted_meanwhile_re_creates_both(
     emu: Emulator, client: GraphClient
 ) -> None:
     tid = IDS[0]
-    emu.set_sync(tid, {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}})
-    want = DesiredState({tid: desired(tid, {}, SYNC)})
-    plan, live = planned(client, want, PlanOptions())
+    want, plan, live = sync_to_update(emu, client, tid)
     emu.delete_partner(tid)  # the whole partner, its sync policy with it
     emu.clear_journal()
     result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
