@@ -380,14 +380,15 @@ def test_an_update_that_does_not_show_is_read_again_and_reported(emu: Emulator, 
         f"$batch GET /v1.0{PARTNERS}/{a}",  # the second round reads only what still differed
     ]
     plan, live = planned(client, state(**{a: {"inboundTrust": None}}), PlanOptions())
-    stuck = Applier(
+    stuck = Applier(  # a limit shorter than the first wait (0.5 s): one read, then reported, no waiting
         client,
         verify_timeout=0.2,
-        sleep=lambda s: None,
+        sleep=no_wait,
         progress=lambda d, t: emu.put_partner({"tenantId": a, "inboundTrust": TRUST}),
     )
     result = stuck.apply(plan, state(**{a: {"inboundTrust": None}}), PlanOptions(), live)
     assert (result.ok, result.converged, result.unconverged) == (False, False, (f"update partner:{a}",))
+    assert result.verify_reads == 1
 
 
 @pytest.mark.parametrize("lagging", ["default", "policy"])
