@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -11,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core import metadata, model
+from tests.support.metadata import insert
 from tests.support.strategies import (
     b2b_settings,
     partners,
@@ -429,20 +429,20 @@ def test_any_mapping_is_an_object() -> None:
 def later_metadata() -> metadata.Metadata:
     """The shipped metadata plus two partner properties no v1.0 one is like: a list of objects (`trusts`),
     and an object holding tenant restrictions one level down (`nested.restrictions`, with its devices)."""
-    text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
+    text = metadata.shipped_xml()
     start = text.index(f'<EntityType Name="{PARTNER}"')
-    at = text.index('<Property Name="inboundTrust"', start)
     added = (
         '<Property Name="trusts" Type="Collection(graph.crossTenantAccessPolicyInboundTrust)" />\n        '
         '<Property Name="nested" Type="graph.xtapNested" />\n        '
     )
-    text = text[:at] + added + text[at:]
-    at = text.index('<ComplexType Name="crossTenantAccessPolicyInboundTrust"')
+    text = insert(text, '<Property Name="inboundTrust"', added, before=True, start=start)
     nested = (
         '<ComplexType Name="xtapNested">\n        <Property Name="restrictions" '
         'Type="graph.crossTenantAccessPolicyTenantRestrictions" />\n      </ComplexType>\n      '
     )
-    return metadata.parse(text[:at] + nested + text[at:])
+    return metadata.parse(
+        insert(text, '<ComplexType Name="crossTenantAccessPolicyInboundTrust"', nested, before=True)
+    )
 
 
 def test_a_property_that_is_a_collection_of_objects_is_compared_item_by_item() -> None:

@@ -9,7 +9,7 @@ import pytest
 from reconciler.core import metadata, rules
 from reconciler.core.messages import Problem
 from reconciler.core.state import SourceRef
-from tests.support.metadata import synthetic, synthetic_xml
+from tests.support.metadata import insert, synthetic, synthetic_xml
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
@@ -433,13 +433,11 @@ def with_tags_and_notes() -> metadata.Metadata:
     a note) and, on partners, a type that contains itself (`note`: a text, and a reply that is a note
     again)."""
     text = synthetic_xml()
-    maxguests = '<Property Name="maxGuests" Type="Edm.Int32" />\n'
     lists = (
         '        <Property Name="tags" Type="Collection(Edm.String)" />\n'
         f'        <Property Name="history" Type="Collection(graph.{ENTRY_TYPE})" />\n'
     )
-    text = text.replace(maxguests, maxguests + lists, 1)
-    trust = '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">'
+    text = insert(text, '<Property Name="maxGuests" Type="Edm.Int32" />\n', lists)
     note = (
         f'      <ComplexType Name="{NOTE_TYPE}">\n'
         '        <Property Name="text" Type="Edm.String" />\n'
@@ -450,11 +448,11 @@ def with_tags_and_notes() -> metadata.Metadata:
         f'        <Property Name="note" Type="graph.{NOTE_TYPE}" />\n'
         "      </ComplexType>\n"
     )
-    text = text.replace(trust, note + trust, 1)
+    text = insert(text, '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">', note, before=True)
     entity = text.index(f'<EntityType Name="{metadata.PARTNER_TYPE}"')
-    at = text.index('        <Property Name="inboundTrust"', entity)
+    partner_note = f'        <Property Name="note" Type="graph.{NOTE_TYPE}" />\n'
     return metadata.parse(
-        text[:at] + f'        <Property Name="note" Type="graph.{NOTE_TYPE}" />\n' + text[at:]
+        insert(text, '        <Property Name="inboundTrust"', partner_note, before=True, start=entity)
     )
 
 

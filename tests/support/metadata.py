@@ -14,7 +14,6 @@ What it adds to the shipped v1.0 excerpt:
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from reconciler.core import metadata
 
@@ -36,28 +35,28 @@ _DESCRIBED = f"""      <Annotations Target="microsoft.graph.crossTenantAccessPol
 """
 
 
-def _insert(text: str, anchor: str, addition: str, *, before: bool = False, start: int = 0) -> str:
+def insert(text: str, anchor: str, addition: str, *, before: bool = False, start: int = 0) -> str:
     """`addition` next to the first `anchor` at or after `start` (which must exist)."""
     at = text.index(anchor, start) + (0 if before else len(anchor))
     return text[:at] + addition + text[at:]
 
 
 def synthetic_xml() -> str:
-    text = resources.files("reconciler").joinpath("data/graph-v1.0-xtap-types.xml").read_text("utf-8")
-    text = _insert(
+    text = metadata.shipped_xml()
+    text = insert(
         text, '<Member Name="blocked" Value="2" />\n', '        <Member Name="audited" Value="4" />\n'
     )
-    text = _insert(
+    text = insert(
         text,
         '<Member Name="application" Value="3" />\n',
         '        <Member Name="servicePrincipal" Value="5" />\n',
     )
-    text = _insert(
+    text = insert(
         text,
         '<ComplexType Name="crossTenantAccessPolicyB2BSetting">\n',
         '        <Property Name="servicePrincipals" Type="graph.crossTenantAccessPolicyTargetConfiguration" />\n',
     )
-    text = _insert(
+    text = insert(
         text, '      <ComplexType Name="crossTenantAccessPolicyInboundTrust">', _NEW_TYPE, before=True
     )
     for entity in (
@@ -65,8 +64,8 @@ def synthetic_xml() -> str:
         "crossTenantAccessPolicyConfigurationPartner",
     ):
         start = text.index(f'<EntityType Name="{entity}"')
-        text = _insert(text, '        <Property Name="inboundTrust"', _NEW_PROPERTY, before=True, start=start)
-    return _insert(text, "    </Schema>\n", _DESCRIBED, before=True)
+        text = insert(text, '        <Property Name="inboundTrust"', _NEW_PROPERTY, before=True, start=start)
+    return insert(text, "    </Schema>\n", _DESCRIBED, before=True)
 
 
 @cache
