@@ -68,6 +68,12 @@ def graph_reads(emu: Emulator) -> list[str]:
     ]
 
 
+def refused(emu: Emulator, method: str, path: str, status: int, code: str | None = None) -> None:
+    """Every `method` request whose path holds `path` is answered `status` (with Graph's error `code`),
+    without being run; no Retry-After."""
+    emu.add_fault(FaultRule(method, path, times=99, status=status, retry_after=None, code=code))
+
+
 OLD_SYNC = {"displayName": "old", "userSyncInbound": {"isSyncAllowed": False}}
 
 
@@ -483,7 +489,7 @@ def test_a_new_partner_whose_second_request_fails_is_reported_failed(
     )
     plan, live = planned(client, want, PlanOptions())
     assert [r.method for r in plan.requests] == ["POST", "PATCH"]
-    emu.add_fault(FaultRule("PATCH", new, times=99, status=403, retry_after=None))
+    refused(emu, "PATCH", new, 403)
     result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
     [outcome] = result.outcomes
     assert (outcome.change.action, outcome.status, outcome.retryable) == ("create", "failed", False)
@@ -633,7 +639,7 @@ def test_a_dependent_request_shares_its_dependency_s_fate(emu: Emulator, client:
     emu.set_sync(tid, {"displayName": "x", "userSyncInbound": {"isSyncAllowed": True}})
     options = PlanOptions(prune=True, force=True)
     plan, live = planned(client, DesiredState({t: desired(t, {}) for t in IDS[:4] + IDS[5:]}), options)
-    emu.add_fault(FaultRule("DELETE", "/identitySynchronization", times=99, status=403, retry_after=None))
+    refused(emu, "DELETE", "/identitySynchronization", 403)
     result = Applier(client, sleep=lambda s: None).apply(plan, DesiredState(), options, live)
     by_resource = {o.change.resource: o for o in result.failed}
     assert sorted(by_resource) == ["identitySynchronization", "partner"]
@@ -759,7 +765,7 @@ def test_a_re_planned_write_graph_refuses_is_reported_with_its_reason(
     emu: Emulator, client: GraphClient
 ) -> None:
     new, want, plan, live = _created_meanwhile(emu, client, PlanOptions(), {})
-    emu.add_fault(FaultRule("PATCH", new, times=99, status=403, retry_after=None))
+    refused(emu, "PATCH", new, 403)
     result = Applier(client, sleep=lambda s: None).apply(plan, want, PlanOptions(), live)
     [failed] = result.failed
     assert (failed.change.action, failed.change.resource, failed.status, failed.retryable) == (
@@ -809,10 +815,6 @@ def test_a_partner_deleted_meanwhile_is_created_again_when_its_sync_patch_finds_
 # -- how each answer of Graph is read ------------------------------------------------------------------
 
 NEW = "0000000a-0000-4000-8000-00000000000a"
-
-
-def refused(emu: Emulator, method: str, path: str, status: int, code: str | None) -> None:
-    emu.add_fault(FaultRule(method, path, times=99, status=status, retry_after=None, code=code))
 
 
 def test_a_refused_post_is_a_failure_reported_not_a_re_plan(emu: Emulator, client: GraphClient) -> None:
@@ -882,7 +884,7 @@ def test_only_a_2xx_answer_is_a_write_done(
     tid = IDS[2]
     want = state(**{tid: {"inboundTrust": TRUST}})
     plan, live = planned(client, want, PlanOptions())
-    refused(emu, "PATCH", tid, status, None)  # answered without being run
+    refused(emu, "PATCH", tid, status)  # answered without being run
     if done:
         emu.put_partner({"tenantId": tid, "inboundTrust": TRUST})  # as if the write had been made
     result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
