@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core import model
-from reconciler.core.plan import PropertyDiff, from_json, to_json
-from reconciler.core.planner import PlanOptions, leaf_diffs, make_plan
+from reconciler.core.plan import PropertyDiff, from_json, leaf_diffs, to_json
+from reconciler.core.planner import PlanOptions, make_plan, planning
 from reconciler.core.state import (
     DesiredDefault,
     DesiredPartner,
@@ -31,6 +31,7 @@ from tests.support.builders import (
     MTO,
     TRUST,
     URL,
+    WOOD,
     apply_locally,
     desired,
     fresh,
@@ -957,3 +958,75 @@ def test_a_setting_is_located_at_its_nearest_written_key() -> None:
     assert str(mine.where("inboundTrust.isCompliantDeviceAccepted")) == "policies/partners/fab.yaml:3:1"
     assert str(mine.where("b2bCollaborationInbound.usersAndGroups")) == "policies/partners/fab.yaml:1:1"
     assert str(default.where("b2bCollaborationInbound.applications.targets")) == "policies/default.yaml:7:1"
+
+
+# --- planning page by page (`planning`): the plan is make_plan's whatever the pages ---------------------
+
+WOOD_SYNC = {"tenantId": WOOD, "displayName": "wood", "userSyncInbound": {"isSyncAllowed": True}}
+
+
+def _paged_tenant() -> tuple[DesiredState, LiveState]:
+    """Updates, a noop, a create, a sync change, a removal (two requests, chained) and a default change:
+    every partner's requests take ids after the ones before it in the plan's order (by file name)."""
+    want = DesiredState(
+        {
+            FAB: desired(FAB, {"inboundTrust": TRUST}, {"userSyncInbound": {"isSyncAllowed": False}}),
+            CON: desired(CON, {"automaticUserConsentSettings": CONSENT}),
+            MTO: desired(MTO, {}),
+            LIT: desired(LIT, {"inboundTrust": TRUST, "m365CollaborationInbound": {"users": ALL_USERS}}),
+        },
+        DesiredDefault({"inboundTrust": {"isMfaAccepted": True}}, SourceRef("policies/default.yaml")),
+    )
+    state = live(
+        LivePartner(FAB, fresh(FAB), {"tenantId": FAB, "userSyncInbound": {"isSyncAllowed": True}}),
+        LivePartner(CON, fresh(CON)),
+        LivePartner(MTO, fresh(MTO)),
+        LivePartner(WOOD, fresh(WOOD, inboundTrust=TRUST), WOOD_SYNC),
+        default={"inboundTrust": {"isMfaAccepted": False}},
+    )
+    return want, state
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_plan_made_page_by_page_is_make_plans_in_any_order(data: st.DataObject) -> None:
+    want, state = _paged_tenant()
+    options = PlanOptions(prune=True, force=True)
+    order = data.draw(st.permutations(list(state.partners.values())))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1))))
+    pages = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
+    with planning(want, options) as plans:
+        for page in pages:
+            plans.add(state.default, page)
+        paged = plans.plan(state, names={WOOD: "Woodgrove"})
+    whole = make_plan(want, state, options, names={WOOD: "Woodgrove"})
+    assert to_json(paged) == to_json(whole)
+    assert [(c.name, [(r.id, r.method, r.depends_on) for r in c.requests]) for c in paged.changes] == [
+        ("default", [("1", "PATCH", ())]),
+        ("123f", []),  # MTO: a noop
+        ("90e2", [("2", "PATCH", ())]),  # FAB: trust, then its sync policy
+        ("90e2", [("3", "PATCH", ())]),
+        ("9c5d", [("4", "PATCH", ())]),  # CON: consent
+        ("a1b2", [("5", "POST", ()), ("6", "PATCH", ("5",))]),  # LIT: created, then what POST does not take
+        ("Woodgrove", [("7", "DELETE", ())]),  # no file: its sync policy goes first, then the partner
+        ("Woodgrove", [("8", "DELETE", ("7",))]),
+    ]
+
+
+def test_a_partner_read_again_or_under_another_default_is_planned_again() -> None:
+    """What a page planned is kept only for the very partner object the plan is made against, under the
+    same default: a partner the caller replaced (a later page, a read again) is planned from the new one."""
+    want, state = _paged_tenant()
+    stale = LivePartner(CON, fresh(CON, automaticUserConsentSettings=CONSENT))  # would plan a noop
+    with planning(want) as plans:
+        plans.add(state.default, [state.partners[FAB], stale])  # the tenant's own CON is another object
+        assert _shown(plans.plan(state)) == _shown(make_plan(want, state))
+    with planning(want) as plans:
+        plans.add({"inboundTrust": {"isMfaAccepted": True}}, state.partners.values())
+        assert to_json(plans.plan(state)) == to_json(make_plan(want, state))
+    again = live(
+        *(stale if p.tenant_id == CON else p for p in state.partners.values()), default=state.default
+    )
+    with planning(want) as plans:
+        plans.add(state.default, state.partners.values())
+        assert to_json(plans.plan(again)) == to_json(make_plan(want, again))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,6 +54,22 @@ class PropertyDiff:
     path: str
     before: Any
     after: Any
+
+
+def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
+    """The changed leaves between two canonical values; objects are walked, lists are leaves."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
+        if (before is not None and not isinstance(before, dict)) or (
+            after is not None and not isinstance(after, dict)
+        ):
+            yield PropertyDiff(path, before, after)
+            return
+        for key in sorted(set(b) | set(a)):
+            yield from leaf_diffs(f"{path}.{key}", b.get(key), a.get(key))
+    elif before != after:
+        yield PropertyDiff(path, before, after)
 
 
 @dataclass(frozen=True)

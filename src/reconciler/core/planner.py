@@ -20,15 +20,16 @@ The default configuration manages only the properties its file names; the root p
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import __version__
 from reconciler.core import effective, metadata, model, urls
+from reconciler.core.fingerprints import LiveDigests, fingerprint_desired
 from reconciler.core.impact import default_effects, with_effects
-from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest
+from reconciler.core.plan import Change, Fingerprints, Plan, PropertyDiff, digest, leaf_diffs
 from reconciler.core.plan import PlanOptions as PlanOptions  # re-exported: where a plan's options are made
 from reconciler.core.safety import never_deleted, safety_refusals
 from reconciler.core.state import (
@@ -51,22 +52,6 @@ POST_PROPERTIES = frozenset(
         "b2bDirectConnectOutbound",
     }
 )
-
-
-def leaf_diffs(path: str, before: Any, after: Any) -> Iterator[PropertyDiff]:
-    """The changed leaves between two canonical values; objects are walked, lists are leaves."""
-    if isinstance(before, dict) or isinstance(after, dict):
-        b = before if isinstance(before, dict) else {}
-        a = after if isinstance(after, dict) else {}
-        if (before is not None and not isinstance(before, dict)) or (
-            after is not None and not isinstance(after, dict)
-        ):
-            yield PropertyDiff(path, before, after)
-            return
-        for key in sorted(set(b) | set(a)):
-            yield from leaf_diffs(f"{path}.{key}", b.get(key), a.get(key))
-    elif before != after:
-        yield PropertyDiff(path, before, after)
 
 
 @dataclass(frozen=True)
@@ -122,10 +107,31 @@ class _Ids:
     """Request ids, unique within a plan (a `$batch` needs them unique per batch)."""
 
     def __init__(self) -> None:
-        self._counter = itertools.count(1)
+        self.used = 0
 
     def next(self) -> str:
-        return str(next(self._counter))
+        self.used += 1
+        return str(self.used)
+
+
+def _numbered(changes: list[Change], used: int, ids: _Ids) -> list[Change]:
+    """One partner's changes, planned with ids of their own from 1 to `used`, numbered on from `ids`:
+    the ids they would have had if planned there, in the plan's order."""
+    shift = ids.used
+    ids.used += used
+    if not shift:
+        return changes
+
+    def moved(request: Request) -> Request:
+        return Request(
+            str(int(request.id) + shift),
+            request.method,
+            request.url,
+            request.body,
+            tuple(str(int(d) + shift) for d in request.depends_on),
+        )
+
+    return [replace(c, requests=tuple(map(moved, c.requests))) if c.requests else c for c in changes]
 
 
 def _managed_names(
@@ -332,63 +338,6 @@ def plan_policy(desired: DesiredState, live: LiveState, ids: _Ids) -> list[Chang
     return [here.change("update", "policy", delta.diffs, _patches(ids, urls.POLICY, delta), delta.notes)]
 
 
-class _LiveDigests(Mapping[str, str]):
-    """`fingerprint_live(live)`, computed when first read: only a saved plan (its JSON) and the check of
-    one read it, and it canonicalises every partner read (a second of CPU at 10,000 partners)."""
-
-    def __init__(self, live: LiveState) -> None:
-        self._live = live
-        self._digests: dict[str, str] | None = None
-
-    def _all(self) -> dict[str, str]:
-        if self._digests is None:
-            self._digests = fingerprint_live(self._live)
-        return self._digests
-
-    def __getitem__(self, key: str) -> str:
-        return self._all()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __repr__(self) -> str:
-        return repr(self._all())
-
-
-def fingerprint_live(live: LiveState) -> dict[str, str]:
-    prints = {f"partner:{tid}": digest(_fingerprint_view(p)) for tid, p in live.partners.items()}
-    prints["default"] = digest(model.canonical(dict(live.default or {})))
-    if live.policy is not None:
-        prints["policy"] = digest(model.canonical(dict(live.policy)))
-    return prints
-
-
-def _fingerprint_view(partner: LivePartner) -> Any:
-    return {"partner": model.canonical(dict(partner.raw)), "sync": model.canonical(partner.sync)}
-
-
-def fingerprint_desired(desired: DesiredState) -> str:
-    """Any edit of a file's managed content changes it (the values as written, not their canonical form:
-    a saved plan is refused after any edit, even one that would plan the same)."""
-    partners = {
-        tid: {
-            "properties": p.properties,
-            "sync": p.sync,
-            "ignore": sorted(p.ignore),
-            "description": p.description,
-        }
-        for tid, p in desired.partners.items()
-    }
-    default = None
-    if desired.default is not None:
-        default = {"properties": desired.default.properties, "ignore": sorted(desired.default.ignore)}
-    policy = desired.policy.properties if desired.policy is not None else None
-    return digest({"partners": partners, "default": default, "policy": policy})
-
-
 def make_plan(
     desired: DesiredState,
     live: LiveState,
@@ -403,44 +352,95 @@ def make_plan(
     `explain=False` leaves out what only people and saved plans need — access effects and fingerprints —
     for the applier's check that what it wrote is there; `fingerprints=False` only the fingerprints, for
     a plan that is shown but neither saved nor checked against a saved one."""
+    with planning(desired, options, explain=explain) as plans:
+        plans.add(live.default, live.partners.values())
+        return plans.plan(live, names=names, fingerprints=fingerprints)
+
+
+@contextmanager
+def planning(
+    desired: DesiredState, options: PlanOptions | None = None, *, explain: bool = True
+) -> Iterator[PartnerPlans]:
+    """`make_plan` in two steps, for a tenant read page by page: `add` plans the files' partners a page
+    holds while the next page is on its way, `plan` does the rest. The plan is make_plan's whatever the
+    pages and their order; canonical forms are remembered for the whole of it (`model.memo`)."""
     with model.memo():
-        return _make_plan(desired, live, options or PlanOptions(), names, explain, explain and fingerprints)
+        yield PartnerPlans(desired, options or PlanOptions(), explain)
 
 
-def _make_plan(
-    desired: DesiredState,
-    live: LiveState,
-    options: PlanOptions,
-    names: Mapping[str, str] | None,
-    explain: bool,
-    fingerprints: bool,
-) -> Plan:
-    ids = _Ids()
-    changes: list[Change] = []
-    defaults = (live.default, effective.defaults_after(desired, live.default))
-    changes.extend(plan_policy(desired, live, ids))
-    for change in plan_default(desired, live, options, ids):
-        changes.append(default_effects(change, *defaults) if explain else change)
-    for tid in sorted(desired.partners, key=lambda t: (partner_name(desired.partners[t], t), t)):
-        wanted, have = desired.partners[tid], live.partners.get(tid)
-        mine = plan_partner(wanted, have, options, ids)
-        changes.extend(with_effects(mine, wanted, have, options, defaults) if explain else mine)
-    for tid in sorted(set(live.partners) - set(desired.partners)):
-        mine = plan_partner(None, live.partners[tid], options, ids, names)
-        changes.extend(with_effects(mine, None, live.partners[tid], options, defaults) if explain else mine)
-    return Plan(
-        changes=tuple(changes),
-        fingerprints=Fingerprints(
-            live=_LiveDigests(live) if fingerprints else {},
-            desired=fingerprint_desired(desired) if fingerprints else "",
-            config=digest(options.to_json()),
-            version=__version__,
-        ),
-        tenant_name=options.tenant_name,
-        tenant_id=options.tenant_id,
-        prune=options.prune,
-        refusals=tuple(safety_refusals(changes, desired, live, options)),
-        forced=options.force,
-        defaults=defaults[1],
-        options=options.to_json(),
-    )
+_Defaults = tuple[Mapping[str, Any] | None, Mapping[str, Any]]  # the default before and after the files
+_Names = Mapping[str, str] | None
+
+
+class PartnerPlans:
+    """The partners planned so far, each against the live partner it was planned with."""
+
+    def __init__(self, desired: DesiredState, options: PlanOptions, explain: bool) -> None:
+        self._desired = desired
+        self._options = options
+        self._explain = explain
+        self._defaults: _Defaults | None = None
+        self._done: dict[str, tuple[LivePartner, list[Change], int]] = {}
+
+    def add(self, default: Mapping[str, Any] | None, partners: Iterable[LivePartner]) -> None:
+        """Plan the partners a file declares among `partners` (read with this `default`)."""
+        defaults = self._defaults_for(default)
+        for have in partners:
+            wanted = self._desired.partners.get(have.tenant_id)
+            if wanted is not None:
+                self._done[have.tenant_id] = (have, *self._partner(wanted, have, defaults))
+
+    def plan(self, live: LiveState, *, names: _Names = None, fingerprints: bool = True) -> Plan:
+        """The plan against `live`: a partner planned against another object than live's is planned again."""
+        desired, options, explain = self._desired, self._options, self._explain
+        defaults = self._defaults_for(live.default)
+        ids = _Ids()
+        changes: list[Change] = []
+        changes.extend(plan_policy(desired, live, ids))
+        for change in plan_default(desired, live, options, ids):
+            changes.append(default_effects(change, *defaults) if explain else change)
+        for tid in sorted(desired.partners, key=lambda t: (partner_name(desired.partners[t], t), t)):
+            wanted, have = desired.partners[tid], live.partners.get(tid)
+            done = self._done.get(tid)
+            mine = done[1:] if done is not None and done[0] is have else self._partner(wanted, have, defaults)
+            changes.extend(_numbered(*mine, ids))
+        for tid in sorted(set(live.partners) - set(desired.partners)):
+            changes.extend(_numbered(*self._partner(None, live.partners[tid], defaults, names), ids))
+        fingerprints = explain and fingerprints
+        return Plan(
+            changes=tuple(changes),
+            fingerprints=Fingerprints(
+                live=LiveDigests(live) if fingerprints else {},
+                desired=fingerprint_desired(desired) if fingerprints else "",
+                config=digest(options.to_json()),
+                version=__version__,
+            ),
+            tenant_name=options.tenant_name,
+            tenant_id=options.tenant_id,
+            prune=options.prune,
+            refusals=tuple(safety_refusals(changes, desired, live, options)),
+            forced=options.force,
+            defaults=defaults[1],
+            options=options.to_json(),
+        )
+
+    def _defaults_for(self, default: Mapping[str, Any] | None) -> _Defaults:
+        """The default before and after the files; the partners planned with another one go."""
+        if self._defaults is None or self._defaults[0] is not default:
+            self._defaults = (default, effective.defaults_after(self._desired, default))
+            self._done.clear()
+        return self._defaults
+
+    def _partner(
+        self,
+        wanted: DesiredPartner | None,
+        have: LivePartner | None,
+        defaults: _Defaults,
+        names: _Names = None,
+    ) -> tuple[list[Change], int]:
+        """One partner's changes, with request ids of its own from 1, and how many it used."""
+        ids = _Ids()
+        mine = plan_partner(wanted, have, self._options, ids, names)
+        if self._explain:
+            mine = with_effects(mine, wanted, have, self._options, defaults)
+        return mine, ids.used
