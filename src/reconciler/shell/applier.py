@@ -28,9 +28,10 @@ from typing import Any, Literal, Protocol
 from reconciler.core import urls
 from reconciler.core.errors import RefusedError
 from reconciler.core.plan import Change, Plan, PlanOptions
-from reconciler.core.planner import make_plan
+from reconciler.core.planner import PartnerPlans, make_plan, planning
 from reconciler.core.state import DesiredState, LivePartner, LiveState, Request
 from reconciler.shell.graph.batch import MAX_BATCH
+from reconciler.shell.graph.client import PageSink
 
 log = logging.getLogger("reconciler.applier")
 
@@ -49,7 +50,7 @@ class GraphLike(Protocol):
         self, requests: Sequence[Request], progress: Callable[[int], None] | None = None
     ) -> Mapping[str, Any]: ...
     def read_partner(self, tenant_id: str) -> LivePartner | None: ...
-    def read_live_state(self, *, policy: bool = False) -> LiveState: ...
+    def read_live_state(self, *, policy: bool = False, on_page: PageSink | None = None) -> LiveState: ...
     def refresh(
         self,
         live: LiveState,
@@ -262,9 +263,10 @@ class Applier:
         delay = 0.5
         reads = 0
         while pending:
-            current = self._read_back(pending, live)
-            reads += 1
-            pending = _still_differing(pending, desired, current, options)
+            with planning(_scoped(pending, desired), options, explain=False) as plans:
+                current = self._read_back(pending, live, plans.add)  # re-planned page by page
+                reads += 1
+                pending = _still_differing(pending, plans, current)
             if not pending:
                 break
             if time.monotonic() + delay > deadline:
@@ -275,9 +277,9 @@ class Applier:
             live = current
         return True, [], reads
 
-    def _read_back(self, changes: list[Change], live: LiveState | None) -> LiveState:
+    def _read_back(self, changes: list[Change], live: LiveState | None, on_page: PageSink) -> LiveState:
         """The tenant as it is now for these changes: their resources by `$batch` GETs when that takes
-        fewer requests than the partner pages, else a full read."""
+        fewer requests than the partner pages, else a full read (each page to `on_page`)."""
         partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
         syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
         default = any(c.resource == "default" for c in changes)
@@ -286,25 +288,29 @@ class Applier:
         gets += default + root
         pages = self.client.partner_pages
         if live is None or pages is None or math.ceil(gets / MAX_BATCH) >= pages:
-            return self.client.read_live_state(policy=root)
+            return self.client.read_live_state(policy=root, on_page=on_page)
         return self.client.refresh(live, partners, syncs, default, root)
 
 
-def _still_differing(
-    changes: list[Change], desired: DesiredState, current: LiveState, options: PlanOptions
-) -> list[Change]:
-    """The changes whose resources a fresh plan of just their tenants (same options) would change again."""
+def _scoped(changes: list[Change], desired: DesiredState) -> DesiredState:
+    """What the files say of the resources `changes` touch: their partners, the default, the root policy."""
     tenants = {c.tenant_id for c in changes if c.tenant_id}
     default = any(c.resource == "default" for c in changes)
     root = any(c.resource == "policy" for c in changes)
-    scoped_desired = DesiredState(
+    return DesiredState(
         {t: p for t, p in desired.partners.items() if t in tenants},
         desired.default if default else None,
         desired.policy if root else None,
     )
+
+
+def _still_differing(changes: list[Change], plans: PartnerPlans, current: LiveState) -> list[Change]:
+    """The changes whose resources a fresh plan of just their tenants (same options, `plans`) would change
+    again."""
+    tenants = {c.tenant_id for c in changes if c.tenant_id}
     scoped_live = LiveState(
         {t: p for t, p in current.partners.items() if t in tenants}, current.default, current.policy
     )
-    again = make_plan(scoped_desired, scoped_live, options, explain=False)
+    again = plans.plan(scoped_live)
     differing = {c.key for c in again.changes if c.action in ("create", "update", "delete")}
     return [c for c in changes if c.key in differing]

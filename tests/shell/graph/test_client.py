@@ -121,6 +121,84 @@ def test_read_live_state_follows_next_link_verbatim_and_reads_the_default() -> N
     assert client.request_count == 3
 
 
+def _three_pages(
+    fail_third: bool = False, hold_second: threading.Event | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
+    """Partner pages 0, 1, 2 (one partner each: T1, T2, T3) and the default; the second page's answer
+    waits for `hold_second` when given."""
+    first = f"{PARTNERS}?$expand=identitySynchronization"
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.decode()
+        if path == "/v1.0/policies/crossTenantAccessPolicy/default":
+            return ok({"isServiceDefault": True})
+        page = 0 if path == first else int(path.rsplit("=", 1)[1])
+        if page == 1 and hold_second is not None:
+            hold_second.wait(5)
+            time.sleep(0.05)  # the handler raised; let read_live_state stop the reading
+        if page == 2 and fail_third:
+            return httpx.Response(
+                403, json={"error": {"code": "Authorization_RequestDenied", "message": "no"}}
+            )
+        body: dict[str, Any] = {"value": [{"tenantId": (T1, T2, T3)[page]}]}
+        if page < 2:
+            body["@odata.nextLink"] = f"{ROOT}{first}&$skiptoken={page + 1}"
+        return ok(body)
+
+    return respond
+
+
+T3 = "33333333-3333-3333-3333-333333333333"
+
+
+def test_each_page_is_handed_over_with_the_default_as_it_comes() -> None:
+    client, _, _ = make(_three_pages())
+    heard: list[tuple[Any, list[str]]] = []
+    handed: list[Any] = []
+
+    def hear(default: Any, page: list[Any]) -> None:
+        heard.append((default, [p.tenant_id for p in page]))
+        handed.extend(page)
+
+    state = client.read_live_state(on_page=hear)
+    assert heard == [
+        ({"isServiceDefault": True}, [T1]),
+        ({"isServiceDefault": True}, [T2]),
+        ({"isServiceDefault": True}, [T3]),
+    ]
+    assert list(state.partners) == [T1, T2, T3] and client.partner_pages == 3
+    # the partners handed over are the state's own objects: what was planned from them is not planned again
+    assert [state.partners[p.tenant_id] is p for p in handed] == [True, True, True]
+
+
+def test_a_page_handler_that_fails_stops_the_reading() -> None:
+    raised = threading.Event()
+    client, rec, _ = make(_three_pages(hold_second=raised))
+    client.partner_pages = 7  # from an earlier full read
+
+    def refuse(default: Any, page: Any) -> None:
+        raised.set()
+        raise XtapError("the planner failed")
+
+    with pytest.raises(XtapError, match="the planner failed"):
+        client.read_live_state(on_page=refuse)
+    pages = [line for line in rec.lines if "partners" in line]
+    # the first page was handed over and the second was on its way: the third is never asked for
+    assert pages == [
+        f"GET {PARTNERS}?$expand=identitySynchronization",
+        f"GET {PARTNERS}?$expand=identitySynchronization&$skiptoken=1",
+    ]
+    assert client.partner_pages == 7  # not a full read: what a re-read costs is still the last full one's
+
+
+def test_a_page_that_fails_raises_after_the_pages_before_it_were_handed_over() -> None:
+    client, _, _ = make(_three_pages(fail_third=True))
+    heard: list[str] = []
+    with pytest.raises(GraphError) as caught:
+        client.read_live_state(on_page=lambda default, page: heard.extend(p.tenant_id for p in page))
+    assert caught.value.status == 403 and heard == [T1, T2] and client.partner_pages is None
+
+
 def test_every_request_carries_a_fresh_client_request_id_and_the_bearer_token() -> None:
     client, rec, _ = make(sequence(ok({"value": []})))
     client.list_partners()

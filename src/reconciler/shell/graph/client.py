@@ -8,8 +8,9 @@ requests in `$batch` of 20, several in flight, each batch retried by the transpo
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,6 +32,7 @@ from reconciler.shell.graph.transport import InFlightLimiter, Transport, body_of
 log = logging.getLogger("reconciler.graph")
 
 Progress = Callable[[int], None]  # called with the number of requests a finished batch settled
+PageSink = Callable[[Mapping[str, Any], list[LivePartner]], None]  # (the default, a page's partners)
 
 
 def live_partner(item: Mapping[str, Any], sync: Any) -> LivePartner:
@@ -123,22 +125,20 @@ class GraphClient:
         return self._json(path, missing_ok=True)
 
     # -- reads -------------------------------------------------------------------------------------
-    def _paged(self, path: str) -> tuple[list[dict[str, Any]], int]:
-        items: list[dict[str, Any]] = []
+    def _pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
+        """The items of each page, following `@odata.nextLink` verbatim."""
         url: str | None = path
-        pages = 0
         while url:
             page = self._json(url)
-            pages += 1
-            items.extend(v for v in page.get("value", []) if isinstance(v, dict))
+            yield [v for v in page.get("value", []) if isinstance(v, dict)]
             link = page.get("@odata.nextLink")
             url = link if isinstance(link, str) and link else None
-        return items, pages
 
     def list_partners(self) -> list[dict[str, Any]]:
         """Every partner with its identity-sync policy: one request per page (`$expand`)."""
-        items, self.partner_pages = self._paged(urls.PARTNERS_WITH_SYNC)
-        return items
+        pages = list(self._pages(urls.PARTNERS_WITH_SYNC))
+        self.partner_pages = len(pages)
+        return [item for page in pages for item in page]
 
     def get_partner(self, tenant_id: str) -> dict[str, Any] | None:
         found: dict[str, Any] | None = self.get_or_none(urls.partner(urls.tenant_id(tenant_id)))
@@ -162,16 +162,45 @@ class GraphClient:
         raw = self.get_partner(tenant_id)
         return live_partner(raw, self.get_sync(tenant_id)) if raw is not None else None
 
-    def read_live_state(self, *, policy: bool = False) -> LiveState:
+    def read_live_state(self, *, policy: bool = False, on_page: PageSink | None = None) -> LiveState:
         """The partner pages and the default (and the root policy when asked), read side by side: the
-        pages follow each other by their links, the others need not wait for them."""
+        pages follow each other by their links, the others need not wait for them. `on_page(default,
+        partners)` hears of each page once the default is read, while the next page is on its way (a plan
+        is made as the pages come in); when it raises, no further page is asked for."""
         self.credential.get_token()  # sign in once, before the reads need it
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="xtap-read") as pool:
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="xtap-read") as pool:
             default = pool.submit(self.get_default)
             root = pool.submit(self.get_policy) if policy else None
-            items = self.list_partners()
-            partners = {p.tenant_id: p for p in (live_partner(i, i.get(urls.SYNC)) for i in items)}
+            pages: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+            stop = threading.Event()
+            reader = pool.submit(self._read_pages, pages, stop)
+            partners: dict[str, LivePartner] = {}
+            try:
+                while (items := pages.get()) is not None:
+                    page = [live_partner(i, i.get(urls.SYNC)) for i in items]
+                    partners.update((p.tenant_id, p) for p in page)
+                    if on_page is not None:
+                        on_page(default.result(), page)
+            finally:
+                stop.set()
+            reader.result()  # a page that failed raises here
             return LiveState(partners, default.result(), root.result() if root is not None else None)
+
+    def _read_pages(
+        self, pages: queue.SimpleQueue[list[dict[str, Any]] | None], stop: threading.Event
+    ) -> None:
+        """Every partner page's items into `pages`, then None; stops asking once `stop` is set. Nothing else
+        is done here: the next page is asked for as soon as this one is parsed."""
+        count = 0
+        try:
+            for items in self._pages(urls.PARTNERS_WITH_SYNC):
+                count += 1
+                pages.put(items)
+                if stop.is_set():
+                    return
+            self.partner_pages = count  # what a full read costs, known once one is done
+        finally:
+            pages.put(None)
 
     def refresh(
         self,
