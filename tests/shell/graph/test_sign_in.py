@@ -329,3 +329,54 @@ def test_managed_identity_when_asked(
     assert len(minted) == 2
     assert [s for _, _, s in graph_statuses(emu)] == [200, 200, 401, 200]
     assert set(hosts) == {"127.0.0.1"}
+
+
+# -- msal's discovery, sent before msal is imported -----------------------------------------------------
+
+
+def test_the_discovery_sent_early_is_the_one_msal_asks_for(emu: Emulator) -> None:
+    """The session GETs the discovery URL at once, in a thread; the first GET of that URL gets its answer,
+    so the tenant sees one discovery request, and any other GET goes out as usual."""
+    from reconciler.shell.graph.auth import oidc_discovery_url, pinned_session
+
+    authority = f"{emu.url}/{emu.tenant_id}"
+    url = oidc_discovery_url(authority)
+    assert url == f"{emu.url}/{emu.tenant_id}/v2.0/.well-known/openid-configuration"
+    session = pinned_session(str(emu.ca_file), 10.0)
+    session.send_early(url)
+    first = session.get(url)
+    assert first.status_code == 200 and first.json()["token_endpoint"].startswith(authority)
+    again = session.get(url)  # only the first GET is answered from the early one
+    assert again.status_code == 200
+    discovery = f"/{emu.tenant_id}/v2.0/.well-known/openid-configuration"
+    assert [e.path for e in emu.journal] == [discovery, discovery]
+
+
+def test_a_discovery_that_failed_early_fails_when_msal_asks_for_it() -> None:
+    """Nothing listens on the port: the early GET's exception is raised by the GET msal makes, as if msal
+    had sent it itself (requests' ConnectionError, an OSError, which sign-in reports as unreachable)."""
+    import requests  # type: ignore[import-untyped,unused-ignore]
+
+    from reconciler.shell.graph.auth import pinned_session
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"https://127.0.0.1:{port}/tenant/v2.0/.well-known/openid-configuration"
+    session = pinned_session(True, 5.0)
+    session.send_early(url)
+    with pytest.raises(requests.ConnectionError):
+        session.get(url)
+
+
+def test_a_sign_in_makes_one_discovery_request_and_one_token_request_whatever_the_case_of_the_tenant(
+    emu: Emulator,
+) -> None:
+    env = emu.env("reader") | {"AZURE_TENANT_ID": emu.tenant_id.upper()}
+    with connect(env) as client:
+        client.get_default()
+    assert [e.path for e in emu.journal][:2] == [
+        f"/{emu.tenant_id}/v2.0/.well-known/openid-configuration",
+        f"/{emu.tenant_id}/oauth2/v2.0/token",
+    ]
+    assert len(emu.journal) == 3

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -138,6 +139,12 @@ class MsalCredential:
         )
 
     def _build(self) -> Any:
+        # Our own session: msal's `verify=` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the process
+        # environment (requests merges them over the session's setting), and the CA for sign-in must be the
+        # one Graph calls use. msal's first request, its OIDC discovery, is sent before msal is imported:
+        # the round trip and msal's import (about 0.1 s of CPU) then take the time of the longer.
+        session = pinned_session(self._verify, self._timeout)
+        session.send_early(oidc_discovery_url(self.authority))
         import msal  # type: ignore[import-untyped,unused-ignore]  # lazily: offline commands never pay for it
 
         try:
@@ -149,10 +156,7 @@ class MsalCredential:
                 # (a national cloud, a proxy or the emulator), never to login.microsoftonline.com.
                 instance_discovery=False,
                 azure_region=False,
-                # Our own session: msal's `verify=` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the
-                # process environment (requests merges them over the session's setting), and the CA for
-                # sign-in must be the one Graph calls use.
-                http_client=pinned_session(self._verify, self._timeout),
+                http_client=session,
             )
         except XtapError:
             raise
@@ -278,12 +282,23 @@ class ManagedIdentityCredential:
                     self._cache.remove_at(item)
 
 
+def oidc_discovery_url(authority: str) -> str:
+    """Where msal reads an Entra authority's OpenID configuration (its `Authority` with instance discovery
+    off: the authority's path, then `/v2.0/.well-known/openid-configuration`; port and query kept)."""
+    parts = urlsplit(authority)
+    return parts._replace(path=f"{parts.path}/v2.0/.well-known/openid-configuration").geturl()
+
+
 def pinned_session(verify: bool | str, timeout: float) -> Any:
-    """A requests.Session for msal with a fixed CA setting and timeout (msal's default has no timeout)."""
+    """A requests.Session for msal with a fixed CA setting and timeout (msal's default has no timeout).
+    `send_early(url)` GETs `url` in a thread now; the session's first GET of that URL gets its answer (or
+    its exception) instead of asking again."""
     import requests  # type: ignore[import-untyped,unused-ignore]
     from requests.adapters import HTTPAdapter  # type: ignore[import-untyped,unused-ignore]
 
     class PinnedSession(requests.Session):  # type: ignore[misc,unused-ignore]
+        early: tuple[str, Future[Any]] | None = None
+
         def merge_environment_settings(self, *args: Any, **kwargs: Any) -> Any:
             settings = super().merge_environment_settings(*args, **kwargs)
             settings["verify"] = verify
@@ -292,6 +307,24 @@ def pinned_session(verify: bool | str, timeout: float) -> Any:
         def request(self, *args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("timeout", timeout)
             return super().request(*args, **kwargs)
+
+        def send_early(self, url: str) -> None:
+            answer: Future[Any] = Future()
+
+            def fetch() -> None:
+                try:
+                    answer.set_result(super(PinnedSession, self).get(url))
+                except BaseException as exc:  # handed to the caller that asks for it, as if it had asked
+                    answer.set_exception(exc)
+
+            self.early = (url, answer)
+            threading.Thread(target=fetch, name="xtap-discovery", daemon=True).start()
+
+        def get(self, url: Any, *args: Any, **kwargs: Any) -> Any:
+            early, self.early = self.early, None
+            if early is not None and early[0] == url and not args and not kwargs:
+                return early[1].result()
+            return super().get(url, *args, **kwargs)
 
     session = PinnedSession()
     session.verify = verify
