@@ -24,7 +24,9 @@ def format_value(value: Any) -> str:
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)  # null, true, false and numbers as JSON spells them
+    if value is True or value is False or value is None:  # most leaves: spelled without json.dumps
+        return "true" if value else "false" if value is False else "null"
+    return json.dumps(value)  # numbers as JSON spells them
 
 
 def describe(change: Change, path: str, value: Any, defaults: Mapping[str, Any]) -> str:
