@@ -1030,3 +1030,28 @@ def test_a_partner_read_again_or_under_another_default_is_planned_again() -> Non
     with planning(want) as plans:
         plans.add(state.default, state.partners.values())
         assert to_json(plans.plan(again)) == to_json(make_plan(want, again))
+
+
+def test_a_partner_planned_from_its_page_is_not_planned_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The point of planning page by page: `plan` puts together what `add` made, and plans only what no
+    page held (a create) or what no file declares (a removal) — each partner once."""
+    from reconciler.core import planner
+
+    planned: list[str] = []
+    real = planner.plan_partner
+
+    def counting(desired: Any, live: Any, *args: Any) -> Any:
+        planned.append((desired or live).tenant_id)
+        return real(desired, live, *args)
+
+    monkeypatch.setattr(planner, "plan_partner", counting)
+    want, state = _paged_tenant()
+    with planning(want, PlanOptions(prune=True, force=True)) as plans:
+        plans.add(state.default, [state.partners[FAB], state.partners[CON]])
+        plans.add(state.default, [state.partners[MTO], state.partners[WOOD]])
+        assert sorted(planned) == sorted([FAB, CON, MTO])  # WOOD has no file: plan() plans it, with its name
+        plans.plan(state)
+    assert sorted(planned) == sorted([FAB, CON, MTO, LIT, WOOD])
+    planned.clear()
+    make_plan(want, state, PlanOptions(prune=True, force=True))
+    assert sorted(planned) == sorted([FAB, CON, MTO, LIT, WOOD])

@@ -14,7 +14,7 @@ import pytest
 
 from reconciler.core.errors import RefusedError
 from reconciler.core.plan import Change, Plan
-from reconciler.core.planner import PlanOptions, make_plan
+from reconciler.core.planner import PartnerPlans, PlanOptions, make_plan
 from reconciler.core.state import DesiredDefault, DesiredPolicy, DesiredState, LiveState, Request, SourceRef
 from reconciler.emulator import Emulator, FaultRule
 from reconciler.shell.applier import Applier, ApplyResult
@@ -272,10 +272,17 @@ def test_a_sync_policy_change_alone_is_read_back_without_its_partner(
 
 @pytest.mark.parametrize(("changed", "full_read"), [(45, True), (40, False)])
 def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_the_pages(
-    changed: int, full_read: bool
+    changed: int, full_read: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """45 partners, 20 to a page: three pages. 45 GETs take three `$batch` requests too, so a full read;
-    40 take two, so GETs."""
+    """45 partners, 20 to a page: three pages. 45 GETs take three `$batch` requests too, so a full read,
+    re-planned page by page as the pages come; 40 take two, so GETs."""
+    pages: list[int] = []
+    add = PartnerPlans.add
+
+    def heard(plans: PartnerPlans, default: Any, partners: Any) -> None:
+        pages.append(len(partners))
+        add(plans, default, partners)
+
     ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(1, 46)]
     with Emulator(seed="empty", page_size=20) as emu:
         for tid in ids:
@@ -288,9 +295,11 @@ def test_a_full_read_verifies_when_the_gets_would_not_take_fewer_requests_than_t
             plan, live = planned(client, want, options)
             assert client.partner_pages == 3 and len(plan.requests) == changed
             emu.clear_journal()
+            monkeypatch.setattr(PartnerPlans, "add", heard)
             result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
         assert (result.ok, result.verify_reads) == (True, 1)
         reads = graph_reads(emu)
+    assert pages == ([20, 20, 5] if full_read else [])
     if full_read:
         assert sorted(reads) == sorted(
             [f"GET {JOURNAL}"] * 3 + ["GET /v1.0/policies/crossTenantAccessPolicy/default"]

@@ -344,17 +344,14 @@ def make_plan(
     options: PlanOptions | None = None,
     *,
     names: Mapping[str, str] | None = None,
-    explain: bool = True,
-    fingerprints: bool = True,
 ) -> Plan:
-    """The plan for `desired` against `live`. `names`: display names (tenant lookup) of live partners that
-    no file declares, so deletions and unmanaged partners are named for people; a tenantId otherwise.
-    `explain=False` leaves out what only people and saved plans need — access effects and fingerprints —
-    for the applier's check that what it wrote is there; `fingerprints=False` only the fingerprints, for
-    a plan that is shown but neither saved nor checked against a saved one."""
-    with planning(desired, options, explain=explain) as plans:
+    """The plan for `desired` against `live`, with its access effects and fingerprints. `names`: display
+    names (tenant lookup) of live partners that no file declares, so deletions and unmanaged partners are
+    named for people; a tenantId otherwise. `planning` makes it page by page, and without what only people
+    and saved plans need."""
+    with planning(desired, options) as plans:
         plans.add(live.default, live.partners.values())
-        return plans.plan(live, names=names, fingerprints=fingerprints)
+        return plans.plan(live, names=names)
 
 
 @contextmanager
@@ -363,7 +360,10 @@ def planning(
 ) -> Iterator[PartnerPlans]:
     """`make_plan` in two steps, for a tenant read page by page: `add` plans the files' partners a page
     holds while the next page is on its way, `plan` does the rest. The plan is make_plan's whatever the
-    pages and their order; canonical forms are remembered for the whole of it (`model.memo`)."""
+    pages and their order; canonical forms are remembered for the whole of it (`model.memo`).
+    `explain=False` leaves out what only people and saved plans need — access effects and fingerprints —
+    for the applier's check that what it wrote is there; `plan(fingerprints=False)` only the
+    fingerprints, for a plan that is shown but neither saved nor checked against a saved one."""
     with model.memo():
         yield PartnerPlans(desired, options or PlanOptions(), explain)
 
