@@ -119,6 +119,22 @@ def test_a_certificate_the_app_does_not_know_fails_with_msal_details(emu: Emulat
     assert "(correlation_id " in message
 
 
+def test_a_certificate_that_cannot_be_loaded_sends_nothing(emu: Emulator, tmp_path: Path) -> None:
+    """The credential is loaded before msal's discovery is sent early: a wrong password fails the sign-in
+    with xtap's sentence and the authority hears nothing."""
+    from reconciler.core.errors import XtapError
+
+    app = emu.register_app(App(str(uuid.uuid4()), roles=READ))
+    pem = make_certificate().write_pem(tmp_path / "locked.pem", password="right")
+    env = app_env(emu, app, AZURE_CLIENT_CERTIFICATE_PATH=str(pem), AZURE_CLIENT_CERTIFICATE_PASSWORD="wrong")
+    with connect(env) as client, pytest.raises(XtapError) as info:
+        client.get_default()
+    assert str(info.value) == (
+        f"cannot load the private key in {pem}: wrong or missing AZURE_CLIENT_CERTIFICATE_PASSWORD?"
+    )
+    assert emu.journal == []
+
+
 def test_federated_token_file_is_reread_when_msal_asks(emu: Emulator, tmp_path: Path) -> None:
     issuer = "https://oidc.example.test"
     app = emu.register_app(

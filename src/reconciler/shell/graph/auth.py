@@ -139,19 +139,21 @@ class MsalCredential:
         )
 
     def _build(self) -> Any:
-        # Our own session: msal's `verify=` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the process
-        # environment (requests merges them over the session's setting), and the CA for sign-in must be the
-        # one Graph calls use. msal's first request, its OIDC discovery, is sent before msal is imported:
-        # the round trip and msal's import (about 0.1 s of CPU) then take the time of the longer.
-        session = pinned_session(self._verify, self._timeout)
-        session.send_early(oidc_discovery_url(self.authority))
-        import msal  # type: ignore[import-untyped,unused-ignore]  # lazily: offline commands never pay for it
-
         try:
+            # First the credential: one that cannot be loaded (a wrong certificate password) sends nothing.
+            credential = self._client_credential()
+            # Our own session: msal's `verify=` loses to REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the process
+            # environment (requests merges them over the session's setting), and the CA for sign-in must be
+            # the one Graph calls use. msal's first request, its OIDC discovery, is sent before msal is
+            # imported: the round trip and msal's import (about 0.1 s of CPU) take the time of the longer.
+            session = pinned_session(self._verify, self._timeout)
+            session.send_early(oidc_discovery_url(self.authority))
+            import msal  # type: ignore[import-untyped,unused-ignore]  # lazily: offline commands never pay for it
+
             return msal.ConfidentialClientApplication(
                 self.client_id,
                 authority=self.authority,
-                client_credential=self._client_credential(),
+                client_credential=credential,
                 # No instance discovery and no region detection: msal must talk to the authority host only
                 # (a national cloud, a proxy or the emulator), never to login.microsoftonline.com.
                 instance_discovery=False,
