@@ -1055,3 +1055,15 @@ def test_a_partner_planned_from_its_page_is_not_planned_again(monkeypatch: pytes
     planned.clear()
     make_plan(want, state, PlanOptions(prune=True, force=True))
     assert sorted(planned) == sorted([FAB, CON, MTO, LIT, WOOD])
+
+
+def test_make_plan_carries_the_fingerprints_a_saved_plan_is_checked_against() -> None:
+    from reconciler.core.fingerprints import fingerprint_desired, fingerprint_live
+
+    want, state = _paged_tenant()
+    plan = make_plan(want, state, PlanOptions(prune=True, force=True))
+    assert plan.fingerprints.desired == fingerprint_desired(want) != ""
+    assert dict(plan.fingerprints.live) == fingerprint_live(state)
+    assert sorted(plan.fingerprints.live) == sorted(
+        ["default", *(f"partner:{t}" for t in (FAB, CON, MTO, WOOD))]
+    )
