@@ -611,7 +611,7 @@ def test_a_root_policy_change_is_read_back_with_the_root_policy() -> None:
             pass
 
     client = Client("https://graph.test", Token(), transport=httpx.MockTransport(respond))
-    client.partner_pages = 3  # as if the tenant took three pages: one GET batch is cheaper
+    client.page_tenants = ((), (), ())  # as if the tenant took three pages: one GET batch is cheaper
     want = DesiredState(
         policy=DesiredPolicy({"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("p"))
     )
@@ -621,6 +621,99 @@ def test_a_root_policy_change_is_read_back_with_the_root_policy() -> None:
     result = Applier(client, sleep=no_wait).apply(plan, want, PlanOptions(), live)
     assert (result.ok, result.verify_reads) == (True, 1)
     assert seen == ["PATCH /policies/crossTenantAccessPolicy", "GET /policies/crossTenantAccessPolicy"]
+
+
+# -- the full read-back, made while the writes land (shell/readback.py) ------------------------------
+
+
+def _many(emu: Emulator, count: int, first: int = 1) -> list[str]:
+    ids = [f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(first, first + count)]
+    for tid in ids:
+        emu.put_partner({"tenantId": tid})
+    return ids
+
+
+def _page_reads(journal: list[Any]) -> list[int]:
+    """The journal positions of the partner page GETs."""
+    return [n for n, e in enumerate(journal) if e.method == "GET" and e.path == JOURNAL and not e.in_batch]
+
+
+def _patched(journal: list[Any]) -> list[str]:
+    return [e.path.rsplit("/", 1)[1] for e in journal if e.method == "PATCH" and e.in_batch]
+
+
+def test_a_full_read_back_asks_for_each_page_once_its_partners_are_written_while_the_rest_are() -> None:
+    """45 partners, 20 to a page, all changing; one batch in flight, each request 150 ms. Page 0 is asked
+    for once the first batch (its 20 partners) has its answer, while the second batch is on its way: the
+    check overlaps the writes, and never reads a partner before its write's answer."""
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _many(emu, 45)
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer"), max_in_flight=1) as client:
+            plan, live = planned(client, want, options)
+            emu.faults.latency_ms = 150
+            emu.clear_journal()
+            result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
+        journal = [e for e in emu.journal if e.path.startswith("/v1.0")]
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert sorted(e.path for e in journal if not e.in_batch) == sorted(
+        ["/v1.0/$batch"] * 3 + [JOURNAL] * 3 + ["/v1.0/policies/crossTenantAccessPolicy/default"]
+    )
+    reads = _page_reads(journal)
+    for number, at in enumerate(reads):  # each page after every write to a partner on it
+        assert set(ids[number * 20 : number * 20 + 20]) <= set(_patched(journal[:at]))
+    assert _patched(journal) == ids  # written in page order
+    last_batch = max(n for n, e in enumerate(journal) if e.in_batch)
+    assert reads[0] < last_batch  # page 0 was read while the last batch was still to come
+
+
+def test_a_partner_a_page_showed_before_its_write_had_its_answer_is_read_again_at_once() -> None:
+    """Someone deletes an unmanaged partner once the first batch is answered: page 0 now ends with the
+    first partner of the second batch, still in flight when page 0 was asked for. Only that partner is read
+    again — one `$batch` GET, without waiting — and the apply converges."""
+    with Emulator(seed="empty", page_size=21) as emu:
+        other = _many(emu, 1, first=0)[0]  # sorts first: page 0 is it and 20 managed partners
+        ids = _many(emu, 45)
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer"), max_in_flight=1) as client:
+            plan, live = planned(client, want, options)
+            assert client.page_tenants is not None and client.page_tenants[0][0] == other
+            emu.faults.latency_ms = 150
+            emu.clear_journal()
+
+            def someone_deletes(done: int, total: int) -> None:
+                if done == 20:
+                    emu.delete_partner(other)
+
+            result = Applier(client, sleep=no_wait, progress=someone_deletes).apply(plan, want, options, live)
+        assert (result.ok, result.verify_reads) == (True, 2)
+        assert graph_reads(emu)[-1:] == [f"$batch GET {JOURNAL}/{ids[20]}"]
+        assert sorted(graph_reads(emu)) == sorted(
+            [f"GET {JOURNAL}"] * 3
+            + ["GET /v1.0/policies/crossTenantAccessPolicy/default", f"$batch GET {JOURNAL}/{ids[20]}"]
+        )
+
+
+def test_an_apply_interrupted_while_writing_stops_its_read_back_before_it_asks_for_anything() -> None:
+    """Ctrl-C as the first batch's answer comes (from the progress display): the writes in flight finish,
+    the read-back waiting for them ends without a request, and the interrupt reaches the caller."""
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _many(emu, 45)
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer")) as client:
+            plan, live = planned(client, want, options)
+            emu.clear_journal()
+
+            def interrupted(done: int, total: int) -> None:
+                raise KeyboardInterrupt
+
+            with pytest.raises(KeyboardInterrupt):
+                Applier(client, sleep=no_wait, progress=interrupted).apply(plan, want, options, live)
+        assert graph_reads(emu) == []
+        assert [e.path for e in emu.journal if not e.in_batch] == ["/v1.0/$batch"] * 3
 
 
 # -- failures -----------------------------------------------------------------------------------------

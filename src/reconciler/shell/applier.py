@@ -10,8 +10,9 @@
   once, so the run still converges. Deleting something already gone counts as done.
 - Afterwards it reads back what it changed and re-plans it: every change applied must now be unchanged.
   When re-reading only those resources takes fewer requests than the partner pages, it GETs them in
-  `$batch`; otherwise it reads the tenant again. Graph is eventually consistent, so a lagging read is
-  retried with backoff (only what still differs) before a change is reported as not converged.
+  `$batch`; otherwise it reads the tenant again, starting while the writes land (shell/readback.py: each
+  page once the writes that can show on it are answered). Graph is eventually consistent, so a lagging
+  read is retried with backoff (only what still differs) before a change is reported as not converged.
 - Nothing is remembered between runs: a re-run after any failure or a kill re-plans from live state, so
   finished work is never repeated.
 """
@@ -31,7 +32,8 @@ from reconciler.core.plan import Change, Plan, PlanOptions
 from reconciler.core.planner import PartnerPlans, make_plan, planning
 from reconciler.core.state import DesiredState, LivePartner, LiveState, Request
 from reconciler.shell.graph.batch import MAX_BATCH
-from reconciler.shell.graph.client import PageSink
+from reconciler.shell.graph.client import Gate, PageSink
+from reconciler.shell.readback import EarlyRead, Landing, target
 
 log = logging.getLogger("reconciler.applier")
 
@@ -44,13 +46,18 @@ RETRYABLE_STATUSES = frozenset({0, 408, 429, 500, 502, 503, 504})
 
 
 class GraphLike(Protocol):
-    partner_pages: int | None
+    @property
+    def partner_pages(self) -> int | None: ...
+    @property
+    def page_tenants(self) -> Sequence[Sequence[str]] | None: ...
 
     def execute(
-        self, requests: Sequence[Request], progress: Callable[[int], None] | None = None
+        self, requests: Sequence[Request], progress: Callable[[Mapping[str, Any]], None] | None = None
     ) -> Mapping[str, Any]: ...
     def read_partner(self, tenant_id: str) -> LivePartner | None: ...
-    def read_live_state(self, *, policy: bool = False, on_page: PageSink | None = None) -> LiveState: ...
+    def read_live_state(
+        self, *, policy: bool = False, on_page: PageSink | None = None, before: Gate | None = None
+    ) -> LiveState: ...
     def refresh(
         self,
         live: LiveState,
@@ -149,11 +156,27 @@ class Applier:
         verification can re-read just the changed resources."""
         changes = [c for c in plan.changes if c.requests]
         refuse_foreign(r for c in changes for r in c.requests)
+        early = self._read_early(changes, live)  # a full read-back starts with the writes
+        try:
+            return self._apply(changes, desired, options, live, early)
+        finally:
+            if early is not None:
+                early.stop()
+
+    def _apply(
+        self,
+        changes: list[Change],
+        desired: DesiredState,
+        options: PlanOptions,
+        live: LiveState | None,
+        early: EarlyRead | None,
+    ) -> ApplyResult:
         # The root policy first, alone: a partner in another cloud can be configured only once
         # allowedCloudEndpoints lists that cloud (docs/graph-behaviour.md §16).
         first = [r for c in changes if c.resource == "policy" for r in c.requests]
-        rest = [r for c in changes if c.resource != "policy" for r in c.requests]
-        results = self._execute(first, rest)
+        ordered = early.landing.order(changes) if early is not None else changes
+        rest = [r for c in ordered if c.resource != "policy" for r in c.requests]
+        results = self._execute(first, rest, landing=early.landing if early is not None else None)
         outcomes: list[Outcome] = []
         replan: dict[str, list[Change]] = {}
         for change in changes:
@@ -170,18 +193,29 @@ class Applier:
             if outcome.status == "failed":
                 log.warning("failed: %s %s: %s", outcome.change.action, outcome.change.key, outcome.error)
         applied = [o.change for o in outcomes if o.status == "applied"]
-        converged, unconverged, reads = self._verify(applied, desired, options, live)
+        converged, unconverged, reads = self._verify(applied, desired, options, live, early)
         return ApplyResult(tuple(outcomes), converged, tuple(unconverged), reads)
 
-    def _execute(self, *waves: list[Request]) -> Mapping[str, Any]:
+    def _read_early(self, changes: list[Change], live: LiveState | None) -> EarlyRead | None:
+        """The read-back, started now, when it will read the tenant again and the pages of the read the
+        plan came from are known (shell/readback.py); else None, and it waits for the writes."""
+        pages = self.client.page_tenants
+        if live is None or pages is None or not self._rereads_all(changes, live):
+            return None
+        root = any(c.resource == "policy" for c in changes)
+        return EarlyRead(self.client, Landing(changes, pages), policy=root)
+
+    def _execute(self, *waves: list[Request], landing: Landing | None = None) -> Mapping[str, Any]:
         """Each wave's requests, the next wave once the previous one has its answers."""
         total, done = sum(map(len, waves)), 0
 
-        def settled(count: int) -> None:
+        def settled(answers: Mapping[str, Any]) -> None:
             nonlocal done
-            done += count
+            done += len(answers)
             if self.progress is not None:
                 self.progress(done, total)
+            if landing is not None:
+                landing.settled(answers)
 
         results: dict[str, Any] = {}
         for requests in waves:
@@ -256,7 +290,12 @@ class Applier:
 
     # -- verification ------------------------------------------------------------------------------
     def _verify(
-        self, applied: list[Change], desired: DesiredState, options: PlanOptions, live: LiveState | None
+        self,
+        applied: list[Change],
+        desired: DesiredState,
+        options: PlanOptions,
+        live: LiveState | None,
+        early: EarlyRead | None = None,
     ) -> tuple[bool, list[str], int]:
         pending = list(applied)
         deadline = time.monotonic() + self.verify_timeout
@@ -264,31 +303,47 @@ class Applier:
         reads = 0
         while pending:
             with planning(_scoped(pending, desired), options, explain=False) as plans:
-                current = self._read_back(pending, live, plans.add)  # re-planned page by page
+                if early is not None:  # read while the writes landed; what showed too early is read again
+                    current, unseen = early.result(plans.add)
+                    early = None
+                else:
+                    current, unseen = self._read_back(pending, live, plans.add), set()
                 reads += 1
-                pending = _still_differing(pending, plans, current)
-            if not pending:
-                break
+                seen = [c for c in pending if target(c) not in unseen]
+                differing = {c.key for c in _still_differing(seen, plans, current)}
+            lagging = bool(differing)
+            pending = [c for c in pending if c.key in differing or target(c) in unseen]
+            live = current
+            if not lagging:
+                continue
             if time.monotonic() + delay > deadline:
                 return False, [f"{c.action} {c.key}" for c in pending], reads
             log.info("%d change(s) not visible yet; reading again in %.1fs", len(pending), delay)
             self.sleep(delay)
             delay = min(delay * 2, 8.0)
-            live = current
         return True, [], reads
+
+    def _rereads_all(self, changes: list[Change], live: LiveState | None) -> bool:
+        """Whether reading back `changes` means the partner pages (fewer requests than `$batch` GETs of
+        their resources, or the only way without a tenant read to go by)."""
+        pages = self.client.partner_pages
+        if live is None or pages is None:
+            return True
+        syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
+        partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
+        gets = len(partners | {t for t in syncs if t not in live.partners}) + len(syncs)
+        gets += any(c.resource == "default" for c in changes) + any(c.resource == "policy" for c in changes)
+        return math.ceil(gets / MAX_BATCH) >= pages
 
     def _read_back(self, changes: list[Change], live: LiveState | None, on_page: PageSink) -> LiveState:
         """The tenant as it is now for these changes: their resources by `$batch` GETs when that takes
         fewer requests than the partner pages, else a full read (each page to `on_page`)."""
+        root = any(c.resource == "policy" for c in changes)
+        if live is None or self._rereads_all(changes, live):
+            return self.client.read_live_state(policy=root, on_page=on_page)
         partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
         syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
         default = any(c.resource == "default" for c in changes)
-        root = any(c.resource == "policy" for c in changes)
-        gets = len(partners | {t for t in syncs if live is None or t not in live.partners}) + len(syncs)
-        gets += default + root
-        pages = self.client.partner_pages
-        if live is None or pages is None or math.ceil(gets / MAX_BATCH) >= pages:
-            return self.client.read_live_state(policy=root, on_page=on_page)
         return self.client.refresh(live, partners, syncs, default, root)
 
 

@@ -174,7 +174,8 @@ def test_each_page_is_handed_over_with_the_default_as_it_comes() -> None:
 def test_a_page_handler_that_fails_stops_the_reading() -> None:
     raised = threading.Event()
     client, rec, _ = make(_three_pages(hold_second=raised))
-    client.partner_pages = 7  # from an earlier full read
+    earlier = tuple((f"t{n}",) for n in range(7))
+    client.page_tenants = earlier  # from an earlier full read
 
     def refuse(default: Any, page: Any) -> None:
         raised.set()
@@ -188,7 +189,8 @@ def test_a_page_handler_that_fails_stops_the_reading() -> None:
         f"GET {PARTNERS}?$expand=identitySynchronization",
         f"GET {PARTNERS}?$expand=identitySynchronization&$skiptoken=1",
     ]
-    assert client.partner_pages == 7  # not a full read: what a re-read costs is still the last full one's
+    # not a full read: what a re-read costs, and where partners are, is still the last full one's
+    assert client.page_tenants == earlier and client.partner_pages == 7
 
 
 def test_a_page_that_fails_raises_after_the_pages_before_it_were_handed_over() -> None:

@@ -31,8 +31,9 @@ from reconciler.shell.graph.transport import InFlightLimiter, Transport, body_of
 
 log = logging.getLogger("reconciler.graph")
 
-Progress = Callable[[int], None]  # called with the number of requests a finished batch settled
+Progress = Callable[[Mapping[str, BatchResult]], None]  # called with the results a finished batch settled
 PageSink = Callable[[Mapping[str, Any], list[LivePartner]], None]  # (the default, a page's partners)
+Gate = Callable[[int], None]  # called with a page's number (from 0) before it is asked for; may wait or raise
 
 
 def live_partner(item: Mapping[str, Any], sync: Any) -> LivePartner:
@@ -68,7 +69,9 @@ class GraphClient:
         )
         self.max_in_flight = max(1, max_in_flight)
         self.limiter = InFlightLimiter(self.max_in_flight)
-        self.partner_pages: int | None = None  # pages the last full read took: what a re-read costs
+        # The tenant ids on each page of the last full read, in order: what a re-read costs, and where a
+        # partner is to be found again.
+        self.page_tenants: tuple[tuple[str, ...], ...] | None = None
         self._lock = threading.Lock()
         self._batch_seq = 0
 
@@ -79,6 +82,11 @@ class GraphClient:
     @property
     def credential(self) -> TokenCredential:
         return self.transport.credential
+
+    @property
+    def partner_pages(self) -> int | None:
+        """The pages the last full read took (None before one)."""
+        return None if self.page_tenants is None else len(self.page_tenants)
 
     @property
     def request_count(self) -> int:
@@ -125,10 +133,14 @@ class GraphClient:
         return self._json(path, missing_ok=True)
 
     # -- reads -------------------------------------------------------------------------------------
-    def _pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
-        """The items of each page, following `@odata.nextLink` verbatim."""
+    def _pages(self, path: str, before: Gate | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The items of each page, following `@odata.nextLink` verbatim; `before(n)` first, when given."""
         url: str | None = path
+        number = 0
         while url:
+            if before is not None:
+                before(number)
+            number += 1
             page = self._json(url)
             yield [v for v in page.get("value", []) if isinstance(v, dict)]
             link = page.get("@odata.nextLink")
@@ -137,7 +149,7 @@ class GraphClient:
     def list_partners(self) -> list[dict[str, Any]]:
         """Every partner with its identity-sync policy: one request per page (`$expand`)."""
         pages = list(self._pages(urls.PARTNERS_WITH_SYNC))
-        self.partner_pages = len(pages)
+        self.page_tenants = tuple(tuple(str(i.get("tenantId", "")).lower() for i in page) for page in pages)
         return [item for page in pages for item in page]
 
     def get_partner(self, tenant_id: str) -> dict[str, Any] | None:
@@ -162,43 +174,51 @@ class GraphClient:
         raw = self.get_partner(tenant_id)
         return live_partner(raw, self.get_sync(tenant_id)) if raw is not None else None
 
-    def read_live_state(self, *, policy: bool = False, on_page: PageSink | None = None) -> LiveState:
+    def read_live_state(
+        self, *, policy: bool = False, on_page: PageSink | None = None, before: Gate | None = None
+    ) -> LiveState:
         """The partner pages and the default (and the root policy when asked), read side by side: the
         pages follow each other by their links, the others need not wait for them. `on_page(default,
         partners)` hears of each page once the default is read, while the next page is on its way (a plan
-        is made as the pages come in); when it raises, no further page is asked for."""
+        is made as the pages come in); when it raises, no further page is asked for. `before(n)` is called
+        in the reading thread before page n is asked for, and `before(0)` before the default and the root
+        policy too: it may hold a request back, or raise to stop the read (an apply reading back while its
+        writes land, shell/readback.py)."""
         self.credential.get_token()  # sign in once, before the reads need it
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="xtap-read") as pool:
-            default = pool.submit(self.get_default)
-            root = pool.submit(self.get_policy) if policy else None
+            default = pool.submit(_after, before, self.get_default)
+            root = pool.submit(_after, before, self.get_policy) if policy else None
             pages: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
             stop = threading.Event()
-            reader = pool.submit(self._read_pages, pages, stop)
+            reader = pool.submit(self._read_pages, pages, stop, before)
             partners: dict[str, LivePartner] = {}
+            order: list[tuple[str, ...]] = []
             try:
                 while (items := pages.get()) is not None:
                     page = [live_partner(i, i.get(urls.SYNC)) for i in items]
                     partners.update((p.tenant_id, p) for p in page)
+                    order.append(tuple(p.tenant_id for p in page))
                     if on_page is not None:
                         on_page(default.result(), page)
             finally:
                 stop.set()
             reader.result()  # a page that failed raises here
+            self.page_tenants = tuple(order)
             return LiveState(partners, default.result(), root.result() if root is not None else None)
 
     def _read_pages(
-        self, pages: queue.SimpleQueue[list[dict[str, Any]] | None], stop: threading.Event
+        self,
+        pages: queue.SimpleQueue[list[dict[str, Any]] | None],
+        stop: threading.Event,
+        before: Gate | None = None,
     ) -> None:
         """Every partner page's items into `pages`, then None; stops asking once `stop` is set. Nothing else
-        is done here: the next page is asked for as soon as this one is parsed."""
-        count = 0
+        is done here: the next page is asked for as soon as this one is parsed (and `before` lets it go)."""
         try:
-            for items in self._pages(urls.PARTNERS_WITH_SYNC):
-                count += 1
+            for items in self._pages(urls.PARTNERS_WITH_SYNC, before):
                 pages.put(items)
                 if stop.is_set():
                     return
-            self.partner_pages = count  # what a full read costs, known once one is done
         finally:
             pages.put(None)
 
@@ -275,7 +295,7 @@ class GraphClient:
                 settled = done.result()
                 results.update(settled)
                 if progress is not None:
-                    progress(len(settled))
+                    progress(settled)
         return {r.id: results[r.id] for r in requests}
 
     def _run_batch(self, batch: Batch) -> dict[str, BatchResult]:
@@ -285,6 +305,13 @@ class GraphClient:
         run = BatchRun(batch, number, self.transport, self.get_or_none)
         self.transport.run(run, limiter=self.limiter)
         return run.results
+
+
+def _after(before: Gate | None, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`read()`, once `before(0)` lets it go: the default and the root policy are read with the first page."""
+    if before is not None:
+        before(0)
+    return read()
 
 
 def _found(result: BatchResult) -> Any:
