@@ -696,6 +696,22 @@ def test_a_partner_a_page_showed_before_its_write_had_its_answer_is_read_again_a
         )
 
 
+def test_a_throttled_page_of_the_read_back_is_asked_for_again_and_the_apply_converges() -> None:
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _many(emu, 45)
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer"), retry=RetryPolicy(jitter=0, sleep=lambda s: None)) as client:
+            plan, live = planned(client, want, options)
+            emu.clear_journal()
+            emu.add_fault(FaultRule("GET", "/partners", times=1, status=429, retry_after=None))
+            result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
+        assert (result.ok, result.verify_reads) == (True, 1)
+        pages = [e.status for e in emu.journal if e.method == "GET" and e.path == JOURNAL]
+        assert pages == [429, 200, 200, 200]
+        assert sorted(_patched(emu.journal)) == ids
+
+
 def test_an_apply_interrupted_while_writing_stops_its_read_back_before_it_asks_for_anything() -> None:
     """Ctrl-C as the first batch's answer comes (from the progress display): the writes in flight finish,
     the read-back waiting for them ends without a request, and the interrupt reaches the caller."""
