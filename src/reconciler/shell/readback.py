@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import accumulate
 from typing import Any, Protocol
 
 from reconciler.core.plan import Change
@@ -70,10 +71,7 @@ class Landing:
         self._at = {p: k for k, p in self._position.items()}
         deleted = sum(1 for c in written if c.resource == "partner" and c.action == "delete")
         # Page n may be asked for once no key before this position is waiting (the last page: none at all).
-        self._limits: list[int] = []
-        for page in pages[:-1]:
-            self._limits.append((self._limits[-1] if self._limits else 0) + len(page))
-        self._limits = [limit + deleted for limit in self._limits]
+        self._limits = [deleted + end for end in accumulate(len(page) for page in pages[:-1])]
         self._held: set[str] = set()  # a request of these failed: they land at `finish`
         self._landed: dict[str, int] = {}  # key → how many had landed when it did (itself included)
         self._sent: dict[int, int] = {}  # page → how many had landed when it was asked for
@@ -82,10 +80,7 @@ class Landing:
 
     def order(self, changes: Iterable[Change]) -> list[Change]:
         """`changes` in the order their writes go: the first ones, then by page (stable otherwise)."""
-        last = len(self._at)
-        return sorted(
-            changes, key=lambda c: -1 if target(c) in self._first else self._position.get(target(c), last)
-        )
+        return sorted(changes, key=lambda c: self._position.get(target(c), -1))
 
     def settled(self, results: Mapping[str, Any]) -> None:
         """Answers for these requests (a batch's results, by request id) have come."""
