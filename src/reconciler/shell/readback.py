@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate
 from typing import Any, Protocol
 
@@ -48,8 +49,8 @@ def target(change: Change) -> str:
     return change.tenant_id or change.resource
 
 
-def moves_partners(change: Change) -> bool:
-    return change.resource == "partner" and change.action in ("create", "delete")
+def deletes_partner(change: Change) -> bool:
+    return change.resource == "partner" and change.action == "delete"
 
 
 class Landing:
@@ -58,20 +59,20 @@ class Landing:
     def __init__(self, changes: Sequence[Change], pages: Sequence[Sequence[str]]) -> None:
         written = [c for c in changes if c.requests]
         where = {tid: i for i, tid in enumerate(t for page in pages for t in page)}
-        moving = {target(c) for c in written if moves_partners(c)}
+        # A partner created is on no page of that read; one deleted pulls the partners after it forward.
+        deleted = {target(c) for c in written if deletes_partner(c)}
         self._open: dict[str, int] = {}  # key → requests without an answer
         self._key_of: dict[str, str] = {}  # request id → key
         for change in written:
             self._open[target(change)] = self._open.get(target(change), 0) + len(change.requests)
             self._key_of.update((r.id, target(change)) for r in change.requests)
-        self._position = {k: where[k] for k in self._open if k in where and k not in moving}
+        self._position = {k: where[k] for k in self._open if k in where and k not in deleted}
         self._first = set(self._open) - set(self._position)
         self._first_waiting = len(self._first)
         self._queue = sorted(self._position.values())  # positions of the keys not landed (a heap)
         self._at = {p: k for k, p in self._position.items()}
-        deleted = sum(1 for c in written if c.resource == "partner" and c.action == "delete")
         # Page n may be asked for once no key before this position is waiting (the last page: none at all).
-        self._limits = [deleted + end for end in accumulate(len(page) for page in pages[:-1])]
+        self._limits = [len(deleted) + end for end in accumulate(len(page) for page in pages[:-1])]
         self._held: set[str] = set()  # a request of these failed: they land at `finish`
         self._landed: dict[str, int] = {}  # key → how many had landed when it did (itself included)
         self._sent: dict[int, int] = {}  # page → how many had landed when it was asked for
@@ -123,7 +124,7 @@ class Landing:
         no page: the first page; the default and the root policy are read with it)."""
         seen = {p.tenant_id: n for n, page in enumerate(pages) for p in page}
         with self._ready:
-            return {name for name, at in self._landed.items() if at > self._sent.get(seen.get(name, 0), 0)}
+            return {name for name, at in self._landed.items() if at > self._sent[seen.get(name, 0)]}
 
     def _land(self, name: str) -> None:
         self._landed[name] = len(self._landed) + 1
@@ -146,34 +147,24 @@ class EarlyRead:
     def __init__(self, client: Reader, landing: Landing, *, policy: bool) -> None:
         self.landing = landing
         self._pages: list[tuple[Mapping[str, Any], list[LivePartner]]] = []
-        self._live: LiveState | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._read, args=(client, policy), name="xtap-readback", daemon=True
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._read = self._thread.submit(
+            client.read_live_state,
+            policy=policy,
+            on_page=lambda default, page: self._pages.append((default, page)),
+            before=landing.before,
         )
-        self._thread.start()
-
-    def _read(self, client: Reader, policy: bool) -> None:
-        try:
-            self._live = client.read_live_state(
-                policy=policy, on_page=lambda d, p: self._pages.append((d, p)), before=self.landing.before
-            )
-        except BaseException as error:
-            self._error = error
 
     def result(self, on_page: PageSink) -> tuple[LiveState, set[str]]:
         """The tenant as read (each page to `on_page`, in order) and the keys read too early; once every
-        write is over."""
+        write is over. A read that failed raises here."""
         self.landing.finish()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._live is not None
+        live = self._read.result()
         for default, page in self._pages:
             on_page(default, page)
-        return self._live, self.landing.too_early([page for _, page in self._pages])
+        return live, self.landing.too_early([page for _, page in self._pages])
 
     def stop(self) -> None:
         """No read-back is wanted any more (the writes failed, or it is done): end the thread."""
         self.landing.abandon()
-        self._thread.join()
+        self._thread.shutdown()
