@@ -7,6 +7,7 @@ made from what the client read, as `xtap apply` does. Sleeps between verificatio
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -710,6 +711,45 @@ def test_a_throttled_page_of_the_read_back_is_asked_for_again_and_the_apply_conv
         pages = [e.status for e in emu.journal if e.method == "GET" and e.path == JOURNAL]
         assert pages == [429, 200, 200, 200]
         assert sorted(_patched(emu.journal)) == ids
+
+
+def test_a_lagging_read_back_reads_the_tenant_again_page_by_page_with_the_root_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reads show the state from before a write for 1 s after it: the read made while the writes land sees
+    none of the 46 changes, so the check waits and reads the tenant again — pages, default and root policy,
+    fewer requests than 46 GETs — re-planned page by page as the pages come."""
+    pages: list[int] = []
+    add = PartnerPlans.add
+
+    def heard(plans: PartnerPlans, default: Any, partners: Any) -> None:
+        pages.append(len(partners))
+        add(plans, default, partners)
+
+    waited: list[float] = []
+
+    def wait_out_the_lag(seconds: float) -> None:
+        waited.append(seconds)
+        time.sleep(1.0)
+
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _many(emu, 45)
+        clouds = DesiredPolicy({"allowedCloudEndpoints": ["microsoftonline.us"]}, SourceRef("p"))
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids}, None, clouds)
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer")) as client:
+            live = client.read_live_state(policy=True)
+            plan = make_plan(want, live, options)
+            emu.faults.read_lag_s = 1.0
+            emu.clear_journal()
+            monkeypatch.setattr(PartnerPlans, "add", heard)
+            result = Applier(client, sleep=wait_out_the_lag).apply(plan, want, options, live)
+        reads = graph_reads(emu)
+    assert (result.ok, result.verify_reads, waited) == (True, 2, [0.5])
+    assert pages == [20, 20, 5, 20, 20, 5]
+    assert sorted(reads) == sorted(
+        [f"GET {JOURNAL}"] * 6 + [f"GET /v1.0{POLICY}/default"] * 2 + [f"GET /v1.0{POLICY}"] * 2
+    )
 
 
 def test_an_apply_interrupted_while_writing_stops_its_read_back_before_it_asks_for_anything() -> None:

@@ -323,11 +323,11 @@ class Applier:
             delay = min(delay * 2, 8.0)
         return True, [], reads
 
-    def _rereads_all(self, changes: list[Change], live: LiveState | None) -> bool:
-        """Whether reading back `changes` means the partner pages (fewer requests than `$batch` GETs of
-        their resources, or the only way without a tenant read to go by)."""
+    def _rereads_all(self, changes: list[Change], live: LiveState) -> bool:
+        """Whether reading back `changes` means the partner pages: fewer requests than `$batch` GETs of
+        their resources, or no full read yet to count them by."""
         pages = self.client.partner_pages
-        if live is None or pages is None:
+        if pages is None:
             return True
         syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
         partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
