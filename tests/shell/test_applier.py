@@ -16,7 +16,15 @@ import pytest
 from reconciler.core.errors import RefusedError
 from reconciler.core.plan import Change, Plan
 from reconciler.core.planner import PartnerPlans, PlanOptions, make_plan
-from reconciler.core.state import DesiredDefault, DesiredPolicy, DesiredState, LiveState, Request, SourceRef
+from reconciler.core.state import (
+    DesiredDefault,
+    DesiredPartner,
+    DesiredPolicy,
+    DesiredState,
+    LiveState,
+    Request,
+    SourceRef,
+)
 from reconciler.emulator import Emulator, FaultRule
 from reconciler.shell.applier import Applier, ApplyResult
 from reconciler.shell.graph import GraphClient, RetryPolicy, connect
@@ -634,6 +642,13 @@ def _many(emu: Emulator, count: int, first: int = 1) -> list[str]:
     return ids
 
 
+def _named(tid: str, name: str) -> DesiredPartner:
+    """A partner whose file is `name`.yaml: the plan lists partners by file name."""
+    return DesiredPartner(
+        tid, {"inboundTrust": TRUST}, None, SourceRef(f"policies/partners/{name}.yaml", 1, 1)
+    )
+
+
 def _page_reads(journal: list[Any]) -> list[int]:
     """The journal positions of the partner page GETs."""
     return [n for n, e in enumerate(journal) if e.method == "GET" and e.path == JOURNAL and not e.in_batch]
@@ -644,15 +659,17 @@ def _patched(journal: list[Any]) -> list[str]:
 
 
 def test_a_full_read_back_asks_for_each_page_once_its_partners_are_written_while_the_rest_are() -> None:
-    """45 partners, 20 to a page, all changing; one batch in flight, each request 150 ms. Page 0 is asked
-    for once the first batch (its 20 partners) has its answer, while the second batch is on its way: the
-    check overlaps the writes, and never reads a partner before its write's answer."""
+    """45 partners, 20 to a page, all changing; one batch in flight, each request 150 ms. The files name
+    them in the reverse order of the pages, but the writes go in page order; page 0 is asked for once the
+    first batch (its 20 partners) has its answer, while the second batch is on its way: the check overlaps
+    the writes, and never reads a partner before its write's answer."""
     with Emulator(seed="empty", page_size=20) as emu:
         ids = _many(emu, 45)
-        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        want = DesiredState({t: _named(t, f"p{99 - n}") for n, t in enumerate(ids)})
         options = PlanOptions(force=True)
         with connect(emu.env("writer"), max_in_flight=1) as client:
             plan, live = planned(client, want, options)
+            assert [c.tenant_id for c in plan.changes] == ids[::-1]
             emu.faults.latency_ms = 150
             emu.clear_journal()
             result = Applier(client, sleep=no_wait).apply(plan, want, options, live)
@@ -667,6 +684,30 @@ def test_a_full_read_back_asks_for_each_page_once_its_partners_are_written_while
     assert _patched(journal) == ids  # written in page order
     last_batch = max(n for n, e in enumerate(journal) if e.in_batch)
     assert reads[0] < last_batch  # page 0 was read while the last batch was still to come
+
+
+@pytest.mark.parametrize("without", ["the read the plan came from", "a full read by this client"])
+def test_without_the_pages_the_plan_was_read_from_the_check_reads_the_tenant_after_the_writes(
+    without: str,
+) -> None:
+    """No read to tell which partner is on which page — the plan's live state was not handed over, or
+    another client read it — so the tenant is read again once every write has its answer."""
+    with Emulator(seed="empty", page_size=20) as emu:
+        ids = _many(emu, 45)
+        want = DesiredState({t: desired(t, {"inboundTrust": TRUST}) for t in ids})
+        options = PlanOptions(force=True)
+        with connect(emu.env("writer")) as planner, connect(emu.env("writer")) as other:
+            plan, live = planned(planner, want, options)
+            emu.clear_journal()
+            if without == "the read the plan came from":
+                result = Applier(planner, sleep=no_wait).apply(plan, want, options)
+            else:
+                assert other.page_tenants is None
+                result = Applier(other, sleep=no_wait).apply(plan, want, options, live)
+        journal = [e for e in emu.journal if e.path.startswith("/v1.0") and not e.in_batch]
+    assert (result.ok, result.verify_reads) == (True, 1)
+    assert [e.path for e in journal][:3] == ["/v1.0/$batch"] * 3
+    assert sorted(e.path for e in journal[3:]) == sorted([JOURNAL] * 3 + [f"/v1.0{POLICY}/default"])
 
 
 def test_a_partner_a_page_showed_before_its_write_had_its_answer_is_read_again_at_once() -> None:
