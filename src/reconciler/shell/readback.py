@@ -147,7 +147,7 @@ class EarlyRead:
     def __init__(self, client: Reader, landing: Landing, *, policy: bool) -> None:
         self.landing = landing
         self._pages: list[tuple[Mapping[str, Any], list[LivePartner]]] = []
-        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._thread = ThreadPoolExecutor()  # one read: one thread
         self._read = self._thread.submit(
             client.read_live_state,
             policy=policy,
