@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from reconciler.core import urls
 from reconciler.core.errors import RefusedError
@@ -200,10 +200,10 @@ class Applier:
         """The read-back, started now, when it will read the tenant again and the pages of the read the
         plan came from are known (shell/readback.py); else None, and it waits for the writes."""
         pages = self.client.page_tenants
-        if live is None or pages is None or not self._rereads_all(changes, live):
+        touched = _touched(changes)
+        if live is None or pages is None or not self._rereads_all(touched, live):
             return None
-        root = any(c.resource == "policy" for c in changes)
-        return EarlyRead(self.client, Landing(changes, pages), policy=root)
+        return EarlyRead(self.client, Landing(changes, pages), policy=touched.policy)
 
     def _execute(self, *waves: list[Request], landing: Landing | None = None) -> Mapping[str, Any]:
         """Each wave's requests, the next wave once the previous one has its answers."""
@@ -323,39 +323,51 @@ class Applier:
             delay = min(delay * 2, 8.0)
         return True, [], reads
 
-    def _rereads_all(self, changes: list[Change], live: LiveState) -> bool:
-        """Whether reading back `changes` means the partner pages: fewer requests than `$batch` GETs of
-        their resources, or no full read yet to count them by."""
+    def _rereads_all(self, touched: _Touched, live: LiveState) -> bool:
+        """Whether reading back what `touched` names means the partner pages: fewer requests than `$batch`
+        GETs of those resources, or no full read yet to count them by."""
         pages = self.client.partner_pages
         if pages is None:
             return True
-        syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
-        partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
-        gets = len(partners | {t for t in syncs if t not in live.partners}) + len(syncs)
-        gets += any(c.resource == "default" for c in changes) + any(c.resource == "policy" for c in changes)
+        partners, syncs, default, root = touched
+        gets = len(partners | {t for t in syncs if t not in live.partners}) + len(syncs) + default + root
         return math.ceil(gets / MAX_BATCH) >= pages
 
     def _read_back(self, changes: list[Change], live: LiveState | None, on_page: PageSink) -> LiveState:
         """The tenant as it is now for these changes: their resources by `$batch` GETs when that takes
         fewer requests than the partner pages, else a full read (each page to `on_page`)."""
-        root = any(c.resource == "policy" for c in changes)
-        if live is None or self._rereads_all(changes, live):
-            return self.client.read_live_state(policy=root, on_page=on_page)
-        partners = {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id}
-        syncs = {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id}
-        default = any(c.resource == "default" for c in changes)
-        return self.client.refresh(live, partners, syncs, default, root)
+        touched = _touched(changes)
+        if live is None or self._rereads_all(touched, live):
+            return self.client.read_live_state(policy=touched.policy, on_page=on_page)
+        return self.client.refresh(live, *touched)
+
+
+class _Touched(NamedTuple):
+    """What changes write: partners and sync policies (by tenant id), the default, the root policy."""
+
+    partners: set[str]
+    syncs: set[str]
+    default: bool
+    policy: bool
+
+
+def _touched(changes: list[Change]) -> _Touched:
+    return _Touched(
+        {c.tenant_id for c in changes if c.resource == "partner" and c.tenant_id},
+        {c.tenant_id for c in changes if c.resource == "identitySynchronization" and c.tenant_id},
+        any(c.resource == "default" for c in changes),
+        any(c.resource == "policy" for c in changes),
+    )
 
 
 def _scoped(changes: list[Change], desired: DesiredState) -> DesiredState:
     """What the files say of the resources `changes` touch: their partners, the default, the root policy."""
-    tenants = {c.tenant_id for c in changes if c.tenant_id}
-    default = any(c.resource == "default" for c in changes)
-    root = any(c.resource == "policy" for c in changes)
+    touched = _touched(changes)
+    tenants = touched.partners | touched.syncs
     return DesiredState(
         {t: p for t, p in desired.partners.items() if t in tenants},
-        desired.default if default else None,
-        desired.policy if root else None,
+        desired.default if touched.default else None,
+        desired.policy if touched.policy else None,
     )
 
 
