@@ -36,10 +36,15 @@ PageSink = Callable[[Mapping[str, Any], list[LivePartner]], None]  # (the defaul
 Gate = Callable[[int], None]  # called with a page's number (from 0) before it is asked for; may wait or raise
 
 
+def tenant_of(item: Mapping[str, Any]) -> str:
+    """A Graph partner's tenant id, lowercased: how xtap keys partners."""
+    return str(item.get("tenantId", "")).lower()
+
+
 def live_partner(item: Mapping[str, Any], sync: Any) -> LivePartner:
     """The one place a Graph partner becomes a LivePartner: its tenant id lowercased; the expanded sync
     policy and its annotations (`identitySynchronization@odata.context`) are not the partner's own."""
-    tid = str(item.get("tenantId", "")).lower()
+    tid = tenant_of(item)
     raw = {k: v for k, v in item.items() if k != urls.SYNC and not k.startswith(f"{urls.SYNC}@")}
     return LivePartner(tenant_id=tid, raw=raw, sync=sync if isinstance(sync, dict) else None)
 
@@ -149,7 +154,7 @@ class GraphClient:
     def list_partners(self) -> list[dict[str, Any]]:
         """Every partner with its identity-sync policy: one request per page (`$expand`)."""
         pages = list(self._pages(urls.PARTNERS_WITH_SYNC))
-        self.page_tenants = tuple(tuple(str(i.get("tenantId", "")).lower() for i in page) for page in pages)
+        self.page_tenants = tuple(tuple(map(tenant_of, page)) for page in pages)
         return [item for page in pages for item in page]
 
     def get_partner(self, tenant_id: str) -> dict[str, Any] | None:
@@ -210,7 +215,7 @@ class GraphClient:
         self,
         pages: queue.SimpleQueue[list[dict[str, Any]] | None],
         stop: threading.Event,
-        before: Gate | None = None,
+        before: Gate | None,
     ) -> None:
         """Every partner page's items into `pages`, then None; stops asking once `stop` is set. Nothing else
         is done here: the next page is asked for as soon as this one is parsed (and `before` lets it go)."""
