@@ -13,6 +13,13 @@ prints the median and minimum wall time and the median CPU (user + system of the
 loaded machine (waiting for a core counts in wall time, and weighs most on the shortest process).
 Targets (issue 14): `xtap --help` ≤ 4×, `xtap validate` ≤ 6×; "met" needs both ratios at or under it.
 
+`--bound` adds `xtap validate` run with three stand-ins put first on its path (written to a temporary
+folder): `dataclasses` whose records cost nothing to create (no generated methods, no `inspect`),
+`jsonschema_rs` whose checker accepts everything, and `logging` that does nothing: each alone, then all
+three. The last is a lower bound for any validate built on the same loader and model with those three
+made free. The script first checks that each prints what the real validate prints (the example files are
+valid, so accepting everything changes no verdict).
+
 `xtap` is the console script beside this interpreter (what pip installs and pre-commit runs); without one,
 `python -m reconciler`. `--baseline-src DIR` adds the same two commands run from another source tree
 (e.g. `git archive <commit> src | tar -x -C /tmp/base`, then `--baseline-src /tmp/base/src`) as
@@ -27,6 +34,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +87,90 @@ def run_once(command: Command) -> Sample:
     return Sample(wall, usage.ru_utime + usage.ru_stime)
 
 
+BOUND = "validate, all 3 free"
+# The stand-ins of --bound. Each does just enough for `xtap validate` on valid files.
+STAND_INS = {
+    "dataclasses.py": """
+MISSING = object()
+class _Field:
+    def __init__(self, default=MISSING, default_factory=MISSING, **_):
+        self.default, self.default_factory = default, default_factory
+def field(default=MISSING, default_factory=MISSING, **_):
+    return _Field(default, default_factory)
+def dataclass(cls=None, **_):
+    def make(c):
+        names = list(c.__dict__.get("__annotations__", {}))
+        defaults = {n: c.__dict__[n] for n in names if n in c.__dict__}
+        for n, d in defaults.items():
+            if isinstance(d, _Field):
+                delattr(c, n)
+        def __init__(self, *args, **kwargs):
+            values = dict(zip(names, args), **kwargs)
+            for n in names:
+                v = values[n] if n in values else defaults[n]
+                if isinstance(v, _Field):
+                    v = v.default if v.default_factory is MISSING else v.default_factory()
+                object.__setattr__(self, n, v)
+            if hasattr(self, "__post_init__"):
+                self.__post_init__()
+        c.__init__ = __init__
+        return c
+    return make if cls is None else make(cls)
+""",
+    "jsonschema_rs.py": """
+class ValidationError(Exception):
+    pass
+class Validator:
+    def __init__(self, *_, **__):
+        pass
+    def is_valid(self, _):
+        return True
+    def iter_errors(self, _):
+        return iter(())
+Draft202012Validator = Validator
+""",
+    "logging.py": """
+DEBUG, INFO, WARNING = 10, 20, 30
+class Logger:
+    def __init__(self):
+        self.handlers = []
+    def __getattr__(self, _):
+        return lambda *_, **__: None
+def getLogger(_=None):
+    return Logger()
+class Formatter:
+    def __init__(self, *_, **__):
+        pass
+class LogRecord:
+    pass
+class StreamHandler(Logger):
+    def __init__(self, *_):
+        super().__init__()
+""",
+}
+
+
+def stand_ins(folder: Path) -> dict[str, Path]:
+    """Each stand-in in a folder of its own, by module name."""
+    folders = {}
+    for name, text in STAND_INS.items():
+        module = name.removesuffix(".py")
+        (folder / module).mkdir()
+        (folder / module / name).write_text(text.lstrip())
+        folders[module] = folder / module
+    return folders
+
+
+def same_output(real: Command, bound: Command) -> None:
+    """The bound is only a bound if validate still does its whole job with the stand-ins."""
+    outputs = [
+        subprocess.run(c.argv, cwd=ROOT, env=c.env, capture_output=True, text=True, check=True).stdout
+        for c in (real, bound)
+    ]
+    if outputs[0] != outputs[1]:
+        raise SystemExit(f"xtap validate with the stand-ins printed {outputs[1]!r}, not {outputs[0]!r}")
+
+
 def measure(commands: dict[str, Command], rounds: int) -> dict[str, list[Sample]]:
     names = list(commands)
     for name in names:  # untimed: writes the bytecode caches, warms the page cache
@@ -96,7 +188,7 @@ def report(samples: dict[str, list[Sample]]) -> str:
     floor_wall = statistics.median(s.wall for s in floor)
     floor_cpu = statistics.median(s.cpu for s in floor)
     lines = [
-        f"{'command':<24} {'median wall':>12} {'min wall':>9} {'median CPU':>11} {'wall ratio':>11} "
+        f"{'command':<28} {'median wall':>12} {'min wall':>9} {'median CPU':>11} {'wall ratio':>11} "
         f"{'CPU ratio':>10}  target"
     ]
     for name, runs in samples.items():
@@ -108,7 +200,7 @@ def report(samples: dict[str, list[Sample]]) -> str:
             met = max(wall / floor_wall, cpu / floor_cpu) <= target
             verdict = f"≤ {target:g}×  {'met' if met else 'MISSED'}"
         lines.append(
-            f"{name:<24} {wall * 1000:>9.1f} ms {min(s.wall for s in runs) * 1000:>6.1f} ms "
+            f"{name:<28} {wall * 1000:>9.1f} ms {min(s.wall for s in runs) * 1000:>6.1f} ms "
             f"{cpu * 1000:>8.1f} ms {wall / floor_wall:>10.2f}× {cpu / floor_cpu:>9.2f}×  {verdict}"
         )
     return "\n".join(lines)
@@ -129,6 +221,12 @@ def commands(args: argparse.Namespace) -> dict[str, Command]:
         found["baseline: xtap validate"] = Command([*xtap, "validate"], base_env)
     found["xtap --help"] = Command([*xtap, "--help"], env)
     found["xtap validate"] = Command([*xtap, "validate"], env)
+    if args.bound is not None:
+        choices = {f"validate, free {module}": [folder] for module, folder in args.bound.items()}
+        choices[BOUND] = list(args.bound.values())
+        for name, folders in choices.items():
+            path = os.pathsep.join([*map(str, folders), *filter(None, [env.get("PYTHONPATH")])])
+            found[name] = Command([*xtap, "validate"], env | {"PYTHONPATH": path})
     return found
 
 
@@ -137,8 +235,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="timed rounds (default 30)")
     parser.add_argument("--xtap", metavar="PATH", help="the xtap executable (default: beside this python)")
     parser.add_argument("--baseline-src", metavar="DIR", help="another tree's src/ to compare with")
+    parser.add_argument(
+        "--bound", action="store_true", help="add validate with records, schema check and logging made free"
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        args.bound = stand_ins(Path(folder)) if args.bound else None
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     chosen = commands(args)
+    if args.bound is not None:
+        for name in chosen:
+            if name.startswith("validate, "):
+                same_output(chosen["xtap validate"], chosen[name])
     print(f"{' '.join(chosen['xtap --help'].argv[:-1])}; {args.rounds} interleaved rounds from {ROOT}")
     print(f"{os.cpu_count()} CPUs; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     samples = measure(chosen, args.rounds)
