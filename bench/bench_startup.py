@@ -161,14 +161,18 @@ def stand_ins(folder: Path) -> dict[str, Path]:
     return folders
 
 
-def same_output(real: Command, bound: Command) -> None:
+def printed(command: Command) -> str:
+    return subprocess.run(
+        command.argv, cwd=ROOT, env=command.env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def same_output(real: Command, bounds: list[Command]) -> None:
     """The bound is only a bound if validate still does its whole job with the stand-ins."""
-    outputs = [
-        subprocess.run(c.argv, cwd=ROOT, env=c.env, capture_output=True, text=True, check=True).stdout
-        for c in (real, bound)
-    ]
-    if outputs[0] != outputs[1]:
-        raise SystemExit(f"xtap validate with the stand-ins printed {outputs[1]!r}, not {outputs[0]!r}")
+    expected = printed(real)
+    for bound in bounds:
+        if (got := printed(bound)) != expected:
+            raise SystemExit(f"xtap validate with the stand-ins printed {got!r}, not {expected!r}")
 
 
 def measure(commands: dict[str, Command], rounds: int) -> dict[str, list[Sample]]:
@@ -247,9 +251,7 @@ def main() -> int:
 def run(args: argparse.Namespace) -> int:
     chosen = commands(args)
     if args.bound is not None:
-        for name in chosen:
-            if name.startswith("validate, "):
-                same_output(chosen["xtap validate"], chosen[name])
+        same_output(chosen["xtap validate"], [c for n, c in chosen.items() if n.startswith("validate, ")])
     print(f"{' '.join(chosen['xtap --help'].argv[:-1])}; {args.rounds} interleaved rounds from {ROOT}")
     print(f"{os.cpu_count()} CPUs; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     samples = measure(chosen, args.rounds)
