@@ -255,8 +255,9 @@ def report(samples: dict[str, list[Sample]]) -> str:
     floor = samples["python -c pass"]
     floor_wall = statistics.median(s.wall for s in floor)
     floor_cpu = statistics.median(s.cpu for s in floor)
+    width = max(map(len, samples))
     lines = [
-        f"{'command':<36} {'median wall':>12} {'min wall':>9} {'median CPU':>11} {'wall ratio':>11} "
+        f"{'command':<{width}} {'median wall':>12} {'min wall':>9} {'median CPU':>11} {'wall ratio':>11} "
         f"{'CPU ratio':>10}  target"
     ]
     for name, runs in samples.items():
@@ -268,7 +269,7 @@ def report(samples: dict[str, list[Sample]]) -> str:
             met = max(wall / floor_wall, cpu / floor_cpu) <= target
             verdict = f"≤ {target:g}×  {'met' if met else 'MISSED'}"
         lines.append(
-            f"{name:<36} {wall * 1000:>9.1f} ms {min(s.wall for s in runs) * 1000:>6.1f} ms "
+            f"{name:<{width}} {wall * 1000:>9.1f} ms {min(s.wall for s in runs) * 1000:>6.1f} ms "
             f"{cpu * 1000:>8.1f} ms {wall / floor_wall:>10.2f}× {cpu / floor_cpu:>9.2f}×  {verdict}"
         )
     return "\n".join(lines)
@@ -293,10 +294,8 @@ def commands(args: argparse.Namespace) -> dict[str, Command]:
         choices = {f"validate, free {name}": [folder] for name, folder in args.bound.items()}
         choices["validate, first 3 free"] = [args.bound[name] for name in FIRST_THREE]
         choices["validate, all 7 free"] = list(args.bound.values())
-        choices["validate, all but PyYAML's"] = [f for n, f in args.bound.items() if n != PYYAML]
-        choices["validate, all but jsonschema_rs"] = [
-            f for n, f in args.bound.items() if n != "jsonschema_rs"
-        ]
+        for left_out, label in ((PYYAML, "PyYAML's"), ("jsonschema_rs", "jsonschema_rs")):
+            choices[f"validate, all but {label}"] = [f for n, f in args.bound.items() if n != left_out]
         for name, folders in choices.items():
             path = os.pathsep.join([*map(str, folders), *filter(None, [env.get("PYTHONPATH")])])
             found[name] = Command([*xtap, "validate"], env | {"PYTHONPATH": path})
